@@ -1,0 +1,36 @@
+"""The one access policy: which permission each route needs, and who holds it.
+
+Default deny: a permission nobody is granted below refuses everyone, and a refusal of a
+signed-in person answers 404 so that it never hints that something exists.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.config import Settings
+from app.directory.models import Person
+
+
+class Permission(StrEnum):
+    PUBLIC = "public"  # anyone, signed in or not
+    SIGNED_IN = "signed_in"  # any person with a session
+    SIGN_IN = "sign_in"  # the sign-in pages, for people not yet signed in (or switching)
+    DEVELOPMENT_SIGN_IN = "development_sign_in"  # only when S11_ENV=development
+
+
+class Decision(StrEnum):
+    ALLOW = "allow"
+    SIGN_IN_FIRST = "sign_in_first"
+    NOT_FOUND = "not_found"
+
+
+def decide(permission: Permission, *, person: Person | None, settings: Settings) -> Decision:
+    match permission:
+        case Permission.PUBLIC | Permission.SIGN_IN:
+            return Decision.ALLOW
+        case Permission.DEVELOPMENT_SIGN_IN:
+            return Decision.ALLOW if settings.is_development else Decision.NOT_FOUND
+        case Permission.SIGNED_IN:
+            return Decision.ALLOW if person is not None else Decision.SIGN_IN_FIRST
+    return Decision.NOT_FOUND

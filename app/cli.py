@@ -1,0 +1,123 @@
+"""The `s11` command: migrate, demo, serve, create-admin.
+
+A bad setting ends the command with one sentence on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from app.config import PROJECT_ROOT, ConfigError, Settings, load_settings
+from app.db import check_database_reachable, make_engine, make_sessionmaker
+
+
+def _alembic_config(settings: Settings):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.attributes["database_url"] = settings.database_url
+    return config
+
+
+def migrate(settings: Settings, *, revision: str = "head") -> None:
+    from alembic import command
+
+    check_database_reachable(make_engine(settings.database_url))
+    command.upgrade(_alembic_config(settings), revision)
+
+
+def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    migrate(settings)
+    print("Database is up to date.")
+
+
+def _cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
+    from app.demo import load_demo
+
+    engine = make_engine(settings.database_url)
+    check_database_reachable(engine)
+    with make_sessionmaker(engine).begin() as session:
+        summary = load_demo(session)
+    print(
+        f"Demo data ready: {summary.partnerships} partnerships, {summary.agencies} agencies "
+        f"in Norfolk ({summary.voluntary_agencies} voluntary sector)."
+    )
+
+
+def _cmd_create_admin(settings: Settings, args: argparse.Namespace) -> None:
+    from app.audit import service as audit_service
+    from app.directory import service as directory_service
+
+    engine = make_engine(settings.database_url)
+    check_database_reachable(engine)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            person = directory_service.make_admin(session, email=args.email, name=args.name)
+            audit_service.record_event(
+                session,
+                actor=None,
+                action="role_change",
+                object_type="person",
+                object_id=person.id,
+                client_address="cli",
+                detail={"granted": "site_admin"},
+            )
+            email = person.email
+    except directory_service.DirectoryError as error:
+        raise ConfigError(str(error)) from None
+    print(f"{email} is a site administrator.")
+
+
+def _cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    check_database_reachable(make_engine(settings.database_url))
+    print(f"s11 is serving on http://{args.host}:{args.port} ({settings.env}). Ctrl+C stops it.")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
+    "migrate": _cmd_migrate,
+    "demo": _cmd_demo,
+    "serve": _cmd_serve,
+    "create-admin": _cmd_create_admin,
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="s11", description="Section 11 self-assessment platform")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="bring the database schema up to date (Alembic)")
+    commands.add_parser("demo", help="load the demo partnership, agencies and people (idempotent)")
+    serve = commands.add_parser("serve", help="serve the web app")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    admin = commands.add_parser("create-admin", help="make a person a site administrator")
+    admin.add_argument("email")
+    admin.add_argument("--name", default=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        COMMANDS[args.command](settings, args)
+    except ConfigError as error:
+        print(f"s11: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

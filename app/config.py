@@ -1,0 +1,152 @@
+"""Settings for s11, read once from S11_* environment variables (pydantic-settings).
+
+A bad setting stops start-up with one sentence naming it (ConfigError); it never falls back
+silently to something unsafe, such as a made-up secret in production.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+SUPPORTED_DATABASES = ("sqlite", "postgresql")
+
+
+class ConfigError(Exception):
+    """A setting that stops the app at start; its message is one sentence for a person."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="S11_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = ""
+    secret_key: SecretStr | None = None
+    base_url: str = "http://127.0.0.1:8000"
+    var_dir: Path = PROJECT_ROOT / "var"
+    upload_dir: Path | None = None
+
+    # Email (the notifications module): without a host, mail is written to var/outbox/.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "s11@localhost"
+
+    # OpenID Connect sign-in (the auth module); email links work without it.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == Environment.DEVELOPMENT
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == Environment.PRODUCTION
+
+    @cached_property
+    def database(self) -> URL:
+        return make_url(self.database_url)
+
+    @property
+    def uploads(self) -> Path:
+        return self.upload_dir or self.var_dir / "uploads"
+
+    @property
+    def secret(self) -> str:
+        assert self.secret_key is not None, "load_settings() sets the secret"
+        return self.secret_key.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment, check every setting, and fill in development defaults."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = "S11_" + str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        raise ConfigError(f"{name} is not valid: {first['msg']}.") from None
+
+    _check_var_dir(settings.var_dir)
+    if not settings.database_url:
+        settings.database_url = f"sqlite:///{settings.var_dir / 's11.db'}"
+    settings.database_url = _checked_database_url(settings.database_url)
+    if settings.secret_key is None:
+        if settings.is_production:
+            raise ConfigError(
+                "S11_SECRET_KEY must be set when S11_ENV=production "
+                "(a long random string, the same on every app process)."
+            )
+        settings.secret_key = SecretStr(_development_secret(settings.var_dir))
+    return settings
+
+
+def _check_var_dir(var_dir: Path) -> None:
+    probe = var_dir / ".write-test"
+    try:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise ConfigError(
+            f"S11_VAR_DIR ({var_dir}) is not writable: {error.strerror or error}."
+        ) from None
+
+
+def _checked_database_url(value: str) -> str:
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ConfigError(
+            f"S11_DATABASE_URL is not a database URL: {value!r}; use "
+            "sqlite:///path/to/file.db or postgresql+psycopg://user:password@host/database."
+        ) from None
+    if url.get_backend_name() not in SUPPORTED_DATABASES:
+        raise ConfigError(
+            f"S11_DATABASE_URL uses {url.get_backend_name()!r}, which s11 does not support; "
+            "use sqlite:/// or postgresql+psycopg://."
+        )
+    if url.get_backend_name() == "postgresql":
+        # A bare postgresql:// would pick psycopg2, which s11 does not install.
+        if "+" not in url.drivername:
+            url = url.set(drivername="postgresql+psycopg")
+        elif url.get_driver_name() != "psycopg":
+            raise ConfigError(
+                f"S11_DATABASE_URL names the driver {url.get_driver_name()!r}; "
+                "s11 uses psycopg 3: postgresql+psycopg://…"
+            )
+    return url.render_as_string(hide_password=False)
+
+
+def _development_secret(var_dir: Path) -> str:
+    """Generate a secret once and keep it, so development sessions survive a restart."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value

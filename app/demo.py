@@ -1,0 +1,157 @@
+"""Demo data for `s11 demo`: a Norfolk-style partnership so every feature can be explored.
+
+Idempotent: every row is found by its natural key before it is created. People are fictional.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from app.directory import service as directory_service
+from app.directory.models import Agency, AgencyDuty, AgencySector, Partnership, Role
+
+S = AgencySector
+S11 = AgencyDuty.SECTION_11
+EQUIVALENT = AgencyDuty.EQUIVALENT_STANDARDS
+
+# 38 agencies, 13 of them voluntary sector, as in Norfolk's 2020 round.
+NORFOLK_AGENCIES: list[tuple[str, AgencySector, AgencyDuty]] = [
+    ("Norfolk County Council Children's Services", S.CHILDRENS_SERVICES, S11),
+    ("Norfolk Constabulary", S.POLICE, S11),
+    ("British Transport Police", S.POLICE, S11),
+    ("Norfolk and Norwich University Hospitals NHS Foundation Trust", S.HEALTH_PROVIDER, S11),
+    ("James Paget University Hospitals NHS Foundation Trust", S.HEALTH_PROVIDER, S11),
+    ("The Queen Elizabeth Hospital King's Lynn NHS Foundation Trust", S.HEALTH_PROVIDER, S11),
+    ("Norfolk and Suffolk NHS Foundation Trust", S.HEALTH_PROVIDER, S11),
+    ("Norfolk Community Health and Care NHS Trust", S.HEALTH_PROVIDER, S11),
+    ("East of England Ambulance Service NHS Trust", S.HEALTH_PROVIDER, S11),
+    ("Cambridgeshire Community Services NHS Trust", S.HEALTH_PROVIDER, S11),
+    ("NHS Norfolk and Waveney Integrated Care Board", S.HEALTH_COMMISSIONER, S11),
+    ("City College Norwich", S.EDUCATION, EQUIVALENT),
+    ("College of West Anglia", S.EDUCATION, EQUIVALENT),
+    ("Norfolk County Council Early Years and Childcare", S.EARLY_YEARS, S11),
+    ("Breckland Council", S.DISTRICT_COUNCIL, S11),
+    ("Broadland District Council", S.DISTRICT_COUNCIL, S11),
+    ("Great Yarmouth Borough Council", S.DISTRICT_COUNCIL, S11),
+    ("Borough Council of King's Lynn and West Norfolk", S.DISTRICT_COUNCIL, S11),
+    ("North Norfolk District Council", S.DISTRICT_COUNCIL, S11),
+    ("Norwich City Council", S.DISTRICT_COUNCIL, S11),
+    ("South Norfolk Council", S.DISTRICT_COUNCIL, S11),
+    ("Probation Service, East of England", S.PROBATION, S11),
+    ("Norfolk Youth Justice Service", S.YOUTH_JUSTICE, S11),
+    ("Flagship Housing Group", S.HOUSING, EQUIVALENT),
+    ("Norfolk Fire and Rescue Service", S.OTHER, EQUIVALENT),
+    ("Barnardo's", S.VOLUNTARY, EQUIVALENT),
+    ("NSPCC", S.VOLUNTARY, EQUIVALENT),
+    ("Action for Children", S.VOLUNTARY, EQUIVALENT),
+    ("The Children's Society", S.VOLUNTARY, EQUIVALENT),
+    ("Leeway Domestic Violence and Abuse Services", S.VOLUNTARY, EQUIVALENT),
+    ("YMCA Norfolk", S.VOLUNTARY, EQUIVALENT),
+    ("Nelson's Journey", S.VOLUNTARY, EQUIVALENT),
+    ("The Matthew Project", S.VOLUNTARY, EQUIVALENT),
+    ("Break", S.VOLUNTARY, EQUIVALENT),
+    ("The Benjamin Foundation", S.VOLUNTARY, EQUIVALENT),
+    ("Future Projects", S.VOLUNTARY, EQUIVALENT),
+    ("Home-Start Norfolk", S.VOLUNTARY, EQUIVALENT),
+    ("Diocese of Norwich", S.VOLUNTARY, EQUIVALENT),
+]
+
+# Agencies that also answer to a neighbouring partnership: one agency, two partnerships.
+SHARED_WITH_SUFFOLK = [
+    "Norfolk and Suffolk NHS Foundation Trust",
+    "East of England Ambulance Service NHS Trust",
+    "Probation Service, East of England",
+]
+
+FIRST_NAMES = [
+    "Amira", "Ben", "Chloe", "Dev", "Ellen", "Farid", "Grace", "Harvey", "Isla", "Jonah",
+    "Kiran", "Leah", "Marcus", "Nadia", "Owen", "Pippa", "Quentin", "Rosa", "Samir", "Tess",
+]
+LAST_NAMES = [
+    "Ashby", "Barker", "Cole", "Dunmore", "Ellis", "Fenn", "Gill", "Hart", "Ingram", "Joyce",
+    "Khan", "Lowe", "Mercer", "Nash", "Oakes", "Patel", "Quinn", "Rowe", "Shaw", "Thorne",
+]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    partnerships: int
+    agencies: int
+    voluntary_agencies: int
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _person_name(index: int) -> tuple[str, str]:
+    return FIRST_NAMES[index % len(FIRST_NAMES)], LAST_NAMES[(index * 7 + 3) % len(LAST_NAMES)]
+
+
+def load_demo(session: Session) -> DemoSummary:
+    norfolk = directory_service.ensure_partnership(
+        session,
+        slug="norfolk",
+        name="Norfolk Safeguarding Children Partnership",
+        short_name="NSCP",
+        colour="#4c2c92",
+    )
+    suffolk = directory_service.ensure_partnership(
+        session,
+        slug="suffolk",
+        name="Suffolk Safeguarding Partnership",
+        short_name="SSP",
+        colour="#00703c",
+    )
+
+    def person(
+        email: str, name: str, partnership: Partnership, role: Role, agency: Agency | None = None
+    ) -> None:
+        someone = directory_service.ensure_person(session, email=email, name=name)
+        directory_service.ensure_membership(
+            session, person=someone, partnership=partnership, role=role, agency=agency
+        )
+
+    person("coordinator@nscp.example.org", "Priya Shah", norfolk, Role.COORDINATOR)
+    person("chair@nscp.example.org", "Jonathan Ellery", norfolk, Role.CHAIR)
+    person("coordinator@ssp.example.org", "Harriet Moss", suffolk, Role.COORDINATOR)
+
+    for index, (name, sector, duty) in enumerate(NORFOLK_AGENCIES):
+        agency = directory_service.ensure_agency(
+            session, name=name, sector=sector, duty=duty, partnership=norfolk
+        )
+        first, last = _person_name(index)
+        email = f"{first}.{last}@{_slug(name)[:40]}.example.org".lower()
+        person(email, f"{first} {last}", norfolk, Role.AGENCY_LEAD, agency)
+        if name in SHARED_WITH_SUFFOLK:
+            directory_service.ensure_agency(
+                session, name=name, sector=sector, duty=duty, partnership=suffolk
+            )
+            person(email, f"{first} {last}", suffolk, Role.AGENCY_LEAD, agency)
+        if index < 3:  # a colleague helping the lead, for the contributor's view
+            contributor = _person_name(index + 10)
+            person(
+                f"{contributor[0]}.{contributor[1]}@{_slug(name)[:40]}.example.org".lower(),
+                f"{contributor[0]} {contributor[1]}",
+                norfolk,
+                Role.CONTRIBUTOR,
+                agency,
+            )
+        if index in (1, 3, 14):  # steering group members come from different agencies
+            member_first, member_last = _person_name(index + 5)
+            person(
+                f"panel.{member_first}.{member_last}@{_slug(name)[:40]}.example.org".lower(),
+                f"{member_first} {member_last}",
+                norfolk,
+                Role.PANEL_MEMBER,
+            )
+
+    counts = directory_service.count_agencies_by_sector(session, partnership=norfolk)
+    return DemoSummary(
+        partnerships=2,
+        agencies=sum(counts.values()),
+        voluntary_agencies=counts.get(AgencySector.VOLUNTARY, 0),
+    )

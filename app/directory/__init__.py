@@ -1,0 +1,1 @@
+"""Who is who: partnerships, agencies, people and their memberships."""

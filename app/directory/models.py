@@ -1,0 +1,172 @@
+"""Tables for partnerships, agencies, people and the memberships that give people roles.
+
+An agency is one row however many partnerships it answers to; the link table says which.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, utcnow
+
+
+def _enum_column(enum: type[StrEnum], length: int = 40) -> Enum:
+    # Stored as plain strings so adding a value never needs a PostgreSQL ALTER TYPE.
+    return Enum(
+        enum,
+        native_enum=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+class AgencySector(StrEnum):
+    CHILDRENS_SERVICES = "childrens_services"
+    POLICE = "police"
+    HEALTH_PROVIDER = "health_provider"
+    HEALTH_COMMISSIONER = "health_commissioner"
+    EDUCATION = "education"
+    EARLY_YEARS = "early_years"
+    DISTRICT_COUNCIL = "district_council"
+    VOLUNTARY = "voluntary"
+    PROBATION = "probation"
+    YOUTH_JUSTICE = "youth_justice"
+    HOUSING = "housing"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return SECTOR_LABELS[self]
+
+
+SECTOR_LABELS = {
+    AgencySector.CHILDRENS_SERVICES: "Local authority children's services",
+    AgencySector.POLICE: "Police",
+    AgencySector.HEALTH_PROVIDER: "Health provider",
+    AgencySector.HEALTH_COMMISSIONER: "Health commissioner / ICB",
+    AgencySector.EDUCATION: "Education",
+    AgencySector.EARLY_YEARS: "Early years",
+    AgencySector.DISTRICT_COUNCIL: "District council",
+    AgencySector.VOLUNTARY: "Voluntary, community and faith",
+    AgencySector.PROBATION: "Probation",
+    AgencySector.YOUTH_JUSTICE: "Youth justice",
+    AgencySector.HOUSING: "Housing",
+    AgencySector.OTHER: "Other",
+}
+
+
+class AgencyDuty(StrEnum):
+    """Whether Section 11 binds the agency, or it signs up to equivalent standards."""
+
+    SECTION_11 = "section_11"
+    EQUIVALENT_STANDARDS = "equivalent_standards"
+
+    @property
+    def label(self) -> str:
+        if self is AgencyDuty.SECTION_11:
+            return "Section 11 duty applies"
+        return "Signs up to equivalent standards"
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"
+    AGENCY_LEAD = "agency_lead"
+    CONTRIBUTOR = "contributor"
+    PANEL_MEMBER = "panel_member"
+    CHAIR = "chair"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def belongs_to_agency(self) -> bool:
+        return self in AGENCY_ROLES
+
+
+AGENCY_ROLES = frozenset({Role.AGENCY_LEAD, Role.CONTRIBUTOR})
+
+
+class Partnership(Base):
+    __tablename__ = "partnership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(40))
+    colour: Mapped[str] = mapped_column(String(7), default="#28313b")
+    logo_path: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("length(colour) = 7", name="colour_is_hex"),)
+
+
+class Agency(Base):
+    __tablename__ = "agency"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    sector: Mapped[AgencySector] = mapped_column(_enum_column(AgencySector))
+    duty: Mapped[AgencyDuty] = mapped_column(_enum_column(AgencyDuty))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PartnershipAgency(Base):
+    """An agency working with a partnership: the same agency may link to several."""
+
+    __tablename__ = "partnership_agency"
+
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnership.id", ondelete="CASCADE"), primary_key=True
+    )
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased by the service, so one address is one person.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="person", lazy="raise", order_by="Membership.id"
+    )
+
+
+class Membership(Base):
+    """A person's role in a partnership; agency roles also name the agency."""
+
+    __tablename__ = "membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnership.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[Role] = mapped_column(_enum_column(Role, length=20))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="memberships", lazy="raise")
+    partnership: Mapped[Partnership] = relationship(lazy="raise")
+    agency: Mapped[Agency | None] = relationship(lazy="raise")
+
+    __table_args__ = (
+        UniqueConstraint("person_id", "partnership_id", "role", "agency_id"),
+        CheckConstraint(
+            "(agency_id IS NOT NULL) = (role IN ('agency_lead', 'contributor'))",
+            name="agency_roles_name_an_agency",
+        ),
+    )

@@ -1,0 +1,187 @@
+"""Rules for partnerships, agencies, people and memberships.
+
+Functions take the session and keyword arguments, flush but never commit; the `ensure_*`
+functions find a row by its natural key before creating one, so imports never duplicate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from app.directory.models import (
+    Agency,
+    AgencyDuty,
+    AgencySector,
+    Membership,
+    Partnership,
+    PartnershipAgency,
+    Person,
+    Role,
+)
+
+
+class DirectoryError(ValueError):
+    """Input the directory refuses, with a message fit to show a person."""
+
+
+def normalise_email(email: str) -> str:
+    cleaned = email.strip().lower()
+    local, _, domain = cleaned.partition("@")
+    if not local or "." not in domain or " " in cleaned:
+        raise DirectoryError(
+            f"Enter an email address in the correct format, like name@example.org (got {email!r})"
+        )
+    return cleaned
+
+
+def ensure_partnership(
+    session: Session, *, slug: str, name: str, short_name: str, colour: str
+) -> Partnership:
+    partnership = session.scalar(select(Partnership).where(Partnership.slug == slug))
+    if partnership is None:
+        partnership = Partnership(slug=slug, name=name, short_name=short_name, colour=colour)
+        session.add(partnership)
+        session.flush()
+    return partnership
+
+
+def ensure_agency(
+    session: Session,
+    *,
+    name: str,
+    sector: AgencySector,
+    duty: AgencyDuty,
+    partnership: Partnership | None = None,
+) -> Agency:
+    """Find the agency by name (case-insensitive) or create it, and link it to the partnership."""
+    agency = session.scalar(select(Agency).where(func.lower(Agency.name) == name.strip().lower()))
+    if agency is None:
+        agency = Agency(name=name.strip(), sector=sector, duty=duty)
+        session.add(agency)
+        session.flush()
+    if partnership is not None:
+        link = session.get(PartnershipAgency, (partnership.id, agency.id))
+        if link is None:
+            session.add(PartnershipAgency(partnership_id=partnership.id, agency_id=agency.id))
+            session.flush()
+    return agency
+
+
+def ensure_person(session: Session, *, email: str, name: str) -> Person:
+    address = normalise_email(email)
+    person = session.scalar(select(Person).where(Person.email == address))
+    if person is None:
+        person = Person(email=address, name=name.strip())
+        session.add(person)
+        session.flush()
+    return person
+
+
+def ensure_membership(
+    session: Session,
+    *,
+    person: Person,
+    partnership: Partnership,
+    role: Role,
+    agency: Agency | None = None,
+) -> Membership:
+    if role.belongs_to_agency != (agency is not None):
+        raise DirectoryError(
+            f"A {role.label.lower()} membership "
+            + ("must name the agency." if role.belongs_to_agency else "does not belong to an agency.")
+        )
+    same_agency = (
+        Membership.agency_id == agency.id if agency else Membership.agency_id.is_(None)
+    )
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.person_id == person.id,
+            Membership.partnership_id == partnership.id,
+            Membership.role == role,
+            same_agency,
+        )
+    )
+    if membership is None:
+        membership = Membership(
+            person_id=person.id,
+            partnership_id=partnership.id,
+            role=role,
+            agency_id=agency.id if agency else None,
+        )
+        session.add(membership)
+        session.flush()
+    return membership
+
+
+def make_admin(session: Session, *, email: str, name: str | None = None) -> Person:
+    address = normalise_email(email)
+    person = ensure_person(session, email=address, name=name or address.split("@")[0])
+    person.is_admin = True
+    session.flush()
+    return person
+
+
+def get_person(session: Session, *, person_id: int) -> Person | None:
+    return session.scalar(
+        select(Person)
+        .where(Person.id == person_id)
+        .options(
+            selectinload(Person.memberships).options(
+                joinedload(Membership.partnership), joinedload(Membership.agency)
+            )
+        )
+    )
+
+
+@dataclass
+class PartnershipRoles:
+    """One partnership as a person sees it: their roles there, and for which agencies."""
+
+    partnership: Partnership
+    roles: list[Membership] = field(default_factory=list)
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [
+            f"{m.role.label}, {m.agency.name}" if m.agency else m.role.label for m in self.roles
+        ]
+
+
+def partnerships_of(person: Person) -> list[PartnershipRoles]:
+    """Group a loaded person's memberships by partnership, in a stable order."""
+    grouped: dict[int, PartnershipRoles] = {}
+    for membership in person.memberships:
+        entry = grouped.setdefault(
+            membership.partnership_id, PartnershipRoles(partnership=membership.partnership)
+        )
+        entry.roles.append(membership)
+    return sorted(grouped.values(), key=lambda entry: entry.partnership.name)
+
+
+def list_people_with_roles(session: Session) -> list[Person]:
+    """Everyone who holds a membership, for the development sign-in page."""
+    return list(
+        session.scalars(
+            select(Person)
+            .where(Person.memberships.any())
+            .options(
+                selectinload(Person.memberships).options(
+                    joinedload(Membership.partnership), joinedload(Membership.agency)
+                )
+            )
+            .order_by(Person.name)
+        )
+    )
+
+
+def count_agencies_by_sector(session: Session, *, partnership: Partnership) -> dict[AgencySector, int]:
+    rows = session.execute(
+        select(Agency.sector, func.count())
+        .join(PartnershipAgency, PartnershipAgency.agency_id == Agency.id)
+        .where(PartnershipAgency.partnership_id == partnership.id)
+        .group_by(Agency.sector)
+    )
+    return {sector: count for sector, count in rows}

@@ -1,0 +1,158 @@
+"""create_app(): settings, database, middleware, routers, static files and error pages.
+
+Nothing here holds a rule of the domain; a new module adds its router to ROUTERS.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.auth import routes as auth_routes
+from app.auth.csrf import CsrfError
+from app.auth.deps import SignInRequired
+from app.config import PROJECT_ROOT, Settings, load_settings
+from app.db import check_database_reachable, make_engine, make_sessionmaker
+from app.home import routes as home_routes
+from app.templating import render
+
+logger = logging.getLogger("s11")
+
+ROUTERS = [home_routes.router, auth_routes.router]
+
+
+class RequestContextMiddleware:
+    """Give every request an id (logged with errors, sent back as X-Request-ID), a CSP nonce
+    and the security headers every page needs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        request_id = secrets.token_hex(8)
+        nonce = secrets.token_urlsafe(16)
+        state["request_id"] = request_id
+        state["csp_nonce"] = nonce
+        policy = (
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            f"style-src 'self' 'nonce-{nonce}'; "
+            "img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+        )
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"x-request-id", request_id.encode()),
+                    (b"content-security-policy", policy.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"same-origin"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _wants_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, _exc: SignInRequired) -> Response:
+        target = "/sign-in?next=" + request.url.path
+        if _wants_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(CsrfError)
+    async def csrf_refused(request: Request, _exc: CsrfError) -> Response:
+        return render(
+            request,
+            "errors/error.html",
+            {
+                "title": "Your form could not be sent",
+                "message": "The page was open too long or came from somewhere else. "
+                "Go back, reload the page and try again: nothing has been changed.",
+            },
+            status_code=403,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code in (404, 405):
+            return render(request, "errors/404.html", status_code=404)
+        return render(
+            request,
+            "errors/error.html",
+            {"title": "Sorry, that did not work", "message": str(exc.detail)},
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, _exc: RequestValidationError) -> Response:
+        return render(
+            request,
+            "errors/error.html",
+            {
+                "title": "Sorry, that request could not be understood",
+                "message": "Go back and check what you entered, then try again.",
+            },
+            status_code=400,
+        )
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        request_id = getattr(request.state, "request_id", "-")
+        logger.error(
+            "Unhandled error request_id=%s %s %s",
+            request_id,
+            request.method,
+            request.url.path,
+            exc_info=exc,
+        )
+        return render(request, "errors/500.html", {"request_id": request_id}, status_code=500)
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    if engine is None:
+        engine = make_engine(settings.database_url)
+        check_database_reachable(engine)
+
+    app = FastAPI(title="s11", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret,
+        session_cookie="s11_session",
+        max_age=8 * 60 * 60,
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+    )
+    app.add_middleware(RequestContextMiddleware)
+    app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    _install_error_pages(app)
+    return app

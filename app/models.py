@@ -1,0 +1,10 @@
+"""Every module's tables, imported in one place so Alembic and the tests see the whole schema.
+
+Add a module's models here when the module gains tables.
+"""
+
+from app.audit import models as audit_models
+from app.db import Base
+from app.directory import models as directory_models
+
+__all__ = ["Base", "audit_models", "directory_models"]

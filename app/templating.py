@@ -1,0 +1,82 @@
+"""The Jinja environment: our templates first, then the govuk-frontend-jinja macros.
+
+Templates only present what services computed; every variable is autoescaped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.auth.csrf import csrf_token
+from app.config import PROJECT_ROOT
+
+DEFAULT_BRAND_COLOUR = "#28313b"
+DARK_TEXT = "#0b0c0c"
+LIGHT_TEXT = "#ffffff"
+
+
+def _relative_luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def text_colour_on(background: str) -> str:
+    """White or near-black, whichever reads better on the partnership's colour (WCAG ratio)."""
+    luminance = _relative_luminance(background)
+    white_ratio = 1.05 / (luminance + 0.05)
+    dark_ratio = (luminance + 0.05) / (_relative_luminance(DARK_TEXT) + 0.05)
+    return LIGHT_TEXT if white_ratio >= dark_ratio else DARK_TEXT
+
+
+def _page_context(request: Request) -> dict[str, Any]:
+    person = getattr(request.state, "person", None)
+    partnership = None
+    if person is not None and person.memberships:
+        partnership = person.memberships[0].partnership
+    brand_colour = partnership.colour if partnership else DEFAULT_BRAND_COLOUR
+    return {
+        "current_person": person,
+        "brand_name": partnership.short_name if partnership else "s11",
+        "brand_colour": brand_colour,
+        "brand_text_colour": text_colour_on(brand_colour),
+        # The 500 page is rendered outside the session middleware: no session, no form.
+        "csrf_token": csrf_token(request) if "session" in request.scope else "",
+        "csp_nonce": getattr(request.state, "csp_nonce", ""),
+    }
+
+
+def _environment() -> Environment:
+    loader = ChoiceLoader(
+        [
+            FileSystemLoader(PROJECT_ROOT / "templates"),
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    )
+    environment = Environment(
+        loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True
+    )
+    return environment
+
+
+templates = Jinja2Blocks(env=_environment(), context_processors=[_page_context])
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+) -> Response:
+    """Render a page, or one block of it (an HTMX partial)."""
+    kwargs: dict[str, Any] = {"status_code": status_code}
+    if block is not None:
+        kwargs["block_name"] = block
+    return templates.TemplateResponse(request, template, context or {}, **kwargs)
