@@ -67,12 +67,48 @@ SHARED_WITH_SUFFOLK = [
 ]
 
 FIRST_NAMES = [
-    "Amira", "Ben", "Chloe", "Dev", "Ellen", "Farid", "Grace", "Harvey", "Isla", "Jonah",
-    "Kiran", "Leah", "Marcus", "Nadia", "Owen", "Pippa", "Quentin", "Rosa", "Samir", "Tess",
+    "Amira",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Ellen",
+    "Farid",
+    "Grace",
+    "Harvey",
+    "Isla",
+    "Jonah",
+    "Kiran",
+    "Leah",
+    "Marcus",
+    "Nadia",
+    "Owen",
+    "Pippa",
+    "Quentin",
+    "Rosa",
+    "Samir",
+    "Tess",
 ]
 LAST_NAMES = [
-    "Ashby", "Barker", "Cole", "Dunmore", "Ellis", "Fenn", "Gill", "Hart", "Ingram", "Joyce",
-    "Khan", "Lowe", "Mercer", "Nash", "Oakes", "Patel", "Quinn", "Rowe", "Shaw", "Thorne",
+    "Ashby",
+    "Barker",
+    "Cole",
+    "Dunmore",
+    "Ellis",
+    "Fenn",
+    "Gill",
+    "Hart",
+    "Ingram",
+    "Joyce",
+    "Khan",
+    "Lowe",
+    "Mercer",
+    "Nash",
+    "Oakes",
+    "Patel",
+    "Quinn",
+    "Rowe",
+    "Shaw",
+    "Thorne",
 ]
 
 
@@ -83,8 +119,9 @@ class DemoSummary:
     voluntary_agencies: int
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+def _email_domain(agency_name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", agency_name.lower())[:40].strip("-")
+    return f"{slug}.example.org"
 
 
 def _person_name(index: int) -> tuple[str, str]:
@@ -124,7 +161,8 @@ def load_demo(session: Session) -> DemoSummary:
             session, name=name, sector=sector, duty=duty, partnership=norfolk
         )
         first, last = _person_name(index)
-        email = f"{first}.{last}@{_slug(name)[:40]}.example.org".lower()
+        domain = _email_domain(name)
+        email = f"{first}.{last}@{domain}".lower()
         person(email, f"{first} {last}", norfolk, Role.AGENCY_LEAD, agency)
         if name in SHARED_WITH_SUFFOLK:
             directory_service.ensure_agency(
@@ -134,7 +172,7 @@ def load_demo(session: Session) -> DemoSummary:
         if index < 3:  # a colleague helping the lead, for the contributor's view
             contributor = _person_name(index + 10)
             person(
-                f"{contributor[0]}.{contributor[1]}@{_slug(name)[:40]}.example.org".lower(),
+                f"{contributor[0]}.{contributor[1]}@{domain}".lower(),
                 f"{contributor[0]} {contributor[1]}",
                 norfolk,
                 Role.CONTRIBUTOR,
@@ -143,7 +181,7 @@ def load_demo(session: Session) -> DemoSummary:
         if index in (1, 3, 14):  # steering group members come from different agencies
             member_first, member_last = _person_name(index + 5)
             person(
-                f"panel.{member_first}.{member_last}@{_slug(name)[:40]}.example.org".lower(),
+                f"panel.{member_first}.{member_last}@{domain}".lower(),
                 f"{member_first} {member_last}",
                 norfolk,
                 Role.PANEL_MEMBER,

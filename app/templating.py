@@ -35,14 +35,11 @@ def text_colour_on(background: str) -> str:
 
 
 def _page_context(request: Request) -> dict[str, Any]:
-    person = getattr(request.state, "person", None)
-    partnership = None
-    if person is not None and person.memberships:
-        partnership = person.memberships[0].partnership
-    brand_colour = partnership.colour if partnership else DEFAULT_BRAND_COLOUR
+    viewer = getattr(request.state, "viewer", None)
+    brand_colour = (viewer and viewer.brand_colour) or DEFAULT_BRAND_COLOUR
     return {
-        "current_person": person,
-        "brand_name": partnership.short_name if partnership else "s11",
+        "current_person": viewer,
+        "brand_name": (viewer and viewer.brand_name) or "s11",
         "brand_colour": brand_colour,
         "brand_text_colour": text_colour_on(brand_colour),
         # The 500 page is rendered outside the session middleware: no session, no form.
@@ -58,9 +55,7 @@ def _environment() -> Environment:
             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
         ]
     )
-    environment = Environment(
-        loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True
-    )
+    environment = Environment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True)
     return environment
 
 

@@ -5,6 +5,7 @@ A route without `require` is refused by the access-table test; never check roles
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -19,6 +20,16 @@ SESSION_PERSON_KEY = "person_id"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """What every page shows of the signed-in person: plain values, safe after a rollback."""
+
+    name: str
+    email: str
+    brand_name: str | None
+    brand_colour: str | None
+
+
 class SignInRequired(Exception):
     """The route needs a signed-in person; the handler sends them to sign in and back."""
 
@@ -30,7 +41,15 @@ def current_person(request: Request, session: DbSession) -> Person | None:
         person = directory_service.get_person(session, person_id=person_id)
     if person_id is not None and person is None:
         request.session.pop(SESSION_PERSON_KEY, None)  # the person was removed
-    request.state.person = person  # read by templates for the header, never for access
+    if person is not None:
+        # Read by templates for the header, never for access decisions.
+        home = person.memberships[0].partnership if person.memberships else None
+        request.state.viewer = Viewer(
+            name=person.name,
+            email=person.email,
+            brand_name=home.short_name if home else None,
+            brand_colour=home.colour if home else None,
+        )
     return person
 
 

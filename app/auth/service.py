@@ -20,7 +20,9 @@ def sign_in_demo_person(
     session: Session, *, person_id: int | None, client_address: str | None, request_id: str | None
 ) -> Person:
     """Development only: start a session as one of the demo people."""
-    person = None if person_id is None else directory_service.get_person(session, person_id=person_id)
+    person = (
+        None if person_id is None else directory_service.get_person(session, person_id=person_id)
+    )
     if person is None or not (person.memberships or person.is_admin):
         raise SignInError("Select the demo person you want to sign in as")
     audit_service.record_event(

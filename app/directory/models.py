@@ -141,7 +141,11 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
-        back_populates="person", lazy="raise", order_by="Membership.id"
+        back_populates="person",
+        lazy="raise",
+        order_by="Membership.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
 

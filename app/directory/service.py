@@ -91,11 +91,13 @@ def ensure_membership(
     if role.belongs_to_agency != (agency is not None):
         raise DirectoryError(
             f"A {role.label.lower()} membership "
-            + ("must name the agency." if role.belongs_to_agency else "does not belong to an agency.")
+            + (
+                "must name the agency."
+                if role.belongs_to_agency
+                else "does not belong to an agency."
+            )
         )
-    same_agency = (
-        Membership.agency_id == agency.id if agency else Membership.agency_id.is_(None)
-    )
+    same_agency = Membership.agency_id == agency.id if agency else Membership.agency_id.is_(None)
     membership = session.scalar(
         select(Membership).where(
             Membership.person_id == person.id,
@@ -177,7 +179,9 @@ def list_people_with_roles(session: Session) -> list[Person]:
     )
 
 
-def count_agencies_by_sector(session: Session, *, partnership: Partnership) -> dict[AgencySector, int]:
+def count_agencies_by_sector(
+    session: Session, *, partnership: Partnership
+) -> dict[AgencySector, int]:
     rows = session.execute(
         select(Agency.sector, func.count())
         .join(PartnershipAgency, PartnershipAgency.agency_id == Agency.id)

@@ -1,0 +1,51 @@
+# s11: `make run` installs and serves the demo on SQLite; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install install-dev lint format assets clean
+
+run: $(VENV)/.installed
+	$(BIN)/s11 migrate
+	$(BIN)/s11 demo
+	$(BIN)/s11 serve
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check app tests
+	$(BIN)/python -m pytest
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check app tests
+	$(BIN)/ruff format --check app tests
+	$(BIN)/lint-imports
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format app tests
+	$(BIN)/ruff check --fix app tests
+
+# Developers only: rebuild the vendored front-end assets (needs Node.js and npm).
+assets:
+	npm install --no-save --no-audit --no-fund
+	npx sass --pkg-importer=node --style=compressed --no-source-map scss/app.scss static/govuk/app.min.css
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/govuk/
+	cp node_modules/htmx.org/dist/htmx.min.js static/htmx/
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

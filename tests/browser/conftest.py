@@ -1,0 +1,157 @@
+"""A real s11 server on a fresh SQLite file with demo data, and Debian's headless Chromium.
+
+Chromium is never downloaded by Playwright. Without it these tests skip, unless
+S11_TEST_REQUIRE_BROWSER=1 (CI), where a missing browser fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+
+from tests.conftest import free_port
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+REQUIRE_BROWSER = os.environ.get("S11_TEST_REQUIRE_BROWSER") == "1"
+CHROMIUM = os.environ.get("S11_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+def _server_env(var_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S11_")}
+    env.update({"S11_ENV": "development", "S11_VAR_DIR": str(var_dir)})
+    return env
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    var_dir = tmp_path_factory.mktemp("browser-var")
+    env = _server_env(var_dir)
+    for command in ("migrate", "demo"):
+        subprocess.run(
+            [sys.executable, "-m", "app.cli", command],
+            cwd=PROJECT_ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    port = free_port()
+    log = (var_dir / "server.log").open("w")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"s11 did not start: {(var_dir / 'server.log').read_text()}")
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        if REQUIRE_BROWSER:
+            pytest.fail(f"S11_TEST_REQUIRE_BROWSER=1 but there is no Chromium at {CHROMIUM}")
+        pytest.skip("browser tests need Debian's chromium (apt-get install chromium); CI has it")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class ConsoleErrors(list[str]):
+    """Script errors, CSP refusals and missing assets; a page itself may answer 4xx."""
+
+    def watch(self, page: Page) -> None:
+        def keep(message: ConsoleMessage) -> None:
+            # Chromium logs every 4xx, the page's own too; assets are checked below.
+            if message.type == "error" and not message.text.startswith("Failed to load"):
+                self.append(message.text)
+
+        def check_asset(response: Response) -> None:
+            if response.request.resource_type != "document" and response.status >= 400:
+                self.append(f"{response.status} {response.url}")
+
+        page.on("console", keep)
+        page.on("response", check_asset)
+        page.on("pageerror", lambda error: self.append(str(error)))
+
+
+@pytest.fixture
+def console_errors() -> ConsoleErrors:
+    return ConsoleErrors()
+
+
+def _page(browser: Browser, base_url: str, errors: ConsoleErrors, **options) -> Iterator[Page]:
+    context = browser.new_context(base_url=base_url, **options)
+    page = context.new_page()
+    errors.watch(page)
+    yield page
+    context.close()
+    # A Content-Security-Policy refusal or a script error shows up here.
+    assert list(errors) == [], errors
+
+
+@pytest.fixture
+def page(browser: Browser, base_url: str, console_errors: ConsoleErrors) -> Iterator[Page]:
+    yield from _page(browser, base_url, console_errors)
+
+
+@pytest.fixture
+def page_without_javascript(
+    browser: Browser, base_url: str, console_errors: ConsoleErrors
+) -> Iterator[Page]:
+    yield from _page(browser, base_url, console_errors, java_script_enabled=False)
+
+
+_axe = Axe()
+
+
+def assert_accessible(page: Page) -> None:
+    """Zero axe-core violations on the page as it stands."""
+    results = _axe.run(page)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"

@@ -1,0 +1,189 @@
+"""Shared fixtures: the database on each backend, a rolled-back session per test, the app.
+
+Every test that touches the database runs on SQLite and, when S11_TEST_POSTGRES_URL is set,
+on PostgreSQL too; with S11_TEST_REQUIRE_POSTGRES=1 (CI) a missing server fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from app.cli import _alembic_config
+from app.config import Environment, Settings, load_settings
+from app.db import get_session, make_engine
+from app.directory import service as directory_service
+from app.directory.models import Agency, Membership, Person, Role
+from app.main import create_app
+from tests.pages import CheckingClient
+
+REQUIRE_POSTGRES = os.environ.get("S11_TEST_REQUIRE_POSTGRES") == "1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_settings(database_url: str, var_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": Environment.DEVELOPMENT,
+        "database_url": database_url,
+        "var_dir": var_dir,
+        "secret_key": "test-secret-key-not-for-production",
+    }
+    values.update(overrides)
+    return load_settings(**values)
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 's11-test.db'}"
+    url = os.environ.get("S11_TEST_POSTGRES_URL")
+    if not url:
+        if REQUIRE_POSTGRES:
+            pytest.fail("S11_TEST_REQUIRE_POSTGRES=1 but S11_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL run needs S11_TEST_POSTGRES_URL (CI sets it; see README)")
+    return url
+
+
+def reset_database(url: str) -> None:
+    """Start each run from an empty database, whatever an earlier run left behind."""
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def migrate_to(url: str, revision: str, var_dir: Path) -> None:
+    config = _alembic_config(test_settings(url, var_dir))
+    config.attributes["skip_logging"] = True
+    if revision == "base":
+        command.downgrade(config, "base")
+    else:
+        command.upgrade(config, revision)
+
+
+@pytest.fixture(scope="session")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str, var_dir: Path) -> Iterator[Engine]:
+    reset_database(database_url)
+    migrate_to(database_url, "head", var_dir)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    """A session whose every commit is undone when the test ends."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    yield session
+    session.close()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def settings(database_url: str, var_dir: Path) -> Settings:
+    return test_settings(database_url, var_dir)
+
+
+def client_for(app_settings: Settings, engine: Engine, db: Session) -> CheckingClient:
+    app = create_app(app_settings, engine=engine)
+
+    def the_test_session() -> Iterator[Session]:
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = the_test_session
+    return CheckingClient(app, base_url="http://localhost", raise_server_exceptions=False)
+
+
+@pytest.fixture
+def client(settings: Settings, engine: Engine, db: Session) -> Iterator[CheckingClient]:
+    with client_for(settings, engine, db) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def production_client(
+    database_url: str, var_dir: Path, engine: Engine, db: Session
+) -> Iterator[CheckingClient]:
+    settings = test_settings(database_url, var_dir, env=Environment.PRODUCTION)
+    with client_for(settings, engine, db) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def demo(db: Session):  # type: ignore[no-untyped-def]
+    from app.demo import load_demo
+
+    return load_demo(db)
+
+
+def person_by_email(db: Session, email: str) -> Person:
+    person_id = db.scalar(select(Person.id).where(Person.email == email))
+    person = directory_service.get_person(db, person_id=person_id) if person_id else None
+    assert person is not None, f"no person {email}"
+    return person
+
+
+def person_with_role(db: Session, role: Role) -> Person:
+    """The first demo person holding the role, in any partnership."""
+    person_id = db.scalar(
+        select(Membership.person_id).where(Membership.role == role).order_by(Membership.id)
+    )
+    person = directory_service.get_person(db, person_id=person_id) if person_id else None
+    assert person is not None, f"no demo person is a {role}"
+    return person
+
+
+def lead_of(db: Session, agency_name: str) -> Person:
+    """The demo agency lead of the named agency."""
+    person_id = db.scalar(
+        select(Membership.person_id)
+        .join(Agency, Agency.id == Membership.agency_id)
+        .where(Agency.name == agency_name, Membership.role == Role.AGENCY_LEAD)
+        .limit(1)
+    )
+    person = directory_service.get_person(db, person_id=person_id) if person_id else None
+    assert person is not None, f"no lead for {agency_name}"
+    return person
+
+
+def sign_in(client: CheckingClient, person: Person) -> None:
+    """Sign in through the development sign-in page, as a person would."""
+    token = client.csrf_token("/dev/sign-in")
+    response = client.post(
+        "/dev/sign-in",
+        data={"person_id": str(person.id), "next": "/", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text

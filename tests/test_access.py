@@ -1,0 +1,143 @@
+"""The access table: every route, who may use it, and proof that the app agrees.
+
+Adding a route without adding it here fails; so does a route that declares no permission.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+
+from app.auth.deps import declared_permission
+from app.auth.policy import Permission
+from app.directory.models import Role
+from app.main import create_app
+from tests.conftest import person_by_email, person_with_role, sign_in
+
+P = Permission
+
+ACCESS_TABLE: dict[tuple[str, str], Permission] = {
+    ("GET", "/"): P.SIGNED_IN,
+    ("GET", "/healthz"): P.PUBLIC,
+    ("GET", "/sign-in"): P.SIGN_IN,
+    ("POST", "/sign-out"): P.SIGNED_IN,
+    ("GET", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
+    ("POST", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
+}
+
+
+def api_routes(routes) -> list[APIRoute]:
+    """Every APIRoute, also inside included routers (FastAPI keeps those nested)."""
+    found = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif hasattr(route, "original_router"):
+            found.extend(api_routes(route.original_router.routes))
+    return found
+
+
+def app_routes(settings, engine) -> list[tuple[str, str, list[Permission]]]:
+    app = create_app(settings, engine=engine)
+    found = []
+    # Permissions are declared on each route, never on a router, so the route's own
+    # dependency tree is the whole truth.
+    for route in api_routes(app.routes):
+        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            found.append((method, route.path, declared_permission(route.dependant)))
+    assert found, "no routes found: has FastAPI changed how it keeps them?"
+    return found
+
+
+def test_every_route_declares_exactly_one_permission(settings, engine):
+    for method, path, permissions in app_routes(settings, engine):
+        assert len(permissions) == 1, f"{method} {path} declares {permissions}"
+
+
+def test_access_table_lists_every_route_with_the_permission_it_declares(settings, engine):
+    declared = {(method, path): perms[0] for method, path, perms in app_routes(settings, engine)}
+    missing = set(declared) - set(ACCESS_TABLE)
+    stale = set(ACCESS_TABLE) - set(declared)
+    assert not missing, f"routes missing from the access table: {sorted(missing)}"
+    assert not stale, f"access table lists routes that no longer exist: {sorted(stale)}"
+    assert declared == ACCESS_TABLE
+
+
+def _concrete(path: str) -> str:
+    return re.sub(r"{[^}]+}", "1", path)
+
+
+def _visit(client, method: str, path: str):
+    if method == "GET":
+        return client.get(_concrete(path), follow_redirects=False)
+    token = client.csrf_token("/sign-in")
+    return client.request(
+        method, _concrete(path), data={"csrf_token": token}, follow_redirects=False
+    )
+
+
+def expected_outcome(permission: Permission, *, signed_in: bool, development: bool) -> str:
+    if permission is P.DEVELOPMENT_SIGN_IN and not development:
+        return "not found"
+    if permission is P.SIGNED_IN and not signed_in:
+        return "sign in"
+    return "allowed"
+
+
+def outcome(response) -> str:
+    if response.status_code == 404:
+        return "not found"
+    if response.status_code == 303 and response.headers["location"].startswith("/sign-in?"):
+        return "sign in"
+    assert response.status_code < 500, response.text
+    return "allowed"
+
+
+@pytest.mark.parametrize("environment", ["development", "production"])
+def test_each_route_answers_a_visitor_who_is_not_signed_in_as_the_table_says(
+    environment, client, production_client
+):
+    visitor = client if environment == "development" else production_client
+    for (method, path), permission in ACCESS_TABLE.items():
+        expected = expected_outcome(
+            permission, signed_in=False, development=environment == "development"
+        )
+        assert outcome(_visit(visitor, method, path)) == expected, f"{method} {path}"
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_each_route_answers_each_role_as_the_table_says(role, client, db, demo):
+    person = person_with_role(db, role)
+    for (method, path), permission in ACCESS_TABLE.items():
+        if (method, path) == ("POST", "/sign-out"):
+            continue  # walked last: it ends the session the other routes need
+        sign_in(client, person)
+        expected = expected_outcome(permission, signed_in=True, development=True)
+        assert outcome(_visit(client, method, path)) == expected, f"{role} {method} {path}"
+
+
+def test_a_state_change_without_the_csrf_token_is_refused_and_changes_nothing(client, db, demo):
+    sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    response = client.post("/sign-out", data={}, follow_redirects=False)
+    assert response.status_code == 403
+    assert "Your form could not be sent" in response.text
+    assert client.get("/", follow_redirects=False).status_code == 200  # still signed in
+
+
+def test_a_state_change_with_another_sessions_csrf_token_is_refused(client, db, demo):
+    sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    response = client.post(
+        "/sign-out", data={"csrf_token": "a-token-from-elsewhere"}, follow_redirects=False
+    )
+    assert response.status_code == 403
+
+
+def test_htmx_sends_the_csrf_token_as_a_header(client, db, demo):
+    sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    token = client.csrf_token("/")
+    response = client.post(
+        "/sign-out", headers={"X-CSRF-Token": token, "HX-Request": "true"}, follow_redirects=False
+    )
+    assert response.status_code == 303

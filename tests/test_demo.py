@@ -1,0 +1,37 @@
+"""`s11 demo`: a Norfolk-style partnership to explore straight after `make run`."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.demo import load_demo
+from app.directory.models import Agency, AgencyDuty, AgencySector, Membership, Person, Role
+
+
+def test_demo_has_38_norfolk_agencies_13_of_them_voluntary_sector(db):
+    summary = load_demo(db)
+    assert (summary.agencies, summary.voluntary_agencies) == (38, 13)
+    sectors = set(db.scalars(select(Agency.sector)))
+    assert len(sectors) >= 10  # agencies across the sectors, not just a few
+
+
+def test_demo_loaded_twice_changes_nothing(db):
+    load_demo(db)
+    counts = [db.scalar(select(func.count()).select_from(t)) for t in (Agency, Person, Membership)]
+    load_demo(db)
+    assert [
+        db.scalar(select(func.count()).select_from(t)) for t in (Agency, Person, Membership)
+    ] == counts
+
+
+def test_demo_gives_every_agency_a_lead_and_has_each_partnership_role(db):
+    load_demo(db)
+    led = set(db.scalars(select(Membership.agency_id).where(Membership.role == Role.AGENCY_LEAD)))
+    assert len(led) == 38
+    assert set(db.scalars(select(Membership.role))) == set(Role)
+
+
+def test_voluntary_sector_agencies_sign_up_to_equivalent_standards(db):
+    load_demo(db)
+    duties = set(db.scalars(select(Agency.duty).where(Agency.sector == AgencySector.VOLUNTARY)))
+    assert duties == {AgencyDuty.EQUIVALENT_STANDARDS}
