@@ -5,8 +5,11 @@ Nothing here holds a rule of the domain; a new module adds its router to ROUTERS
 
 from __future__ import annotations
 
+import gc
 import logging
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -131,15 +134,30 @@ def _install_error_pages(app: FastAPI) -> None:
         return render(request, "errors/500.html", {"request_id": request_id}, status_code=500)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Everything loaded at start-up lives as long as the process: moving it out of the
+    # collector's reach cut full-collection pauses from ~150 ms to ~67 ms p95 (STACK.md).
+    gc.collect()
+    gc.freeze()
+    yield
+    if app.state.owns_engine:
+        app.state.engine.dispose()
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     settings = settings or load_settings()
+    owns_engine = engine is None
     if engine is None:
         engine = make_engine(settings.database_url)
         check_database_reachable(engine)
 
-    app = FastAPI(title="s11", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="s11", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
+    )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.owns_engine = owns_engine
     app.state.sessionmaker = make_sessionmaker(engine)
 
     app.add_middleware(

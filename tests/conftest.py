@@ -187,3 +187,16 @@ def sign_in(client: CheckingClient, person: Person) -> None:
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    postgres = os.environ.get("S11_TEST_POSTGRES_URL")
+    chromium = os.environ.get("S11_TEST_CHROMIUM") or "/usr/bin/chromium"
+    return [
+        "s11 PostgreSQL: "
+        + ("yes" if postgres else "not configured: PostgreSQL runs skip (set S11_TEST_POSTGRES_URL)")
+        + (" [required]" if REQUIRE_POSTGRES else ""),
+        "s11 Chromium: "
+        + (chromium if Path(chromium).exists() else "missing: browser tests skip")
+        + (" [required]" if os.environ.get("S11_TEST_REQUIRE_BROWSER") == "1" else ""),
+    ]
