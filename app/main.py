@@ -152,9 +152,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         engine = make_engine(settings.database_url)
         check_database_reachable(engine)
 
-    app = FastAPI(
-        title="s11", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan
-    )
+    app = FastAPI(title="s11", docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.owns_engine = owns_engine

@@ -194,7 +194,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     chromium = os.environ.get("S11_TEST_CHROMIUM") or "/usr/bin/chromium"
     return [
         "s11 PostgreSQL: "
-        + ("yes" if postgres else "not configured: PostgreSQL runs skip (set S11_TEST_POSTGRES_URL)")
+        + ("yes" if postgres else "not set: PostgreSQL runs skip (set S11_TEST_POSTGRES_URL)")
         + (" [required]" if REQUIRE_POSTGRES else ""),
         "s11 Chromium: "
         + (chromium if Path(chromium).exists() else "missing: browser tests skip")
