@@ -12,7 +12,7 @@ run: $(VENV)/.installed
 	$(BIN)/s11 serve
 
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check app tests
+	$(BIN)/ruff check app tests bench
 	$(BIN)/python -m pytest
 
 install: $(VENV)/.installed
@@ -32,13 +32,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check app tests
-	$(BIN)/ruff format --check app tests
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
 	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff format app tests
-	$(BIN)/ruff check --fix app tests
+	$(BIN)/ruff format app tests bench
+	$(BIN)/ruff check --fix app tests bench
 
 # Developers only: rebuild the vendored front-end assets (needs Node.js and npm).
 assets:
