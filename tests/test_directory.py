@@ -116,3 +116,10 @@ def test_every_sector_has_a_label_people_recognise():
     assert AgencySector.HEALTH_COMMISSIONER.label == "Health commissioner / ICB"
     assert AgencySector.VOLUNTARY.label == "Voluntary, community and faith"
     assert all(sector.label for sector in AgencySector)
+
+
+def test_a_partnership_colour_that_is_not_a_hex_code_is_refused(db):
+    with pytest.raises(directory_service.DirectoryError, match="hex code"):
+        directory_service.ensure_partnership(
+            db, slug="x", name="X", short_name="X", colour="purple"
+        )

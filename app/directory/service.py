@@ -6,6 +6,7 @@ functions find a row by its natural key before creating one, so imports never du
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -37,9 +38,16 @@ def normalise_email(email: str) -> str:
     return cleaned
 
 
+HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
 def ensure_partnership(
     session: Session, *, slug: str, name: str, short_name: str, colour: str
 ) -> Partnership:
+    if not HEX_COLOUR.match(colour):
+        raise DirectoryError(
+            f"Enter the partnership colour as a hex code like #4c2c92 (got {colour!r})"
+        )
     partnership = session.scalar(select(Partnership).where(Partnership.slug == slug))
     if partnership is None:
         partnership = Partnership(slug=slug, name=name, short_name=short_name, colour=colour)
