@@ -71,6 +71,58 @@ def _cmd_create_admin(settings: Settings, args: argparse.Namespace) -> None:
     print(f"{email} is a site administrator.")
 
 
+def _cmd_questionnaire_check(args: argparse.Namespace) -> int:
+    from app.questionnaires.checks import check_file
+
+    failed = False
+    for path in args.files:
+        result = check_file(path)
+        for problem in result.problems:
+            print(problem)
+        if result.ok and result.questionnaire is not None:
+            q = result.questionnaire
+            print(
+                f"{path}: ok ({q.id} version {q.version}, {len(q.sections)} sections, "
+                f"{len(q.questions())} questions)"
+            )
+        failed = failed or not result.ok
+    return 1 if failed else 0
+
+
+def _cmd_questionnaire_diff(args: argparse.Namespace) -> int:
+    from app.questionnaires.checks import check_file
+    from app.questionnaires.compare import compare, describe
+
+    results = [check_file(args.old), check_file(args.new)]
+    for result in results:
+        for problem in result.problems:
+            print(problem)
+    if not all(result.ok for result in results):
+        return 1
+    old, new = (result.questionnaire for result in results)
+    assert old is not None and new is not None
+    print("\n".join(describe(compare(old, new))))
+    return 0
+
+
+def _cmd_questionnaire_publish(settings: Settings, args: argparse.Namespace) -> None:
+    from app.questionnaires import service as questionnaire_service
+
+    engine = make_engine(settings.database_url)
+    check_database_reachable(engine)
+    for path in args.files:
+        try:
+            with make_sessionmaker(engine).begin() as session:
+                version, created = questionnaire_service.publish_file(
+                    session, path=path, actor=None
+                )
+                summary = f"{version.questionnaire_id} version {version.version}"
+                sha = version.sha256[:12]
+        except questionnaire_service.PublishError as error:
+            raise ConfigError(str(error)) from None
+        print(f"{path}: {'published' if created else 'already published'} {summary} ({sha})")
+
+
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -91,6 +143,13 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "demo": _cmd_demo,
     "serve": _cmd_serve,
     "create-admin": _cmd_create_admin,
+    "questionnaire publish": _cmd_questionnaire_publish,
+}
+
+# Commands that read files only: they need no settings and no database.
+FILE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "questionnaire check": _cmd_questionnaire_check,
+    "questionnaire diff": _cmd_questionnaire_diff,
 }
 
 
@@ -105,14 +164,26 @@ def _parser() -> argparse.ArgumentParser:
     admin = commands.add_parser("create-admin", help="make a person a site administrator")
     admin.add_argument("email")
     admin.add_argument("--name", default=None)
+    questionnaire = commands.add_parser("questionnaire", help="check, compare and publish")
+    actions = questionnaire.add_subparsers(dest="action", required=True)
+    check = actions.add_parser("check", help="check questionnaire files; exit 1 on any problem")
+    check.add_argument("files", nargs="+")
+    diff = actions.add_parser("diff", help="list added, removed, moved and reworded questions")
+    diff.add_argument("old")
+    diff.add_argument("new")
+    publish = actions.add_parser("publish", help="freeze questionnaire versions in the database")
+    publish.add_argument("files", nargs="+")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    name = f"{args.command} {args.action}" if args.command == "questionnaire" else args.command
+    if name in FILE_COMMANDS:
+        return FILE_COMMANDS[name](args)
     try:
         settings = load_settings()
-        COMMANDS[args.command](settings, args)
+        COMMANDS[name](settings, args)
     except ConfigError as error:
         print(f"s11: {error}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from app.auth.csrf import csrf_token
 from app.config import PROJECT_ROOT
+from app.questionnaires import rendering
 
 DEFAULT_BRAND_COLOUR = "#28313b"
 DARK_TEXT = "#0b0c0c"
@@ -56,6 +57,14 @@ def _environment() -> Environment:
         ]
     )
     environment = Environment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["markdown"] = rendering.guidance_html
+    environment.globals.update(
+        answer_text=rendering.answer_text,
+        levels_for=rendering.levels_for,
+        condition_text=rendering.condition_text,
+        sector_labels=rendering.sector_labels,
+        number_range=rendering.number_range,
+    )
     return environment
 
 

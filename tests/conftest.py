@@ -148,6 +148,15 @@ def demo(db: Session):  # type: ignore[no-untyped-def]
     return load_demo(db)
 
 
+@pytest.fixture
+def every_type(db: Session):  # type: ignore[no-untyped-def]
+    """The test questionnaire with one question of every type, published."""
+    from app.questionnaires import service as questionnaire_service
+
+    path = Path(__file__).resolve().parent / "fixtures" / "every-type.yaml"
+    return questionnaire_service.publish_file(db, path=path, actor=None)[0]
+
+
 def person_by_email(db: Session, email: str) -> Person:
     person_id = db.scalar(select(Person.id).where(Person.email == email))
     person = directory_service.get_person(db, person_id=person_id) if person_id else None

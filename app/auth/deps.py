@@ -28,6 +28,7 @@ class Viewer:
     email: str
     brand_name: str | None
     brand_colour: str | None
+    navigation: tuple[tuple[str, str], ...]  # (href, text) of the sections they may open
 
 
 class SignInRequired(Exception):
@@ -49,8 +50,23 @@ def current_person(request: Request, session: DbSession) -> Person | None:
             email=person.email,
             brand_name=home.short_name if home else None,
             brand_colour=home.colour if home else None,
+            navigation=_navigation(person, request.app.state.settings),
         )
     return person
+
+
+NAVIGATION = (
+    ("/", "Home", Permission.SIGNED_IN),
+    ("/questionnaires", "Questionnaires", Permission.PREVIEW_QUESTIONNAIRES),
+)
+
+
+def _navigation(person: Person, settings: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (href, text)
+        for href, text, permission in NAVIGATION
+        if decide(permission, person=person, settings=settings) is Decision.ALLOW
+    )
 
 
 def require(permission: Permission) -> Any:

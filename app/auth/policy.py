@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from app.config import Settings
-from app.directory.models import Person
+from app.directory.models import Person, Role
 
 
 class Permission(StrEnum):
@@ -17,6 +17,7 @@ class Permission(StrEnum):
     SIGNED_IN = "signed_in"  # any person with a session
     SIGN_IN = "sign_in"  # the sign-in pages, for people not yet signed in (or switching)
     DEVELOPMENT_SIGN_IN = "development_sign_in"  # only when S11_ENV=development
+    PREVIEW_QUESTIONNAIRES = "preview_questionnaires"  # coordinators, chairs, site admins
 
 
 class Decision(StrEnum):
@@ -33,4 +34,16 @@ def decide(permission: Permission, *, person: Person | None, settings: Settings)
             return Decision.ALLOW if settings.is_development else Decision.NOT_FOUND
         case Permission.SIGNED_IN:
             return Decision.ALLOW if person is not None else Decision.SIGN_IN_FIRST
+        case Permission.PREVIEW_QUESTIONNAIRES:
+            if person is None:
+                return Decision.SIGN_IN_FIRST
+            return Decision.ALLOW if _holds(person, QUESTIONNAIRE_READERS) else Decision.NOT_FOUND
     return Decision.NOT_FOUND
+
+
+QUESTIONNAIRE_READERS = frozenset({Role.COORDINATOR, Role.CHAIR})
+
+
+def _holds(person: Person, roles: frozenset[Role]) -> bool:
+    """A site administrator, or a person with one of the roles in any partnership."""
+    return person.is_admin or any(m.role in roles for m in person.memberships)

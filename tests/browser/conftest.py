@@ -46,9 +46,10 @@ def _server_env(var_dir: Path) -> dict[str, str]:
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     var_dir = tmp_path_factory.mktemp("browser-var")
     env = _server_env(var_dir)
-    for command in ("migrate", "demo"):
+    every_type = str(PROJECT_ROOT / "tests" / "fixtures" / "every-type.yaml")
+    for command in (["migrate"], ["demo"], ["questionnaire", "publish", every_type]):
         subprocess.run(
-            [sys.executable, "-m", "app.cli", command],
+            [sys.executable, "-m", "app.cli", *command],
             cwd=PROJECT_ROOT,
             env=env,
             check=True,
@@ -155,3 +156,11 @@ def assert_accessible(page: Page) -> None:
     """Zero axe-core violations on the page as it stands."""
     results = _axe.run(page)
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+def sign_in_as(page: Page, name: str) -> None:
+    """Sign in through the development sign-in page, with the mouse, as a tester would."""
+    page.goto("/dev/sign-in")
+    page.get_by_label(name, exact=True).check()
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")

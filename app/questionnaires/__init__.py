@@ -1,0 +1,1 @@
+"""Questionnaires: the YAML format, its checks, frozen versions, comparison and rendering."""

@@ -1,0 +1,139 @@
+"""Publishing (freezing) questionnaire versions and reading them back as snapshots.
+
+A version's content and sha256 are stored once; the same version with other content is
+refused, so a return never finds its questions changed under it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit_service
+from app.config import PROJECT_ROOT
+from app.directory.models import Person
+from app.questionnaires.checks import check_file
+from app.questionnaires.models import QuestionnaireVersion
+from app.questionnaires.schema import Questionnaire
+
+SHIPPED_DIR = PROJECT_ROOT / "questionnaires"
+
+
+class PublishError(ValueError):
+    """A questionnaire that cannot be published, with every reason in the message."""
+
+
+def content_hash(questionnaire: Questionnaire) -> str:
+    # Defaults are left out of the hash so that a new optional key in a later release of
+    # s11 does not make an unchanged file look changed.
+    meaningful = questionnaire.model_dump(mode="json", exclude_defaults=True)
+    canonical = json.dumps(meaningful, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def publish(
+    session: Session, *, questionnaire: Questionnaire, source_name: str, actor: Person | None
+) -> tuple[QuestionnaireVersion, bool]:
+    """Freeze a checked questionnaire; publishing the same content again changes nothing."""
+    sha256 = content_hash(questionnaire)
+    existing = session.scalar(
+        select(QuestionnaireVersion).where(
+            QuestionnaireVersion.questionnaire_id == questionnaire.id,
+            QuestionnaireVersion.version == questionnaire.version,
+        )
+    )
+    if existing is not None:
+        if existing.sha256 != sha256:
+            raise PublishError(
+                f"{source_name}: {questionnaire.id} version {questionnaire.version} is already "
+                f"published with different content (sha256 {existing.sha256[:12]}); "
+                "give the changed file a new version"
+            )
+        return existing, False
+    version = QuestionnaireVersion(
+        questionnaire_id=questionnaire.id,
+        version=questionnaire.version,
+        title=questionnaire.title,
+        audience=questionnaire.audience.value,
+        content=questionnaire.model_dump(mode="json"),
+        sha256=sha256,
+        source_name=source_name,
+        published_by_id=actor.id if actor else None,
+    )
+    session.add(version)
+    session.flush()
+    audit_service.record_event(
+        session,
+        actor=actor,
+        action="questionnaire_published",
+        object_type="questionnaire_version",
+        object_id=version.id,
+        detail={
+            "questionnaire": questionnaire.id,
+            "version": questionnaire.version,
+            "sha256": sha256,
+        },
+    )
+    return version, True
+
+
+def publish_file(
+    session: Session, *, path: str | Path, actor: Person | None
+) -> tuple[QuestionnaireVersion, bool]:
+    result = check_file(path)
+    if not result.ok or result.questionnaire is None:
+        raise PublishError("\n".join(str(problem) for problem in result.problems))
+    return publish(
+        session, questionnaire=result.questionnaire, source_name=Path(path).name, actor=actor
+    )
+
+
+def publish_shipped(session: Session) -> list[QuestionnaireVersion]:
+    """Publish every questionnaire that ships with s11 (for the demo)."""
+    return [
+        publish_file(session, path=path, actor=None)[0]
+        for path in sorted(SHIPPED_DIR.glob("*.yaml"))
+    ]
+
+
+def snapshot(version: QuestionnaireVersion) -> Questionnaire:
+    """The questionnaire exactly as it was published, whatever the file says today."""
+    return Questionnaire.model_validate(version.content)
+
+
+@dataclass(frozen=True)
+class QuestionnaireListing:
+    questionnaire_id: str
+    title: str
+    versions: list[QuestionnaireVersion]
+
+
+def list_questionnaires(session: Session) -> list[QuestionnaireListing]:
+    rows = session.scalars(
+        select(QuestionnaireVersion).order_by(
+            QuestionnaireVersion.questionnaire_id, QuestionnaireVersion.published_at.desc()
+        )
+    )
+    grouped: dict[str, list[QuestionnaireVersion]] = {}
+    for row in rows:
+        grouped.setdefault(row.questionnaire_id, []).append(row)
+    return [
+        QuestionnaireListing(questionnaire_id=qid, title=versions[0].title, versions=versions)
+        for qid, versions in grouped.items()
+    ]
+
+
+def get_version(
+    session: Session, *, questionnaire_id: str, version: str
+) -> QuestionnaireVersion | None:
+    return session.scalar(
+        select(QuestionnaireVersion).where(
+            QuestionnaireVersion.questionnaire_id == questionnaire_id,
+            QuestionnaireVersion.version == version,
+        )
+    )
