@@ -36,11 +36,15 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 def _cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     from app.demo import load_demo
+    from app.questionnaires.service import PublishError
 
     engine = make_engine(settings.database_url)
     check_database_reachable(engine)
-    with make_sessionmaker(engine).begin() as session:
-        summary = load_demo(session)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            summary = load_demo(session)
+    except PublishError as error:
+        raise ConfigError(f"the demo questionnaires could not be published: {error}") from None
     print(
         f"Demo data ready: {summary.partnerships} partnerships, {summary.agencies} agencies "
         f"in Norfolk ({summary.voluntary_agencies} voluntary sector)."
@@ -105,6 +109,15 @@ def _cmd_questionnaire_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_questionnaire_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from app.questionnaires.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
 def _cmd_questionnaire_publish(settings: Settings, args: argparse.Namespace) -> None:
     from app.questionnaires import service as questionnaire_service
 
@@ -150,6 +163,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
 FILE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "questionnaire check": _cmd_questionnaire_check,
     "questionnaire diff": _cmd_questionnaire_diff,
+    "questionnaire schema": _cmd_questionnaire_schema,
 }
 
 
@@ -171,6 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     diff = actions.add_parser("diff", help="list added, removed, moved and reworded questions")
     diff.add_argument("old")
     diff.add_argument("new")
+    actions.add_parser("schema", help="print the JSON Schema of the questionnaire format")
     publish = actions.add_parser("publish", help="freeze questionnaire versions in the database")
     publish.add_argument("files", nargs="+")
     return parser

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.directory import service as directory_service
+from app.questionnaires import service as questionnaire_service
 from app.directory.models import Agency, AgencyDuty, AgencySector, Partnership, Role
 
 S = AgencySector
@@ -186,6 +187,8 @@ def load_demo(session: Session) -> DemoSummary:
                 norfolk,
                 Role.PANEL_MEMBER,
             )
+
+    questionnaire_service.publish_shipped(session)
 
     counts = directory_service.count_agencies_by_sector(session, partnership=norfolk)
     return DemoSummary(

@@ -26,12 +26,14 @@ from app.auth.deps import SignInRequired
 from app.config import PROJECT_ROOT, Settings, load_settings
 from app.db import check_database_reachable, make_engine, make_sessionmaker
 from app.home import routes as home_routes
+from app.questionnaires import rendering as questionnaire_rendering
 from app.questionnaires import routes as questionnaire_routes
-from app.templating import render
+from app.templating import render, templates
 
 logger = logging.getLogger("s11")
 
 ROUTERS = [home_routes.router, auth_routes.router, questionnaire_routes.router]
+questionnaire_rendering.register_template_helpers(templates.env)
 
 
 class RequestContextMiddleware:

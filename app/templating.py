@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from app.auth.csrf import csrf_token
 from app.config import PROJECT_ROOT
-from app.questionnaires import rendering
 
 DEFAULT_BRAND_COLOUR = "#28313b"
 DARK_TEXT = "#0b0c0c"
@@ -56,16 +55,9 @@ def _environment() -> Environment:
             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
         ]
     )
-    environment = Environment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    environment.filters["markdown"] = rendering.guidance_html
-    environment.globals.update(
-        answer_text=rendering.answer_text,
-        levels_for=rendering.levels_for,
-        condition_text=rendering.condition_text,
-        sector_labels=rendering.sector_labels,
-        number_range=rendering.number_range,
-    )
-    return environment
+    # Modules add their own filters and globals from create_app (see register_template_helpers
+    # in app/questionnaires/rendering.py), so this shared file depends on none of them.
+    return Environment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
 
 templates = Jinja2Blocks(env=_environment(), context_processors=[_page_context])

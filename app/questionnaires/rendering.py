@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from jinja2 import Environment
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -132,3 +133,15 @@ def number_range(question: QuestionBase) -> str:
     if high is not None:
         return f"Enter a number no more than {_number(high)}."
     return ""
+
+
+def register_template_helpers(environment: Environment) -> None:
+    """Make the questionnaire renderer's helpers available to every template."""
+    environment.filters["markdown"] = guidance_html
+    environment.globals.update(
+        answer_text=answer_text,
+        levels_for=levels_for,
+        condition_text=condition_text,
+        sector_labels=sector_labels,
+        number_range=number_range,
+    )
