@@ -7,6 +7,7 @@ question kept its type (and, for ratings, its scale).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from app.questionnaires.schema import QuestionBase, Questionnaire
 
@@ -71,12 +72,17 @@ def compare(old: Questionnaire, new: Questionnaire) -> QuestionnaireDiff:
     diff.removed = [placed for qid, placed in before.items() if qid not in after]
 
     kept = [qid for qid in after if qid in before]
-    # A question has moved when it changed section, or its order among the questions both
-    # versions share changed; additions and removals around it do not count as moves.
     old_order = [qid for qid in before if qid in after]
-    for new_index, qid in enumerate(kept):
+    # The longest run of shared questions left in the same order stays put; a question outside
+    # it, or in another section, has moved. So moving one question reports one move, not
+    # every question it jumped over.
+    matcher = SequenceMatcher(a=old_order, b=kept, autojunk=False)
+    in_place = {
+        kept[block.b + i] for block in matcher.get_matching_blocks() for i in range(block.size)
+    }
+    for qid in kept:
         was, now = before[qid], after[qid]
-        if was.section_id != now.section_id or old_order.index(qid) != new_index:
+        if was.section_id != now.section_id or qid not in in_place:
             diff.moved.append(Moved(qid, was, now))
         for part in ("label", "hint"):
             old_text, new_text = getattr(was.question, part), getattr(now.question, part)

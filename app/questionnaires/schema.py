@@ -39,6 +39,9 @@ class Level(Strict):
     label: Text
     colour: LevelColour
     descriptor: Text
+    scored: bool = Field(
+        default=True, description="false for answers such as 'Don't know' that never count"
+    )
 
 
 class PercentageSteps(Strict):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
+import yaml
+
 from app.cli import main
 from app.questionnaires.checks import check_text
 from app.questionnaires.compare import compare
@@ -98,3 +100,25 @@ def test_diff_command_refuses_files_with_problems(tmp_path, capsys):
     good.write_text(VALID)
     assert main(["questionnaire", "diff", str(bad), str(good)]) == 1
     assert "bad.yaml:1 must be a mapping" in capsys.readouterr().out
+
+
+def _questionnaire(version: int, order: list[str]):
+    document = {
+        "id": "moves",
+        "version": version,
+        "title": "Moves",
+        "sections": [
+            {
+                "id": "one",
+                "title": "One",
+                "questions": [{"id": qid, "type": "yes_no", "label": qid} for qid in order],
+            }
+        ],
+    }
+    return check_text(yaml.safe_dump(document), source="moves.yaml").questionnaire
+
+
+def test_moving_one_question_past_others_reports_only_that_question():
+    old = _questionnaire(1, ["a", "b", "c", "d", "e", "f"])
+    new = _questionnaire(2, ["f", "a", "b", "c", "d", "e"])
+    assert [m.question_id for m in compare(old, new).moved] == ["f"]

@@ -86,10 +86,18 @@ def test_the_published_json_schema_matches_the_format():
 
 def test_check_command_passes_every_shipped_file():
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "questionnaire", "check", *sorted(
-            str(path) for path in SHIPPED.glob("*.yaml")
-        )],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "questionnaire",
+            "check",
+            *sorted(str(path) for path in SHIPPED.glob("*.yaml")),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stdout
 
