@@ -12,7 +12,7 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     var_dir: Path = PROJECT_ROOT / "var"
     upload_dir: Path | None = None
+
+    # Sessions: signed out after this long without a request, and after this long at most.
+    session_idle_minutes: int = Field(default=30, ge=2, le=24 * 60)
+    session_lifetime_hours: int = Field(default=12, ge=1, le=24 * 14)
 
     # Email (the notifications module): without a host, mail is written to var/outbox/.
     smtp_host: str | None = None

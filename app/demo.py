@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from app.directory import service as directory_service
-from app.questionnaires import service as questionnaire_service
 from app.directory.models import Agency, AgencyDuty, AgencySector, Partnership, Role
+from app.questionnaires import service as questionnaire_service
 
 S = AgencySector
 S11 = AgencyDuty.SECTION_11

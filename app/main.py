@@ -40,8 +40,9 @@ class RequestContextMiddleware:
     """Give every request an id (logged with errors, sent back as X-Request-ID), a CSP nonce
     and the security headers every page needs."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,7 +55,7 @@ class RequestContextMiddleware:
         state["csp_nonce"] = nonce
         policy = (
             "default-src 'self'; "
-            f"script-src 'self' 'nonce-{nonce}'; "
+            "script-src 'self'; "
             f"style-src 'self' 'nonce-{nonce}'; "
             "img-src 'self' data:; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
@@ -70,6 +71,15 @@ class RequestContextMiddleware:
                     (b"x-frame-options", b"DENY"),
                     (b"referrer-policy", b"same-origin"),
                 ]
+                content_type = dict(headers).get(b"content-type", b"")
+                if content_type.startswith(b"text/html"):
+                    # Pages may show an agency's return: never keep them in a shared cache
+                    # or the browser's back-forward history after sign-out.
+                    headers.append((b"cache-control", b"no-store"))
+                if self.hsts:
+                    headers.append(
+                        (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+                    )
                 message["headers"] = headers
             await send(message)
 
@@ -82,8 +92,8 @@ def _wants_htmx(request: Request) -> bool:
 
 def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
-    async def sign_in_first(request: Request, _exc: SignInRequired) -> Response:
-        target = "/sign-in?next=" + request.url.path
+    async def sign_in_first(request: Request, exc: SignInRequired) -> Response:
+        target = "/sign-in?next=" + request.url.path + ("&timeout=1" if exc.timed_out else "")
         if _wants_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
@@ -165,11 +175,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         SessionMiddleware,
         secret_key=settings.secret,
         session_cookie="s11_session",
-        max_age=8 * 60 * 60,
+        max_age=settings.session_lifetime_hours * 60 * 60,
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, hsts=settings.is_production)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)

@@ -23,6 +23,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/healthz"): P.PUBLIC,
     ("GET", "/sign-in"): P.SIGN_IN,
     ("POST", "/sign-out"): P.SIGNED_IN,
+    ("POST", "/session/keep-alive"): P.SIGNED_IN,
     ("GET", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
     ("POST", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
     ("GET", "/questionnaires"): P.PREVIEW_QUESTIONNAIRES,

@@ -26,7 +26,23 @@ def csrf_token(request: Request) -> str:
     return token
 
 
+def _same_origin(request: Request) -> bool:
+    """Browsers send Origin (or Sec-Fetch-Site) with a POST: refuse one from another site."""
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:  # not sent by older browsers or tools; the token still protects
+        return True
+    allowed = {f"{request.url.scheme}://{request.url.netloc}"}
+    base_url = getattr(request.app.state.settings, "base_url", "")
+    if base_url:
+        allowed.add(base_url.rstrip("/"))
+    return origin in allowed
+
+
 async def verify_csrf(request: Request) -> None:
+    if not _same_origin(request):
+        raise CsrfError()
     expected = request.session.get(SESSION_KEY)
     sent = request.headers.get(HEADER)
     if sent is None:
@@ -34,5 +50,10 @@ async def verify_csrf(request: Request) -> None:
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             value = (await request.form()).get(FORM_FIELD)
             sent = value if isinstance(value, str) else None
-    if not expected or not sent or not secrets.compare_digest(expected, sent):
+    if (
+        not expected
+        or not sent
+        or len(sent) > 200
+        or not secrets.compare_digest(expected.encode(), sent.encode("utf-8", "surrogatepass"))
+    ):
         raise CsrfError()

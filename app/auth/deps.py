@@ -6,17 +6,18 @@ A route without `require` is refused by the access-table test; never check roles
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 
+from app.auth import service as auth_service
 from app.auth.csrf import verify_csrf
 from app.auth.policy import Decision, Permission, decide
-from app.db import DbSession
-from app.directory import service as directory_service
+from app.db import DbSession, utcnow
 from app.directory.models import Person
 
-SESSION_PERSON_KEY = "person_id"
+SESSION_TOKEN_KEY = "sid"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -29,20 +30,38 @@ class Viewer:
     brand_name: str | None
     brand_colour: str | None
     navigation: tuple[tuple[str, str], ...]  # (href, text) of the sections they may open
+    idle_seconds: int  # until the session times out without another request
 
 
 class SignInRequired(Exception):
     """The route needs a signed-in person; the handler sends them to sign in and back."""
 
+    def __init__(self, timed_out: bool = False) -> None:
+        self.timed_out = timed_out
 
-def current_person(request: Request, session: DbSession) -> Person | None:
-    person_id = request.session.get(SESSION_PERSON_KEY)
-    person = None
-    if isinstance(person_id, int):
-        person = directory_service.get_person(session, person_id=person_id)
-    if person_id is not None and person is None:
-        request.session.pop(SESSION_PERSON_KEY, None)  # the person was removed
-    if person is not None:
+
+def current_sign_in(request: Request, session: DbSession) -> auth_service.ResumedSession | None:
+    """The server-side session behind the cookie, if it still works."""
+    token = request.session.get(SESSION_TOKEN_KEY)
+    if not isinstance(token, str):
+        return None
+    settings = request.app.state.settings
+    resumed = auth_service.resume_session(
+        session, token=token, idle=timedelta(minutes=settings.session_idle_minutes)
+    )
+    if isinstance(resumed, auth_service.SessionEnd):
+        request.session.pop(SESSION_TOKEN_KEY, None)
+        request.state.session_ended = resumed
+        return None
+    return resumed
+
+
+def current_person(
+    request: Request,
+    sign_in: Annotated[auth_service.ResumedSession | None, Depends(current_sign_in)],
+) -> Person | None:
+    person = sign_in.person if sign_in else None
+    if sign_in is not None and person is not None:
         # Read by templates for the header, never for access decisions.
         home = person.memberships[0].partnership if person.memberships else None
         request.state.viewer = Viewer(
@@ -51,6 +70,7 @@ def current_person(request: Request, session: DbSession) -> Person | None:
             brand_name=home.short_name if home else None,
             brand_colour=home.colour if home else None,
             navigation=_navigation(person, request.app.state.settings),
+            idle_seconds=int((sign_in.idle_deadline - utcnow()).total_seconds()),
         )
     return person
 
@@ -77,7 +97,8 @@ def require(permission: Permission) -> Any:
     ) -> Person | None:
         decision = decide(permission, person=person, settings=request.app.state.settings)
         if decision is Decision.SIGN_IN_FIRST:
-            raise SignInRequired()
+            ended = getattr(request.state, "session_ended", None)
+            raise SignInRequired(timed_out=ended is auth_service.SessionEnd.IDLE)
         if decision is Decision.NOT_FOUND:
             raise HTTPException(status_code=404)
         if request.method not in SAFE_METHODS:
@@ -100,3 +121,4 @@ def declared_permission(dependant: Any) -> list[Permission]:
 
 
 SignedInPerson = Annotated[Person, require(Permission.SIGNED_IN)]
+CurrentSignIn = Annotated[auth_service.ResumedSession | None, Depends(current_sign_in)]

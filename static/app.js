@@ -1,0 +1,48 @@
+// s11's own script: starts GOV.UK Frontend and warns before a session times out.
+// Every page works without it.
+import { initAll } from "/static/govuk/govuk-frontend.min.js";
+
+initAll();
+
+// WCAG 2.2.1: warn two minutes before the idle time-out and let the person stay signed in.
+const WARN_BEFORE_SECONDS = 120;
+
+function startTimeoutWarning() {
+  const dialog = document.getElementById("session-timeout");
+  if (!dialog || typeof dialog.showModal !== "function") return;
+  let remaining = Number(document.body.dataset.sessionSeconds || 0);
+  if (!remaining) return;
+  const token = document.body.dataset.csrfToken;
+  const countdown = dialog.querySelector("[data-countdown]");
+  let warnTimer, endTimer;
+
+  const schedule = () => {
+    clearTimeout(warnTimer);
+    clearTimeout(endTimer);
+    warnTimer = setTimeout(() => {
+      countdown.textContent = "2 minutes";
+      dialog.showModal();
+    }, Math.max(0, (remaining - WARN_BEFORE_SECONDS) * 1000));
+    endTimer = setTimeout(() => {
+      window.location.href = "/sign-in?timeout=1&next=" + encodeURIComponent(window.location.pathname);
+    }, remaining * 1000);
+  };
+
+  dialog.querySelector("[data-stay-signed-in]").addEventListener("click", async () => {
+    const response = await fetch("/session/keep-alive", {
+      method: "POST",
+      headers: { "X-CSRF-Token": token },
+      credentials: "same-origin",
+    });
+    if (response.ok) {
+      remaining = Number(document.body.dataset.sessionSeconds);
+      dialog.close();
+      schedule();
+    } else {
+      window.location.href = "/sign-in?timeout=1";
+    }
+  });
+  schedule();
+}
+
+startTimeoutWarning();
