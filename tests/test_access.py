@@ -9,6 +9,7 @@ import re
 
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import select
 
 from app.auth.deps import declared_permission
 from app.auth.policy import Permission
@@ -24,6 +25,18 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/sign-in"): P.SIGN_IN,
     ("POST", "/sign-out"): P.SIGNED_IN,
     ("POST", "/session/keep-alive"): P.SIGNED_IN,
+    ("POST", "/sign-in/email"): P.SIGN_IN,
+    ("GET", "/sign-in/email/{token}"): P.SIGN_IN,
+    ("POST", "/sign-in/email/{token}"): P.SIGN_IN,
+    ("GET", "/partnerships"): P.SIGNED_IN,
+    ("POST", "/partnerships/active"): P.SIGNED_IN,
+    ("GET", "/invitations"): P.INVITE_PEOPLE,
+    ("GET", "/invitations/new"): P.INVITE_PEOPLE,
+    ("POST", "/invitations/new"): P.INVITE_PEOPLE,
+    ("POST", "/invitations/{invitation_id}/cancel"): P.INVITE_PEOPLE,
+    ("POST", "/invitations/{invitation_id}/resend"): P.INVITE_PEOPLE,
+    ("GET", "/join/{token}"): P.SIGN_IN,
+    ("POST", "/join/{token}"): P.SIGN_IN,
     ("GET", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
     ("POST", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
     ("GET", "/questionnaires"): P.PREVIEW_QUESTIONNAIRES,
@@ -34,12 +47,39 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
 # the policy, so that a change to the policy has to be made twice to pass.
 ROLES_ALLOWED: dict[Permission, set[Role]] = {
     P.PREVIEW_QUESTIONNAIRES: {Role.COORDINATOR, Role.CHAIR},
+    P.INVITE_PEOPLE: {Role.COORDINATOR, Role.AGENCY_LEAD},
 }
 
-# A real object for each path parameter, so that "allowed" means the page really opens.
-SAMPLE_PATHS = {
-    "/questionnaires/{questionnaire_id}/{version}": "/questionnaires/every-type/1",
-}
+
+@pytest.fixture
+def sample_paths(db, demo, every_type) -> dict[str, str]:
+    """A real object for each path parameter, so that "allowed" means the page really opens."""
+    from app.auth import service as auth_service
+    from app.directory.models import Partnership
+
+    coordinator = person_by_email(db, "coordinator@nscp.example.org")
+    norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
+    scope = auth_service.invitation_scope(coordinator, norfolk)
+    # A contributor for the demo lead's own agency: an invitation both the coordinator and
+    # that lead may see, so "allowed" means the action really ran.
+    lead = person_with_role(db, Role.AGENCY_LEAD)
+    invitation, email = auth_service.invite(
+        db,
+        actor=coordinator,
+        scope=scope,
+        email="new.person@example.org",
+        name="New Person",
+        role=Role.CONTRIBUTOR,
+        agency_id=lead.memberships[0].agency_id,
+        base_url="http://localhost",
+    )
+    token = email.body.split("/join/")[1].split()[0]
+    return {
+        "/questionnaires/{questionnaire_id}/{version}": "/questionnaires/every-type/1",
+        "/join/{token}": f"/join/{token}",
+        "/invitations/{invitation_id}/cancel": f"/invitations/{invitation.id}/cancel",
+        "/invitations/{invitation_id}/resend": f"/invitations/{invitation.id}/resend",
+    }
 
 
 def api_routes(routes) -> list[APIRoute]:
@@ -79,17 +119,12 @@ def test_access_table_lists_every_route_with_the_permission_it_declares(settings
     assert declared == ACCESS_TABLE
 
 
-def _concrete(path: str) -> str:
-    return SAMPLE_PATHS.get(path) or re.sub(r"{[^}]+}", "1", path)
-
-
-def _visit(client, method: str, path: str):
+def _visit(client, method: str, path: str, samples: dict[str, str]):
+    concrete = samples.get(path) or re.sub(r"{[^}]+}", "1", path)
     if method == "GET":
-        return client.get(_concrete(path), follow_redirects=False)
+        return client.get(concrete, follow_redirects=False)
     token = client.csrf_token("/sign-in")
-    return client.request(
-        method, _concrete(path), data={"csrf_token": token}, follow_redirects=False
-    )
+    return client.request(method, concrete, data={"csrf_token": token}, follow_redirects=False)
 
 
 def expected_outcome(permission: Permission, *, role: Role | None, development: bool = True) -> str:
@@ -115,23 +150,26 @@ def outcome(response) -> str:
 
 @pytest.mark.parametrize("environment", ["development", "production"])
 def test_each_route_answers_a_visitor_who_is_not_signed_in_as_the_table_says(
-    environment, client, production_client
+    environment, client, production_client, sample_paths
 ):
     visitor = client if environment == "development" else production_client
     for (method, path), permission in ACCESS_TABLE.items():
+        visitor.cookies.clear()  # accepting an invitation signs in: start each visit afresh
         expected = expected_outcome(permission, role=None, development=environment == "development")
-        assert outcome(_visit(visitor, method, path)) == expected, f"{method} {path}"
+        response = _visit(visitor, method, path, sample_paths)
+        assert outcome(response) == expected, f"{method} {path}"
 
 
 @pytest.mark.parametrize("role", list(Role))
-def test_each_route_answers_each_role_as_the_table_says(role, client, db, demo, every_type):
+def test_each_route_answers_each_role_as_the_table_says(role, client, db, sample_paths):
     person = person_with_role(db, role)
     for (method, path), permission in ACCESS_TABLE.items():
         if (method, path) == ("POST", "/sign-out"):
             continue  # walked last: it ends the session the other routes need
         sign_in(client, person)
         expected = expected_outcome(permission, role=role)
-        assert outcome(_visit(client, method, path)) == expected, f"{role} {method} {path}"
+        response = _visit(client, method, path, sample_paths)
+        assert outcome(response) == expected, f"{role} {method} {path}"
 
 
 def test_a_site_administrator_without_memberships_may_preview_questionnaires(

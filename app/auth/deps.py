@@ -15,7 +15,7 @@ from app.auth import service as auth_service
 from app.auth.csrf import verify_csrf
 from app.auth.policy import Decision, Permission, decide
 from app.db import DbSession, utcnow
-from app.directory.models import Person
+from app.directory.models import Partnership, Person
 
 SESSION_TOKEN_KEY = "sid"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -63,7 +63,7 @@ def current_person(
     person = sign_in.person if sign_in else None
     if sign_in is not None and person is not None:
         # Read by templates for the header, never for access decisions.
-        home = person.memberships[0].partnership if person.memberships else None
+        home = active_partnership_of(person, sign_in.record.active_partnership_id)
         request.state.viewer = Viewer(
             name=person.name,
             email=person.email,
@@ -75,8 +75,26 @@ def current_person(
     return person
 
 
+def active_partnership_of(person: Person, chosen_id: int | None) -> Partnership | None:
+    """The partnership the person is working in: the one they chose, else their first."""
+    partnerships = {m.partnership_id: m.partnership for m in person.memberships}
+    if chosen_id in partnerships:
+        return partnerships[chosen_id]
+    return min(partnerships.values(), key=lambda p: p.name) if partnerships else None
+
+
+def current_partnership(
+    person: Annotated[Person | None, Depends(current_person)],
+    sign_in: Annotated[auth_service.ResumedSession | None, Depends(current_sign_in)],
+) -> Partnership | None:
+    if person is None or sign_in is None:
+        return None
+    return active_partnership_of(person, sign_in.record.active_partnership_id)
+
+
 NAVIGATION = (
     ("/", "Home", Permission.SIGNED_IN),
+    ("/invitations", "People", Permission.INVITE_PEOPLE),
     ("/questionnaires", "Questionnaires", Permission.PREVIEW_QUESTIONNAIRES),
 )
 
@@ -122,3 +140,4 @@ def declared_permission(dependant: Any) -> list[Permission]:
 
 SignedInPerson = Annotated[Person, require(Permission.SIGNED_IN)]
 CurrentSignIn = Annotated[auth_service.ResumedSession | None, Depends(current_sign_in)]
+CurrentPartnership = Annotated[Partnership | None, Depends(current_partnership)]

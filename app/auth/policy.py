@@ -18,6 +18,7 @@ class Permission(StrEnum):
     SIGN_IN = "sign_in"  # the sign-in pages, for people not yet signed in (or switching)
     DEVELOPMENT_SIGN_IN = "development_sign_in"  # only when S11_ENV=development
     PREVIEW_QUESTIONNAIRES = "preview_questionnaires"  # coordinators, chairs, site admins
+    INVITE_PEOPLE = "invite_people"  # coordinators (anyone), agency leads (contributors)
 
 
 class Decision(StrEnum):
@@ -38,9 +39,14 @@ def decide(permission: Permission, *, person: Person | None, settings: Settings)
             if person is None:
                 return Decision.SIGN_IN_FIRST
             return Decision.ALLOW if _holds(person, QUESTIONNAIRE_READERS) else Decision.NOT_FOUND
+        case Permission.INVITE_PEOPLE:
+            if person is None:
+                return Decision.SIGN_IN_FIRST
+            return Decision.ALLOW if _holds(person, INVITERS) else Decision.NOT_FOUND
     return Decision.NOT_FOUND
 
 
+INVITERS = frozenset({Role.COORDINATOR, Role.AGENCY_LEAD})
 QUESTIONNAIRE_READERS = frozenset({Role.COORDINATOR, Role.CHAIR})
 
 

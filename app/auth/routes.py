@@ -8,15 +8,24 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.auth import service as auth_service
-from app.auth.deps import SESSION_TOKEN_KEY, CurrentSignIn, SignedInPerson, require
+from app.auth.deps import (
+    SESSION_TOKEN_KEY,
+    CurrentPartnership,
+    CurrentSignIn,
+    SignedInPerson,
+    current_person,
+    require,
+)
+from app.auth.models import Invitation
 from app.auth.policy import Permission
 from app.db import DbSession
 from app.directory import service as directory_service
-from app.directory.models import Person
+from app.directory.models import Partnership, Person, Role
+from app.notifications.mail import send_email
 from app.templating import render
 
 router = APIRouter()
@@ -51,16 +60,7 @@ def begin_session(request: Request, session: DbSession, person: Person, method: 
 
 @router.get("/sign-in", dependencies=[require(Permission.SIGN_IN)])
 def sign_in_page(request: Request, next: str | None = None, timeout: str | None = None) -> Response:
-    return render(
-        request,
-        "auth/sign_in.html",
-        {
-            "next": safe_next(next),
-            "development": request.app.state.settings.is_development,
-            "timed_out": timeout is not None,
-            "idle_minutes": request.app.state.settings.session_idle_minutes,
-        },
-    )
+    return _sign_in_page(request, next=safe_next(next), timed_out=timeout is not None)
 
 
 @router.get("/dev/sign-in", dependencies=[require(Permission.DEVELOPMENT_SIGN_IN)])
@@ -111,3 +111,344 @@ def keep_alive(session: DbSession, person: SignedInPerson, sign_in: CurrentSignI
     assert sign_in is not None
     auth_service.keep_session_alive(session, record=sign_in.record)
     return Response(status_code=204)
+
+
+# Email sign-in links -------------------------------------------------------------------------
+
+# Per client address, every sign-in attempt counts; per email address, only sending counts.
+CLIENT_ATTEMPTS_PER_MINUTE = 20
+LINKS_PER_ADDRESS_PER_15_MINUTES = 5
+
+
+def _too_many_attempts(request: Request) -> Response:
+    return render(
+        request,
+        "errors/error.html",
+        {
+            "title": "Too many attempts to sign in",
+            "message": "Wait a minute, then try again.",
+        },
+        status_code=429,
+    )
+
+
+def _within_client_limit(request: Request, session: DbSession) -> bool:
+    return auth_service.within_rate_limit(
+        session,
+        key=f"sign-in:client:{_client(request)}",
+        limit=CLIENT_ATTEMPTS_PER_MINUTE,
+        window=timedelta(minutes=1),
+    )
+
+
+def _sign_in_page(
+    request: Request,
+    *,
+    next: str,
+    error: str | None = None,
+    email: str = "",
+    timed_out: bool = False,
+    status_code: int = 200,
+) -> Response:
+    settings = request.app.state.settings
+    return render(
+        request,
+        "auth/sign_in.html",
+        {
+            "next": next,
+            "development": settings.is_development,
+            "oidc": bool(settings.oidc_issuer),
+            "timed_out": timed_out,
+            "idle_minutes": settings.session_idle_minutes,
+            "error": error,
+            "email": email,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/sign-in/email", dependencies=[require(Permission.SIGN_IN)])
+def request_sign_in_link(
+    request: Request,
+    session: DbSession,
+    email: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    if not _within_client_limit(request, session):
+        return _too_many_attempts(request)
+    try:
+        message = None
+        if auth_service.within_rate_limit(
+            session,
+            key=f"sign-in:email:{email.strip().lower()[:150]}",
+            limit=LINKS_PER_ADDRESS_PER_15_MINUTES,
+            window=timedelta(minutes=15),
+        ):
+            message = auth_service.request_sign_in_link(
+                session, email=email, base_url=request.app.state.settings.base_url
+            )
+    except auth_service.SignInError as error:
+        return _sign_in_page(
+            request, next=safe_next(next), error=str(error), email=email, status_code=400
+        )
+    if message is not None:
+        send_email(request.app.state.settings, message)
+    # The same page whether or not the address has access: it never tells who does.
+    return render(request, "auth/check_email.html", {"email": email.strip()})
+
+
+@router.get("/sign-in/email/{token}", dependencies=[require(Permission.SIGN_IN)])
+def sign_in_link_page(request: Request, token: str) -> Response:
+    # Mail scanners open links: signing in takes a button press, never just a GET.
+    return render(request, "auth/use_link.html", {"token": token})
+
+
+@router.post("/sign-in/email/{token}", dependencies=[require(Permission.SIGN_IN)])
+def use_sign_in_link(request: Request, session: DbSession, token: str) -> Response:
+    if not _within_client_limit(request, session):
+        return _too_many_attempts(request)
+    try:
+        person = auth_service.use_sign_in_link(
+            session,
+            token=token,
+            client_address=_client(request),
+            request_id=request.state.request_id,
+        )
+    except auth_service.SignInError as error:
+        return _sign_in_page(request, next="/", error=str(error), status_code=400)
+    begin_session(request, session, person, "email_link")
+    return RedirectResponse("/", status_code=303)
+
+
+# Choosing the partnership to work in ----------------------------------------------------------
+
+
+@router.get("/partnerships")
+def partnerships_page(
+    request: Request, person: SignedInPerson, partnership: CurrentPartnership
+) -> Response:
+    choices = directory_service.partnerships_of(person)
+    return render(request, "auth/partnerships.html", {"choices": choices, "active": partnership})
+
+
+@router.post("/partnerships/active")
+def choose_partnership(
+    request: Request,
+    session: DbSession,
+    person: SignedInPerson,
+    sign_in: CurrentSignIn,
+    partnership_id: Annotated[str, Form()] = "",
+) -> Response:
+    assert sign_in is not None
+    chosen = auth_service.choose_partnership(
+        session,
+        person=person,
+        record=sign_in.record,
+        partnership_id=int(partnership_id) if partnership_id.isdigit() else None,
+    )
+    if chosen is None:
+        choices = directory_service.partnerships_of(person)
+        return render(
+            request,
+            "auth/partnerships.html",
+            {"choices": choices, "active": None, "error": "Select the partnership to work in"},
+            status_code=400,
+        )
+    return RedirectResponse("/", status_code=303)
+
+
+# Invitations ----------------------------------------------------------------------------------
+
+
+def _scope(person: Person, partnership: Partnership | None) -> auth_service.InvitationScope:
+    scope = auth_service.invitation_scope(person, partnership) if partnership else None
+    if scope is None:
+        raise HTTPException(status_code=404)
+    return scope
+
+
+Inviter = Annotated[Person, require(Permission.INVITE_PEOPLE)]
+
+
+@router.get("/invitations")
+def invitations_page(
+    request: Request, session: DbSession, person: Inviter, partnership: CurrentPartnership
+) -> Response:
+    scope = _scope(person, partnership)
+    invitations = auth_service.invitations_for(session, scope=scope)
+    return render(
+        request,
+        "auth/invitations.html",
+        {
+            "scope": scope,
+            "invitations": invitations,
+            "state": auth_service.invitation_state,
+            "sent": request.query_params.get("sent"),
+        },
+    )
+
+
+def _invite_form(
+    request: Request,
+    session: DbSession,
+    scope: auth_service.InvitationScope,
+    values: dict[str, str],
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    agencies = directory_service.agencies_of(session, partnership=scope.partnership)
+    if not scope.any_role:
+        agencies = [agency for agency in agencies if agency.id in scope.agency_ids]
+    roles = list(Role) if scope.any_role else [Role.CONTRIBUTOR]
+    return render(
+        request,
+        "auth/invite.html",
+        {"scope": scope, "agencies": agencies, "roles": roles, "values": values, "error": error},
+        status_code=status_code,
+    )
+
+
+@router.get("/invitations/new")
+def invite_page(
+    request: Request, session: DbSession, person: Inviter, partnership: CurrentPartnership
+) -> Response:
+    return _invite_form(request, session, _scope(person, partnership), {})
+
+
+@router.post("/invitations/new")
+def invite(
+    request: Request,
+    session: DbSession,
+    person: Inviter,
+    partnership: CurrentPartnership,
+    email: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    role: Annotated[str, Form()] = "",
+    agency_id: Annotated[str, Form()] = "",
+) -> Response:
+    scope = _scope(person, partnership)
+    values = {"email": email, "name": name, "role": role, "agency_id": agency_id}
+    try:
+        chosen_role = Role(role) if role in Role._value2member_map_ else None
+        if chosen_role is None and scope.any_role:
+            raise auth_service.InvitationError("Select the role to invite them into")
+        invitation, message = auth_service.invite(
+            session,
+            actor=person,
+            scope=scope,
+            email=email,
+            name=name,
+            role=chosen_role or Role.CONTRIBUTOR,
+            agency_id=int(agency_id) if agency_id.isdigit() else None,
+            base_url=request.app.state.settings.base_url,
+        )
+    except auth_service.InvitationError as error:
+        return _invite_form(request, session, scope, values, str(error), status_code=400)
+    send_email(request.app.state.settings, message)
+    return RedirectResponse(f"/invitations?sent={invitation.id}", status_code=303)
+
+
+def _invitation_or_404(
+    session: DbSession, person: Person, partnership: Partnership | None, invitation_id: int
+) -> Invitation:
+    invitation = auth_service.get_invitation(
+        session, scope=_scope(person, partnership), invitation_id=invitation_id
+    )
+    if invitation is None:
+        raise HTTPException(status_code=404)
+    return invitation
+
+
+@router.post("/invitations/{invitation_id}/cancel")
+def cancel_invitation(
+    request: Request,
+    session: DbSession,
+    person: Inviter,
+    partnership: CurrentPartnership,
+    invitation_id: int,
+) -> Response:
+    invitation = _invitation_or_404(session, person, partnership, invitation_id)
+    try:
+        auth_service.cancel_invitation(session, actor=person, invitation=invitation)
+    except auth_service.InvitationError as error:
+        raise HTTPException(status_code=409, detail=str(error)) from None
+    return RedirectResponse("/invitations", status_code=303)
+
+
+@router.post("/invitations/{invitation_id}/resend")
+def resend_invitation(
+    request: Request,
+    session: DbSession,
+    person: Inviter,
+    partnership: CurrentPartnership,
+    invitation_id: int,
+) -> Response:
+    invitation = _invitation_or_404(session, person, partnership, invitation_id)
+    try:
+        message = auth_service.resend_invitation(
+            session,
+            actor=person,
+            invitation=invitation,
+            base_url=request.app.state.settings.base_url,
+        )
+    except auth_service.InvitationError as error:
+        raise HTTPException(status_code=409, detail=str(error)) from None
+    send_email(request.app.state.settings, message)
+    return RedirectResponse(f"/invitations?sent={invitation.id}", status_code=303)
+
+
+@router.get("/join/{token}", dependencies=[require(Permission.SIGN_IN)])
+def join_page(
+    request: Request,
+    session: DbSession,
+    token: str,
+    viewer: Annotated[Person | None, Depends(current_person)],
+) -> Response:
+    invitation = auth_service.find_invitation(session, token=token)
+    return render(
+        request,
+        "auth/join.html",
+        {
+            "invitation": invitation,
+            "token": token,
+            "viewer": viewer,
+            "state": auth_service.invitation_state(invitation) if invitation else None,
+        },
+        status_code=200 if invitation else 404,
+    )
+
+
+@router.post("/join/{token}", dependencies=[require(Permission.SIGN_IN)])
+def join(
+    request: Request,
+    session: DbSession,
+    token: str,
+    viewer: Annotated[Person | None, Depends(current_person)],
+) -> Response:
+    invitation = auth_service.find_invitation(session, token=token)
+    if invitation is None:
+        raise HTTPException(status_code=404)
+    try:
+        person = auth_service.accept_invitation(
+            session,
+            invitation=invitation,
+            signed_in_as=viewer,
+            client_address=_client(request),
+            request_id=request.state.request_id,
+        )
+    except auth_service.InvitationError as error:
+        return render(
+            request,
+            "auth/join.html",
+            {
+                "invitation": invitation,
+                "token": token,
+                "viewer": viewer,
+                "state": auth_service.invitation_state(invitation),
+                "error": str(error),
+            },
+            status_code=400,
+        )
+    # Following the emailed link proves the address: accepting signs the person in.
+    begin_session(request, session, person, "invitation")
+    return RedirectResponse("/", status_code=303)

@@ -92,6 +92,10 @@ class Role(StrEnum):
 AGENCY_ROLES = frozenset({Role.AGENCY_LEAD, Role.CONTRIBUTOR})
 
 
+def role_column() -> Enum:
+    return _enum_column(Role, length=20)
+
+
 class Partnership(Base):
     __tablename__ = "partnership"
 
@@ -159,7 +163,7 @@ class Membership(Base):
     partnership_id: Mapped[int] = mapped_column(
         ForeignKey("partnership.id", ondelete="CASCADE"), index=True
     )
-    role: Mapped[Role] = mapped_column(_enum_column(Role, length=20))
+    role: Mapped[Role] = mapped_column(role_column())
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -197,3 +197,14 @@ def count_agencies_by_sector(
         .group_by(Agency.sector)
     )
     return {sector: count for sector, count in rows}
+
+
+def agencies_of(session: Session, *, partnership: Partnership) -> list[Agency]:
+    return list(
+        session.scalars(
+            select(Agency)
+            .join(PartnershipAgency, PartnershipAgency.agency_id == Agency.id)
+            .where(PartnershipAgency.partnership_id == partnership.id)
+            .order_by(Agency.name)
+        )
+    )

@@ -1,0 +1,58 @@
+"""Sending one email: through SMTP when S11_SMTP_HOST is set, otherwise into var/outbox/.
+
+It never decides who gets what; services do, and call send_email with the finished text.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+from app.config import Settings
+
+logger = logging.getLogger("s11.mail")
+
+
+class MailError(RuntimeError):
+    """The message could not be handed to the mail server."""
+
+
+@dataclass(frozen=True)
+class Email:
+    to: str
+    subject: str
+    body: str
+
+
+def send_email(settings: Settings, email: Email) -> None:
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    message["To"] = email.to
+    message["Subject"] = email.subject
+    message["Message-ID"] = make_msgid(domain="s11")
+    message.set_content(email.body)
+    if not settings.smtp_host:
+        _write_to_outbox(settings.var_dir / "outbox", message)
+        return
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.smtp_username and settings.smtp_password:
+                smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        logger.error("could not send mail to %s: %s", email.to, error)
+        raise MailError(f"the mail server did not accept the message: {error}") from error
+
+
+def _write_to_outbox(outbox: Path, message: EmailMessage) -> None:
+    outbox.mkdir(parents=True, exist_ok=True)
+    name = message["Message-ID"].strip("<>").replace("@", "_") + ".eml"
+    (outbox / name).write_bytes(bytes(message))
+    logger.info("mail for %s written to %s", message["To"], outbox / name)
