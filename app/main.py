@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth import routes as auth_routes
 from app.auth.csrf import CsrfError
 from app.auth.deps import SignInRequired
+from app.auth.oidc import make_oauth
 from app.config import PROJECT_ROOT, Settings, load_settings
 from app.db import check_database_reachable, make_engine, make_sessionmaker
 from app.home import routes as home_routes
@@ -170,6 +171,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.owns_engine = owns_engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.oauth = make_oauth(settings)
 
     app.add_middleware(
         SessionMiddleware,

@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
@@ -212,3 +215,94 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         + (chromium if Path(chromium).exists() else "missing: browser tests skip")
         + (" [required]" if os.environ.get("S11_TEST_REQUIRE_BROWSER") == "1" else ""),
     ]
+
+
+class Mailbox:
+    """Messages a real SMTP server (aiosmtpd) received during the test run."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
+        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+    def link_in_last_to(self, address: str, path: str) -> str:
+        body = self.to(address)[-1].get_content()
+        return path + body.split(path, 1)[1].split()[0]
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    port = free_port()  # Controller cannot pick its own port (port=0 fails)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield mailbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
+    box, _ = smtp_server
+    box.messages.clear()
+    return box
+
+
+@pytest.fixture
+def mail_client(
+    database_url: str, var_dir: Path, engine: Engine, db: Session, smtp_server, mailbox
+) -> Iterator[CheckingClient]:
+    """The app sending its email through the real SMTP server."""
+    _, port = smtp_server
+    settings = test_settings(
+        database_url, var_dir, smtp_host="127.0.0.1", smtp_port=port, mail_from="s11@test.example"
+    )
+    with client_for(settings, engine, db) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def oidc_provider() -> Iterator[str]:
+    """A real OpenID Connect provider (oidc-provider-mock) on loopback; yields its issuer."""
+    import logging
+
+    from oidc_provider_mock import User, run_server_in_thread
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    users = [
+        User(
+            sub="alice-sub",
+            claims={
+                "email": "alice@trust.example.org",
+                "email_verified": True,
+                "name": "Alice Example",
+            },
+        ),
+        User(
+            sub="unverified-sub", claims={"email": "eve@trust.example.org", "email_verified": False}
+        ),
+    ]
+    with run_server_in_thread(require_nonce=True, user_claims=users) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture
+def oidc_client(
+    database_url: str, var_dir: Path, engine: Engine, db: Session, oidc_provider: str
+) -> Iterator[CheckingClient]:
+    settings = test_settings(
+        database_url,
+        var_dir,
+        oidc_issuer=oidc_provider,
+        oidc_client_id="s11-test",
+        oidc_client_secret="s11-test-secret",
+        base_url="http://localhost",
+    )
+    with client_for(settings, engine, db) as test_client:
+        yield test_client

@@ -35,6 +35,8 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/invitations/new"): P.INVITE_PEOPLE,
     ("POST", "/invitations/{invitation_id}/cancel"): P.INVITE_PEOPLE,
     ("POST", "/invitations/{invitation_id}/resend"): P.INVITE_PEOPLE,
+    ("GET", "/sign-in/oidc"): P.SIGN_IN,
+    ("GET", "/sign-in/oidc/callback"): P.SIGN_IN,
     ("GET", "/join/{token}"): P.SIGN_IN,
     ("POST", "/join/{token}"): P.SIGN_IN,
     ("GET", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
@@ -127,9 +129,21 @@ def _visit(client, method: str, path: str, samples: dict[str, str]):
     return client.request(method, concrete, data={"csrf_token": token}, follow_redirects=False)
 
 
-def expected_outcome(permission: Permission, *, role: Role | None, development: bool = True) -> str:
+OIDC_ROUTES = {"/sign-in/oidc", "/sign-in/oidc/callback"}
+
+
+def expected_outcome(
+    permission: Permission,
+    *,
+    role: Role | None,
+    development: bool = True,
+    path: str = "",
+    oidc: bool = True,
+) -> str:
     if permission is P.DEVELOPMENT_SIGN_IN and not development:
         return "not found"
+    if path in OIDC_ROUTES and not oidc:
+        return "not found"  # without a provider configured, these pages do not exist
     if permission in (P.PUBLIC, P.SIGN_IN, P.DEVELOPMENT_SIGN_IN):
         return "allowed"
     if role is None:
@@ -150,12 +164,16 @@ def outcome(response) -> str:
 
 @pytest.mark.parametrize("environment", ["development", "production"])
 def test_each_route_answers_a_visitor_who_is_not_signed_in_as_the_table_says(
-    environment, client, production_client, sample_paths
+    environment, oidc_client, production_client, sample_paths
 ):
-    visitor = client if environment == "development" else production_client
+    # Development here also has OpenID Connect configured; production has not.
+    development = environment == "development"
+    visitor = oidc_client if development else production_client
     for (method, path), permission in ACCESS_TABLE.items():
         visitor.cookies.clear()  # accepting an invitation signs in: start each visit afresh
-        expected = expected_outcome(permission, role=None, development=environment == "development")
+        expected = expected_outcome(
+            permission, role=None, development=development, path=path, oidc=development
+        )
         response = _visit(visitor, method, path, sample_paths)
         assert outcome(response) == expected, f"{method} {path}"
 
@@ -167,7 +185,7 @@ def test_each_route_answers_each_role_as_the_table_says(role, client, db, sample
         if (method, path) == ("POST", "/sign-out"):
             continue  # walked last: it ends the session the other routes need
         sign_in(client, person)
-        expected = expected_outcome(permission, role=role)
+        expected = expected_outcome(permission, role=role, path=path, oidc=False)
         response = _visit(client, method, path, sample_paths)
         assert outcome(response) == expected, f"{role} {method} {path}"
 

@@ -8,8 +8,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
+from authlib.common.errors import AuthlibBaseError
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from httpx import HTTPError
+from joserfc.errors import JoseError
+from starlette.concurrency import run_in_threadpool
 
 from app.auth import service as auth_service
 from app.auth.deps import (
@@ -29,6 +33,10 @@ from app.notifications.mail import send_email
 from app.templating import render
 
 router = APIRouter()
+
+# Tampered or missing state, nonce or code, a token for another audience, a provider that does
+# not answer: each ends on the sign-in page with a message, never a 500.
+OIDC_ERRORS = (AuthlibBaseError, JoseError, HTTPError, ValueError, KeyError)
 
 
 def safe_next(value: str | None) -> str:
@@ -452,3 +460,67 @@ def join(
     # Following the emailed link proves the address: accepting signs the person in.
     begin_session(request, session, person, "invitation")
     return RedirectResponse("/", status_code=303)
+
+
+# OpenID Connect ------------------------------------------------------------------------------
+
+OIDC_FAILED = (
+    "Signing in with your organisation's account did not work. Try again, or ask for a link "
+    "by email below."
+)
+
+
+def _oidc_client(request: Request):  # type: ignore[no-untyped-def]
+    oauth = request.app.state.oauth
+    if oauth is None:
+        raise HTTPException(status_code=404)
+    return oauth.oidc
+
+
+@router.get("/sign-in/oidc", dependencies=[require(Permission.SIGN_IN)])
+async def oidc_start(request: Request, session: DbSession, next: str | None = None) -> Response:
+    client = _oidc_client(request)
+    if not await run_in_threadpool(_within_client_limit, request, session):
+        return _too_many_attempts(request)
+    request.session["oidc_next"] = safe_next(next)
+    callback = request.app.state.settings.base_url.rstrip("/") + "/sign-in/oidc/callback"
+    return await client.authorize_redirect(request, callback)
+
+
+@router.get("/sign-in/oidc/callback", dependencies=[require(Permission.SIGN_IN)])
+async def oidc_callback(request: Request, session: DbSession) -> Response:
+    client = _oidc_client(request)
+    next_page = safe_next(request.session.get("oidc_next"))
+    try:
+        token = await client.authorize_access_token(request)
+        claims = token.get("userinfo")
+        if not claims or not claims.get("sub") or not claims.get("iss"):
+            raise ValueError("no verified ID token")
+    except OIDC_ERRORS as error:
+        await run_in_threadpool(
+            auth_service.record_failed_sign_in,
+            session,
+            method="oidc",
+            reason=f"{type(error).__name__}: {error}"[:200],
+            client_address=_client(request),
+            request_id=request.state.request_id,
+        )
+        return _sign_in_page(request, next=next_page, error=OIDC_FAILED, status_code=400)
+
+    def finish() -> Response:
+        try:
+            person = auth_service.sign_in_with_oidc(
+                session,
+                issuer=claims["iss"],
+                subject=claims["sub"],
+                email=claims.get("email"),
+                email_verified=claims.get("email_verified") is True,
+                client_address=_client(request),
+                request_id=request.state.request_id,
+            )
+        except auth_service.SignInError as error:
+            return _sign_in_page(request, next=next_page, error=str(error), status_code=403)
+        begin_session(request, session, person, "oidc")
+        return RedirectResponse(next_page, status_code=303)
+
+    return await run_in_threadpool(finish)

@@ -15,7 +15,13 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.audit import service as audit_service
-from app.auth.models import Invitation, RateLimitHit, SignInLink, SignInSession
+from app.auth.models import (
+    Invitation,
+    PersonIdentity,
+    RateLimitHit,
+    SignInLink,
+    SignInSession,
+)
 from app.db import utcnow
 from app.directory import service as directory_service
 from app.directory.models import Agency, Partnership, Person, Role
@@ -571,3 +577,81 @@ def choose_partnership(
             session.flush()
             return membership.partnership
     return None
+
+
+# OpenID Connect -----------------------------------------------------------------------------
+
+
+def sign_in_with_oidc(
+    session: Session,
+    *,
+    issuer: str,
+    subject: str,
+    email: str | None,
+    email_verified: bool,
+    client_address: str | None,
+    request_id: str | None,
+) -> Person:
+    """Match the provider's account by (issuer, subject); on a first sign-in, a verified
+    email address may claim a waiting invitation, and nothing else."""
+    person_id = session.scalar(
+        select(PersonIdentity.person_id).where(
+            PersonIdentity.issuer == issuer, PersonIdentity.subject == subject
+        )
+    )
+    person = directory_service.get_person(session, person_id=person_id) if person_id else None
+    if person is None and email and email_verified:
+        invitation = _waiting_invitation_for(session, email)
+        if invitation is not None:
+            person = accept_invitation(
+                session,
+                invitation=invitation,
+                signed_in_as=None,
+                client_address=client_address,
+                request_id=request_id,
+            )
+            session.add(PersonIdentity(person_id=person.id, issuer=issuer, subject=subject))
+            session.flush()
+    if person is None or not may_sign_in(person):
+        record_failed_sign_in(
+            session,
+            method="oidc",
+            reason="no invitation for this account",
+            client_address=client_address,
+            request_id=request_id,
+            email=email,
+        )
+        raise SignInError(
+            "Your organisation's account has not been invited to s11. Ask your partnership's "
+            "business unit for an invitation, or sign in with a link sent by email."
+        )
+    audit_service.record_event(
+        session,
+        actor=person,
+        action="sign_in",
+        object_type="person",
+        object_id=person.id,
+        client_address=client_address,
+        request_id=request_id,
+        detail={"method": "oidc", "issuer": issuer},
+    )
+    return person
+
+
+def _waiting_invitation_for(session: Session, email: str) -> Invitation | None:
+    try:
+        address = directory_service.normalise_email(email)
+    except directory_service.DirectoryError:
+        return None
+    invitation_id = session.scalar(
+        select(Invitation.id)
+        .where(
+            Invitation.email == address,
+            Invitation.accepted_at.is_(None),
+            Invitation.cancelled_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+        .order_by(Invitation.created_at.desc())
+        .limit(1)
+    )
+    return _load_invitation(session, invitation_id) if invitation_id else None
