@@ -20,11 +20,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.audit import routes as audit_routes
 from app.auth import routes as auth_routes
-from app.auth.csrf import CsrfError
 from app.auth.deps import SignInRequired
 from app.auth.oidc import make_oauth
 from app.config import PROJECT_ROOT, Settings, load_settings
+from app.csrf import CsrfError
 from app.db import check_database_reachable, make_engine, make_sessionmaker
 from app.home import routes as home_routes
 from app.questionnaires import rendering as questionnaire_rendering
@@ -33,7 +34,12 @@ from app.templating import render, templates
 
 logger = logging.getLogger("s11")
 
-ROUTERS = [home_routes.router, auth_routes.router, questionnaire_routes.router]
+ROUTERS = [
+    home_routes.router,
+    auth_routes.router,
+    questionnaire_routes.router,
+    audit_routes.router,
+]
 questionnaire_rendering.register_template_helpers(templates.env)
 
 

@@ -12,8 +12,8 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.auth.csrf import csrf_token
 from app.config import PROJECT_ROOT
+from app.csrf import csrf_token
 
 DEFAULT_BRAND_COLOUR = "#28313b"
 DARK_TEXT = "#0b0c0c"

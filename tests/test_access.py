@@ -37,6 +37,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/invitations/{invitation_id}/resend"): P.INVITE_PEOPLE,
     ("GET", "/sign-in/oidc"): P.SIGN_IN,
     ("GET", "/sign-in/oidc/callback"): P.SIGN_IN,
+    ("GET", "/audit"): P.VIEW_AUDIT_LOG,
     ("GET", "/join/{token}"): P.SIGN_IN,
     ("POST", "/join/{token}"): P.SIGN_IN,
     ("GET", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
@@ -50,6 +51,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
 ROLES_ALLOWED: dict[Permission, set[Role]] = {
     P.PREVIEW_QUESTIONNAIRES: {Role.COORDINATOR, Role.CHAIR},
     P.INVITE_PEOPLE: {Role.COORDINATOR, Role.AGENCY_LEAD},
+    P.VIEW_AUDIT_LOG: {Role.COORDINATOR},
 }
 
 

@@ -5,6 +5,7 @@ It only appends; an audit event is never edited or removed.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -41,3 +42,25 @@ def record_event(
 
 def recent_events(session: Session, *, limit: int = 50) -> list[AuditEvent]:
     return list(session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)))
+
+
+def events_about(
+    session: Session,
+    *,
+    actor_ids: set[int] | None,
+    actor_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 500,
+) -> list[AuditEvent]:
+    """Events by the given people (None: everyone), newest first, optionally narrowed."""
+    query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    if actor_ids is not None:
+        query = query.where(AuditEvent.actor_id.in_(actor_ids))
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
+    return list(session.scalars(query.limit(limit)))

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 
 from app.auth import service as auth_service
-from app.auth.csrf import verify_csrf
 from app.auth.policy import Decision, Permission, decide
+from app.csrf import verify_csrf
 from app.db import DbSession, utcnow
 from app.directory.models import Partnership, Person
 
@@ -96,6 +96,7 @@ NAVIGATION = (
     ("/", "Home", Permission.SIGNED_IN),
     ("/invitations", "People", Permission.INVITE_PEOPLE),
     ("/questionnaires", "Questionnaires", Permission.PREVIEW_QUESTIONNAIRES),
+    ("/audit", "Audit log", Permission.VIEW_AUDIT_LOG),
 )
 
 

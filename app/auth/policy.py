@@ -19,6 +19,7 @@ class Permission(StrEnum):
     DEVELOPMENT_SIGN_IN = "development_sign_in"  # only when S11_ENV=development
     PREVIEW_QUESTIONNAIRES = "preview_questionnaires"  # coordinators, chairs, site admins
     INVITE_PEOPLE = "invite_people"  # coordinators (anyone), agency leads (contributors)
+    VIEW_AUDIT_LOG = "view_audit_log"  # coordinators, site admins
 
 
 class Decision(StrEnum):
@@ -39,6 +40,10 @@ def decide(permission: Permission, *, person: Person | None, settings: Settings)
             if person is None:
                 return Decision.SIGN_IN_FIRST
             return Decision.ALLOW if _holds(person, QUESTIONNAIRE_READERS) else Decision.NOT_FOUND
+        case Permission.VIEW_AUDIT_LOG:
+            if person is None:
+                return Decision.SIGN_IN_FIRST
+            return Decision.ALLOW if _holds(person, AUDITORS) else Decision.NOT_FOUND
         case Permission.INVITE_PEOPLE:
             if person is None:
                 return Decision.SIGN_IN_FIRST
@@ -47,6 +52,7 @@ def decide(permission: Permission, *, person: Person | None, settings: Settings)
 
 
 INVITERS = frozenset({Role.COORDINATOR, Role.AGENCY_LEAD})
+AUDITORS = frozenset({Role.COORDINATOR})
 QUESTIONNAIRE_READERS = frozenset({Role.COORDINATOR, Role.CHAIR})
 
 

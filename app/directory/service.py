@@ -208,3 +208,14 @@ def agencies_of(session: Session, *, partnership: Partnership) -> list[Agency]:
             .order_by(Agency.name)
         )
     )
+
+
+def members_of(session: Session, *, partnership: Partnership) -> list[Person]:
+    """Everyone with a role in the partnership, by name."""
+    return list(
+        session.scalars(
+            select(Person)
+            .where(Person.memberships.any(Membership.partnership_id == partnership.id))
+            .order_by(Person.name)
+        )
+    )
