@@ -28,6 +28,7 @@ from app.config import PROJECT_ROOT, Settings, load_settings
 from app.csrf import CsrfError
 from app.db import check_database_reachable, make_engine, make_sessionmaker
 from app.home import routes as home_routes
+from app.notifications.mail import MailError
 from app.questionnaires import rendering as questionnaire_rendering
 from app.questionnaires import routes as questionnaire_routes
 from app.templating import render, templates
@@ -116,6 +117,19 @@ def _install_error_pages(app: FastAPI) -> None:
                 "Go back, reload the page and try again: nothing has been changed.",
             },
             status_code=403,
+        )
+
+    @app.exception_handler(MailError)
+    async def mail_not_sent(request: Request, _exc: MailError) -> Response:
+        # The request rolled back: no link or invitation exists that the email would name.
+        return render(
+            request,
+            "errors/error.html",
+            {
+                "title": "Sorry, we could not send the email",
+                "message": "Nothing has been saved. Try again in a few minutes.",
+            },
+            status_code=503,
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -114,7 +114,12 @@ def settings(database_url: str, var_dir: Path) -> Settings:
     return test_settings(database_url, var_dir)
 
 
-def client_for(app_settings: Settings, engine: Engine, db: Session) -> CheckingClient:
+def client_for(
+    app_settings: Settings,
+    engine: Engine,
+    db: Session,
+    client_address: tuple[str, int] = ("testclient", 50000),
+) -> CheckingClient:
     app = create_app(app_settings, engine=engine)
 
     def the_test_session() -> Iterator[Session]:
@@ -129,7 +134,9 @@ def client_for(app_settings: Settings, engine: Engine, db: Session) -> CheckingC
             raise
 
     app.dependency_overrides[get_session] = the_test_session
-    return CheckingClient(app, base_url="http://localhost", raise_server_exceptions=False)
+    return CheckingClient(
+        app, base_url="http://localhost", raise_server_exceptions=False, client=client_address
+    )
 
 
 @pytest.fixture
@@ -230,7 +237,13 @@ class Mailbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
 
-    def link_in_last_to(self, address: str, path: str) -> str:
+    def link_in_last_to(self, address: str, path: str, wait: float = 10) -> str:
+        import time
+
+        deadline = time.monotonic() + wait  # a server in another process sends it meanwhile
+        while not self.to(address) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert self.to(address), f"no email reached {address}"
         body = self.to(address)[-1].get_content()
         return path + body.split(path, 1)[1].split()[0]
 

@@ -114,7 +114,12 @@ def require(permission: Permission) -> Any:
     async def check_access(
         request: Request, person: Annotated[Person | None, Depends(current_person)]
     ) -> Person | None:
-        decision = decide(permission, person=person, settings=request.app.state.settings)
+        decision = decide(
+            permission,
+            person=person,
+            settings=request.app.state.settings,
+            client_host=request.client.host if request.client else None,
+        )
         if decision is Decision.SIGN_IN_FIRST:
             ended = getattr(request.state, "session_ended", None)
             raise SignInRequired(timed_out=ended is auth_service.SessionEnd.IDLE)

@@ -25,7 +25,7 @@ from app.auth.deps import (
     require,
 )
 from app.auth.models import Invitation
-from app.auth.policy import Permission
+from app.auth.policy import LOOPBACK_CLIENTS, Permission
 from app.db import DbSession
 from app.directory import service as directory_service
 from app.directory.models import Partnership, Person, Role
@@ -164,7 +164,7 @@ def _sign_in_page(
         "auth/sign_in.html",
         {
             "next": next,
-            "development": settings.is_development,
+            "development": settings.is_development and _client(request) in LOOPBACK_CLIENTS,
             "oidc": bool(settings.oidc_issuer),
             "timed_out": timed_out,
             "idle_minutes": settings.session_idle_minutes,

@@ -85,3 +85,11 @@ def test_a_session_for_a_removed_person_is_treated_as_signed_out(client, db, dem
     db.delete(coordinator)
     db.flush()
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_demo_sign_in_is_refused_to_other_machines_even_in_development(settings, engine, db, demo):
+    from tests.conftest import client_for
+
+    with client_for(settings, engine, db, client_address=("203.0.113.9", 50000)) as remote:
+        assert remote.get("/dev/sign-in").status_code == 404
+        assert "Sign in as a demo person" not in remote.get("/sign-in").text

@@ -109,3 +109,16 @@ def test_without_smtp_mail_is_written_to_the_outbox(client, lead, var_dir):
     written = set((var_dir / "outbox").glob("*.eml")) - before
     assert len(written) == 1
     assert "/sign-in/email/" in written.pop().read_text()
+
+
+def test_a_mail_server_that_is_down_gives_a_clear_error_and_saves_nothing(
+    database_url, var_dir, engine, db, lead
+):
+    from tests.conftest import client_for, free_port, test_settings
+
+    settings = test_settings(database_url, var_dir, smtp_host="127.0.0.1", smtp_port=free_port())
+    with client_for(settings, engine, db) as client:
+        response = ask_for_link(client, lead.email)
+    assert response.status_code == 503
+    assert "could not send the email" in response.text
+    assert db.scalars(select(SignInLink)).all() == []

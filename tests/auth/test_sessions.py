@@ -158,3 +158,14 @@ def test_production_sends_hsts_and_serves_no_api_docs(production_client):
     assert response.headers["strict-transport-security"].startswith("max-age=31536000")
     for path in ("/docs", "/redoc", "/openapi.json"):
         assert production_client.get(path).status_code == 404
+
+
+def test_signed_in_pages_carry_the_time_out_warning_and_its_countdown(client, db, coordinator):
+    assert client.page("/sign-in").find("dialog") is None
+    sign_in(client, coordinator)
+    page = client.page("/")
+    seconds = int(page.body["data-session-seconds"])
+    assert 29 * 60 < seconds <= 30 * 60
+    dialog = page.find("dialog", id="session-timeout")
+    assert dialog.find("button", string="Stay signed in")
+    assert dialog.find("form", action="/sign-out")

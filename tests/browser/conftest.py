@@ -43,9 +43,25 @@ def _server_env(var_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def base_url(
+    tmp_path_factory: pytest.TempPathFactory, smtp_server, oidc_provider: str
+) -> Iterator[str]:
     var_dir = tmp_path_factory.mktemp("browser-var")
     env = _server_env(var_dir)
+    port = free_port()
+    # One host name throughout (localhost), or the browser loses the session cookie between
+    # s11 and the identity provider.
+    url = f"http://localhost:{port}"
+    env.update(
+        {
+            "S11_BASE_URL": url,
+            "S11_SMTP_HOST": "127.0.0.1",
+            "S11_SMTP_PORT": str(smtp_server[1]),
+            "S11_OIDC_ISSUER": oidc_provider,
+            "S11_OIDC_CLIENT_ID": "s11-browser",
+            "S11_OIDC_CLIENT_SECRET": "s11-browser-secret",
+        }
+    )
     every_type = str(PROJECT_ROOT / "tests" / "fixtures" / "every-type.yaml")
     for command in (["migrate"], ["demo"], ["questionnaire", "publish", every_type]):
         subprocess.run(
@@ -56,7 +72,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             capture_output=True,
             timeout=120,
         )
-    port = free_port()
     log = (var_dir / "server.log").open("w")
     server = subprocess.Popen(
         [
@@ -75,7 +90,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
