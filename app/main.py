@@ -199,7 +199,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         session_cookie="s11_session",
         max_age=settings.session_lifetime_hours * 60 * 60,
         same_site="lax",
-        https_only=settings.base_url.startswith("https://"),
+        # HttpOnly always; Secure in production (and wherever s11 is served over https).
+        https_only=settings.is_production or settings.base_url.startswith("https://"),
     )
     app.add_middleware(RequestContextMiddleware, hsts=settings.is_production)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")

@@ -101,11 +101,14 @@ NAVIGATION = (
 
 
 def _navigation(person: Person, settings: Any) -> tuple[tuple[str, str], ...]:
-    return tuple(
+    links = tuple(
         (href, text)
         for href, text, permission in NAVIGATION
         if decide(permission, person=person, settings=settings) is Decision.ALLOW
     )
+    if len({m.partnership_id for m in person.memberships}) > 1:
+        links += (("/partnerships", "Switch partnership"),)
+    return links
 
 
 def require(permission: Permission) -> Any:

@@ -180,6 +180,7 @@ def test_a_person_in_two_partnerships_switches_the_one_they_work_in(client, db, 
     token = client.csrf_token("/partnerships")
     client.post("/partnerships/active", data={"csrf_token": token, "partnership_id": value})
     assert "SSP" in client.get("/").text.split("</header>")[0]
+    assert "Switch partnership" in client.get("/").text
     response = client.post(
         "/partnerships/active", data={"csrf_token": token, "partnership_id": "99999"}
     )

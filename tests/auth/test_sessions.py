@@ -169,3 +169,11 @@ def test_signed_in_pages_carry_the_time_out_warning_and_its_countdown(client, db
     dialog = page.find("dialog", id="session-timeout")
     assert dialog.find("button", string="Stay signed in")
     assert dialog.find("form", action="/sign-out")
+
+
+def test_the_session_cookie_is_httponly_samesite_lax_and_secure_in_production(
+    production_client, db, coordinator
+):
+    response = production_client.get("/sign-in")
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
