@@ -44,6 +44,25 @@ def sign_in_demo_person(
     )
     if person is None or not (person.memberships or person.is_admin):
         raise SignInError("Select the demo person you want to sign in as")
+    record_sign_in(
+        session,
+        person=person,
+        method="development",
+        client_address=client_address,
+        request_id=request_id,
+    )
+    return person
+
+
+def record_sign_in(
+    session: Session,
+    *,
+    person: Person,
+    method: str,
+    client_address: str | None,
+    request_id: str | None,
+    **detail: str,
+) -> None:
     audit_service.record_event(
         session,
         actor=person,
@@ -52,9 +71,8 @@ def sign_in_demo_person(
         object_id=person.id,
         client_address=client_address,
         request_id=request_id,
-        detail={"method": "development"},
+        detail={"method": method, **detail},
     )
-    return person
 
 
 def record_sign_out(
@@ -268,15 +286,12 @@ def use_sign_in_link(
         raise SignInError(
             "This sign-in link has expired or has already been used. Ask for a new one below."
         )
-    audit_service.record_event(
+    record_sign_in(
         session,
-        actor=person,
-        action="sign_in",
-        object_type="person",
-        object_id=person.id,
+        person=person,
+        method="email_link",
         client_address=client_address,
         request_id=request_id,
-        detail={"method": "email_link"},
     )
     return person
 
@@ -625,15 +640,13 @@ def sign_in_with_oidc(
             "Your organisation's account has not been invited to s11. Ask your partnership's "
             "business unit for an invitation, or sign in with a link sent by email."
         )
-    audit_service.record_event(
+    record_sign_in(
         session,
-        actor=person,
-        action="sign_in",
-        object_type="person",
-        object_id=person.id,
+        person=person,
+        method="oidc",
         client_address=client_address,
         request_id=request_id,
-        detail={"method": "oidc", "issuer": issuer},
+        issuer=issuer,
     )
     return person
 
