@@ -319,3 +319,30 @@ def oidc_client(
     )
     with client_for(settings, engine, db) as test_client:
         yield test_client
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *_args: object) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def count_queries(engine: Engine):  # type: ignore[no-untyped-def]
+    """`with count_queries() as counted:` … `counted.count` SQL statements were run."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+
+    return counting

@@ -1,0 +1,69 @@
+"""Pages run a bounded number of SQL statements, however many rows stand behind them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.auth import service as auth_service
+from app.directory.models import Partnership, Role
+from app.questionnaires import service as questionnaire_service
+from app.questionnaires.service import SHIPPED_DIR
+from tests.conftest import person_by_email, sign_in
+
+BUDGET = 12  # session, person and memberships, the page's own few queries, savepoints
+
+
+def test_the_home_page_runs_a_fixed_number_of_queries(client, db, demo, count_queries):
+    sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    with count_queries() as counted:
+        assert client.get("/").status_code == 200
+    assert counted.count <= BUDGET, counted.count
+
+
+def test_the_largest_questionnaire_preview_runs_a_fixed_number_of_queries(
+    client, db, demo, count_queries
+):
+    questionnaire_service.publish_file(
+        db, path=SHIPPED_DIR / "core-standards-2023.yaml", actor=None
+    )
+    sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    with count_queries() as counted:
+        assert client.get("/questionnaires/section11-core-standards/2023.1").status_code == 200
+    assert counted.count <= BUDGET, counted.count
+
+
+def test_the_invitations_page_does_not_query_per_invitation(client, db, demo, count_queries):
+    coordinator = person_by_email(db, "coordinator@nscp.example.org")
+    norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
+    scope = auth_service.invitation_scope(coordinator, norfolk)
+
+    def page_queries() -> int:
+        with count_queries() as counted:
+            assert client.get("/invitations").status_code == 200
+        return counted.count
+
+    sign_in(client, coordinator)
+    for n in range(3):
+        auth_service.invite(
+            db,
+            actor=coordinator,
+            scope=scope,
+            email=f"p{n}@example.org",
+            name=f"P{n}",
+            role=Role.CHAIR,
+            agency_id=None,
+            base_url="http://localhost",
+        )
+    few = page_queries()
+    for n in range(3, 30):
+        auth_service.invite(
+            db,
+            actor=coordinator,
+            scope=scope,
+            email=f"p{n}@example.org",
+            name=f"P{n}",
+            role=Role.CHAIR,
+            agency_id=None,
+            base_url="http://localhost",
+        )
+    assert page_queries() == few <= BUDGET
