@@ -1,0 +1,99 @@
+"""Returns, answers and every revision of every answer.
+
+An answer row carries a version for optimistic concurrency; each change also appends a
+revision (who, when, old, new), so nothing anyone typed is ever lost.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, utcnow
+
+
+class ReturnStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+    AT_PANEL = "at_panel"
+    FEEDBACK_ISSUED = "feedback_issued"
+    ACTION_PLAN_AGREED = "action_plan_agreed"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+    @property
+    def editable(self) -> bool:
+        return self in (ReturnStatus.NOT_STARTED, ReturnStatus.IN_PROGRESS)
+
+
+# The one place that says how a return may move; every move is an audit event.
+ALLOWED_MOVES: dict[ReturnStatus, frozenset[ReturnStatus]] = {
+    ReturnStatus.NOT_STARTED: frozenset({ReturnStatus.IN_PROGRESS}),
+    ReturnStatus.IN_PROGRESS: frozenset({ReturnStatus.SUBMITTED}),
+    # A coordinator may reopen a submitted return, with a reason.
+    ReturnStatus.SUBMITTED: frozenset({ReturnStatus.IN_PROGRESS, ReturnStatus.AT_PANEL}),
+    ReturnStatus.AT_PANEL: frozenset({ReturnStatus.FEEDBACK_ISSUED}),
+    ReturnStatus.FEEDBACK_ISSUED: frozenset({ReturnStatus.ACTION_PLAN_AGREED}),
+    ReturnStatus.ACTION_PLAN_AGREED: frozenset({ReturnStatus.CLOSED}),
+    ReturnStatus.CLOSED: frozenset(),
+}
+
+
+class AgencyReturn(Base):
+    __tablename__ = "agency_return"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    status: Mapped[ReturnStatus] = mapped_column(
+        Enum(
+            ReturnStatus,
+            native_enum=False,
+            length=30,
+            values_callable=lambda members: [member.value for member in members],
+        ),
+        default=ReturnStatus.NOT_STARTED,
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (UniqueConstraint("cycle_id", "agency_id"),)
+
+
+class Answer(Base):
+    __tablename__ = "answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("agency_return.id", ondelete="CASCADE"))
+    question_id: Mapped[str] = mapped_column(String(60))
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("return_id", "question_id"),)
+
+
+class AnswerRevision(Base):
+    """Append-only: one row per change of an answer."""
+
+    __tablename__ = "answer_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answer.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    old_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
