@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
+from app.cycles import service as cycles_service
 from app.directory import service as directory_service
 from app.directory.models import Agency, AgencyDuty, AgencySector, Partnership, Role
 from app.questionnaires import service as questionnaire_service
@@ -126,7 +128,9 @@ def _email_domain(agency_name: str) -> str:
 
 
 def _person_name(index: int) -> tuple[str, str]:
-    return FIRST_NAMES[index % len(FIRST_NAMES)], LAST_NAMES[(index * 7 + 3) % len(LAST_NAMES)]
+    # The extra step each time the first names wrap round keeps every full name different.
+    last = (index * 7 + 3 + index // len(FIRST_NAMES)) % len(LAST_NAMES)
+    return FIRST_NAMES[index % len(FIRST_NAMES)], LAST_NAMES[last]
 
 
 def load_demo(session: Session) -> DemoSummary:
@@ -171,7 +175,7 @@ def load_demo(session: Session) -> DemoSummary:
             )
             person(email, f"{first} {last}", suffolk, Role.AGENCY_LEAD, agency)
         if index < 3:  # a colleague helping the lead, for the contributor's view
-            contributor = _person_name(index + 10)
+            contributor = _person_name(index + 50)
             person(
                 f"{contributor[0]}.{contributor[1]}@{domain}".lower(),
                 f"{contributor[0]} {contributor[1]}",
@@ -180,7 +184,7 @@ def load_demo(session: Session) -> DemoSummary:
                 agency,
             )
         if index in (1, 3, 14):  # steering group members come from different agencies
-            member_first, member_last = _person_name(index + 5)
+            member_first, member_last = _person_name(index + 80)
             person(
                 f"panel.{member_first}.{member_last}@{domain}".lower(),
                 f"{member_first} {member_last}",
@@ -188,7 +192,22 @@ def load_demo(session: Session) -> DemoSummary:
                 Role.PANEL_MEMBER,
             )
 
-    questionnaire_service.publish_shipped(session)
+    versions = {
+        (v.questionnaire_id, v.version): v for v in questionnaire_service.publish_shipped(session)
+    }
+    today = date.today()
+    cycle = cycles_service.ensure_cycle(
+        session,
+        slug="s11-2021",
+        name="Section 11 2021",
+        version=versions[("norfolk-section11", "2021")],
+        partnerships=[norfolk],
+        opens_on=today - timedelta(days=30),
+        deadline_on=today + timedelta(days=45),
+    )
+    cycles_service.open_returns(
+        session, cycle=cycle, agencies=directory_service.agencies_of(session, partnership=norfolk)
+    )
 
     counts = directory_service.count_agencies_by_sector(session, partnership=norfolk)
     return DemoSummary(

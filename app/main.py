@@ -31,6 +31,7 @@ from app.home import routes as home_routes
 from app.notifications.mail import MailError
 from app.questionnaires import rendering as questionnaire_rendering
 from app.questionnaires import routes as questionnaire_routes
+from app.returns import routes as return_routes
 from app.templating import render, templates
 
 logger = logging.getLogger("s11")
@@ -40,6 +41,7 @@ ROUTERS = [
     auth_routes.router,
     questionnaire_routes.router,
     audit_routes.router,
+    return_routes.router,
 ]
 questionnaire_rendering.register_template_helpers(templates.env)
 

@@ -38,6 +38,10 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/sign-in/oidc"): P.SIGN_IN,
     ("GET", "/sign-in/oidc/callback"): P.SIGN_IN,
     ("GET", "/audit"): P.VIEW_AUDIT_LOG,
+    ("GET", "/returns"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/sections/{section_id}"): P.WORK_ON_RETURNS,
+    ("POST", "/returns/{return_id}/sections/{section_id}"): P.WORK_ON_RETURNS,
     ("GET", "/join/{token}"): P.SIGN_IN,
     ("POST", "/join/{token}"): P.SIGN_IN,
     ("GET", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
@@ -52,6 +56,7 @@ ROLES_ALLOWED: dict[Permission, set[Role]] = {
     P.PREVIEW_QUESTIONNAIRES: {Role.COORDINATOR, Role.CHAIR},
     P.INVITE_PEOPLE: {Role.COORDINATOR, Role.AGENCY_LEAD},
     P.VIEW_AUDIT_LOG: {Role.COORDINATOR},
+    P.WORK_ON_RETURNS: {Role.AGENCY_LEAD, Role.CONTRIBUTOR},
 }
 
 
@@ -78,7 +83,18 @@ def sample_paths(db, demo, every_type) -> dict[str, str]:
         base_url="http://localhost",
     )
     token = email.body.split("/join/")[1].split()[0]
+    # The return of the first demo lead's agency; demo contributors work for another agency,
+    # so they meet it as "not found", which the walk for them expects below.
+    from app.returns.models import AgencyReturn
+
+    lead_return = db.scalars(
+        select(AgencyReturn).where(AgencyReturn.agency_id == lead.memberships[0].agency_id)
+    ).one()
     return {
+        "/returns/{return_id}": f"/returns/{lead_return.id}",
+        "/returns/{return_id}/sections/{section_id}": (
+            f"/returns/{lead_return.id}/sections/nscp-priorities"
+        ),
         "/questionnaires/{questionnaire_id}/{version}": "/questionnaires/every-type/1",
         "/join/{token}": f"/join/{token}",
         "/invitations/{invitation_id}/cancel": f"/invitations/{invitation.id}/cancel",

@@ -35,3 +35,9 @@ def test_voluntary_sector_agencies_sign_up_to_equivalent_standards(db):
     load_demo(db)
     duties = set(db.scalars(select(Agency.duty).where(Agency.sector == AgencySector.VOLUNTARY)))
     assert duties == {AgencyDuty.EQUIVALENT_STANDARDS}
+
+
+def test_demo_people_have_different_names_so_they_can_be_told_apart(db):
+    load_demo(db)
+    names = list(db.scalars(select(Person.name)))
+    assert len(names) == len(set(names))

@@ -20,6 +20,7 @@ class Permission(StrEnum):
     PREVIEW_QUESTIONNAIRES = "preview_questionnaires"  # coordinators, chairs, site admins
     INVITE_PEOPLE = "invite_people"  # coordinators (anyone), agency leads (contributors)
     VIEW_AUDIT_LOG = "view_audit_log"  # coordinators, site admins
+    WORK_ON_RETURNS = "work_on_returns"  # agency leads and contributors, on their own agency's
 
 
 class Decision(StrEnum):
@@ -57,6 +58,10 @@ def decide(
             if person is None:
                 return Decision.SIGN_IN_FIRST
             return Decision.ALLOW if _holds(person, AUDITORS) else Decision.NOT_FOUND
+        case Permission.WORK_ON_RETURNS:
+            if person is None:
+                return Decision.SIGN_IN_FIRST
+            return Decision.ALLOW if _holds(person, AGENCY_PEOPLE) else Decision.NOT_FOUND
         case Permission.INVITE_PEOPLE:
             if person is None:
                 return Decision.SIGN_IN_FIRST
@@ -66,6 +71,7 @@ def decide(
 
 INVITERS = frozenset({Role.COORDINATOR, Role.AGENCY_LEAD})
 AUDITORS = frozenset({Role.COORDINATOR})
+AGENCY_PEOPLE = frozenset({Role.AGENCY_LEAD, Role.CONTRIBUTOR})
 QUESTIONNAIRE_READERS = frozenset({Role.COORDINATOR, Role.CHAIR})
 
 

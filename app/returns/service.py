@@ -15,9 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
+from app.cycles.models import Cycle, CyclePartnership
 from app.db import utcnow
-from app.directory.models import Person
-from app.questionnaires.schema import Questionnaire
+from app.directory.models import Agency, Person, Role
+from app.questionnaires import service as questionnaire_service
+from app.questionnaires.models import QuestionnaireVersion
+from app.questionnaires.rules import counts_as_answered, is_shown
+from app.questionnaires.schema import QuestionBase, Questionnaire, Section
 from app.returns.models import ALLOWED_MOVES, AgencyReturn, Answer, AnswerRevision, ReturnStatus
 
 
@@ -90,6 +94,8 @@ def save_answer(
         )
     )
     now = utcnow()
+    if current is None and value is None:
+        return SavedAnswer(question_id, 0, changed=False, saved_at=now)
     if current is not None and current.value == value:
         return SavedAnswer(question_id, current.version, changed=False, saved_at=now)
     if current is None:
@@ -192,3 +198,146 @@ def history_of(session: Session, *, answer: Answer) -> list[AnswerRevision]:
             .order_by(AnswerRevision.version)
         )
     )
+
+
+# Reading a return ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectionProgress:
+    section: Section
+    questions: list[QuestionBase]  # the ones shown to this agency, with these answers
+    status: str  # "not started", "in progress" or "completed"
+
+
+@dataclass
+class ReturnView:
+    """A return as its agency's people work on it, fetched only through `return_for`."""
+
+    agency_return: AgencyReturn
+    cycle: Cycle
+    agency: Agency
+    questionnaire: Questionnaire
+    answers: dict[str, Answer]
+    is_lead: bool
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return {qid: answer.value for qid, answer in self.answers.items()}
+
+    def shown(self, section: Section) -> list[QuestionBase]:
+        values = self.values
+        return [
+            q for q in section.questions if is_shown(q, sector=self.agency.sector, values=values)
+        ]
+
+    def sections(self) -> list[SectionProgress]:
+        values = self.values
+        result = []
+        for section in self.questionnaire.sections:
+            questions = self.shown(section)
+            answered = [q for q in questions if counts_as_answered(q, values.get(q.id))]
+            missing = [q for q in questions if q.required and q not in answered]
+            if questions and not answered:
+                status = "not started"
+            else:
+                status = "in progress" if missing else "completed"
+            result.append(SectionProgress(section, questions, status))
+        return result
+
+    def section(self, section_id: str) -> Section | None:
+        return next((s for s in self.questionnaire.sections if s.id == section_id), None)
+
+    @property
+    def required_progress(self) -> tuple[int, int]:
+        values = self.values
+        required = [q for s in self.sections() for q in s.questions if q.required]
+        answered = [q for q in required if counts_as_answered(q, values.get(q.id))]
+        return len(answered), len(required)
+
+
+def _agency_roles(person: Person) -> dict[int, set[Role]]:
+    roles: dict[int, set[Role]] = {}
+    for membership in person.memberships:
+        if membership.agency_id is not None:
+            roles.setdefault(membership.agency_id, set()).add(membership.role)
+    return roles
+
+
+def returns_for(session: Session, *, person: Person) -> list[tuple[AgencyReturn, Cycle, Agency]]:
+    """The returns of the agencies the person leads or contributes to, in their partnerships."""
+    agency_ids = set(_agency_roles(person))
+    partnership_ids = {m.partnership_id for m in person.memberships if m.agency_id}
+    if not agency_ids:
+        return []
+    rows = session.execute(
+        select(AgencyReturn, Cycle, Agency)
+        .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
+        .join(Agency, Agency.id == AgencyReturn.agency_id)
+        .where(
+            AgencyReturn.agency_id.in_(agency_ids),
+            Cycle.id.in_(
+                select(CyclePartnership.cycle_id).where(
+                    CyclePartnership.partnership_id.in_(partnership_ids)
+                )
+            ),
+        )
+        .order_by(Cycle.deadline_on.desc(), Agency.name)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def return_for(session: Session, *, person: Person, return_id: int) -> ReturnView | None:
+    """Fetch a return through the access policy: another agency's return does not exist."""
+    for agency_return, cycle, agency in returns_for(session, person=person):
+        if agency_return.id == return_id:
+            version = session.get(QuestionnaireVersion, cycle.questionnaire_version_id)
+            assert version is not None
+            roles = _agency_roles(person).get(agency.id, set())
+            return ReturnView(
+                agency_return=agency_return,
+                cycle=cycle,
+                agency=agency,
+                questionnaire=questionnaire_service.snapshot(version),
+                answers=answers_of(session, agency_return=agency_return),
+                is_lead=Role.AGENCY_LEAD in roles,
+            )
+    return None
+
+
+@dataclass
+class SectionSave:
+    saved: list[SavedAnswer]
+    conflicts: list[SaveConflict]
+
+
+def save_section(
+    session: Session,
+    *,
+    view: ReturnView,
+    values: dict[str, Any],
+    versions: dict[str, int],
+    unchanged: set[str],
+    actor: Person,
+) -> SectionSave:
+    """Save each answer the person changed; a conflict on one never stops the others."""
+    result = SectionSave(saved=[], conflicts=[])
+    for question_id, value in values.items():
+        if question_id in unchanged:
+            continue  # left as they found it: someone else's newer answer stays
+        try:
+            result.saved.append(
+                save_answer(
+                    session,
+                    agency_return=view.agency_return,
+                    questionnaire=view.questionnaire,
+                    question_id=question_id,
+                    value=value,
+                    based_on_version=versions.get(question_id, 0),
+                    actor=actor,
+                )
+            )
+        except SaveConflict as conflict:
+            result.conflicts.append(conflict)
+    view.answers = answers_of(session, agency_return=view.agency_return)
+    return result

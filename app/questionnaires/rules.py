@@ -1,0 +1,50 @@
+"""Which questions a return shows: sector rules and show_if conditions on earlier answers.
+
+Evaluated on the server for every page and count; hidden answers keep their values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.directory.models import AgencySector
+from app.questionnaires.schema import Condition, QuestionBase
+
+
+def _answered(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _same(given: Any, expected: Any) -> bool:
+    if isinstance(expected, bool):
+        return given in (("yes", True) if expected else ("no", False))
+    if isinstance(given, list):
+        return str(expected) in [str(item) for item in given]
+    return str(given) == str(expected)
+
+
+def condition_holds(condition: Condition, values: dict[str, Any]) -> bool:
+    if condition.all is not None:
+        return all(condition_holds(part, values) for part in condition.all)
+    if condition.any is not None:
+        return any(condition_holds(part, values) for part in condition.any)
+    value = values.get(condition.question or "")
+    if isinstance(value, dict) and value.get("not_applicable"):
+        value = None
+    if condition.answered is not None:
+        return _answered(value) == condition.answered
+    if condition.equals is not None:
+        return _same(value, condition.equals)
+    return any(_same(value, option) for option in condition.one_of or [])
+
+
+def is_shown(question: QuestionBase, *, sector: AgencySector, values: dict[str, Any]) -> bool:
+    if question.sectors and sector not in question.sectors:
+        return False
+    return question.show_if is None or condition_holds(question.show_if, values)
+
+
+def counts_as_answered(question: QuestionBase, value: Any) -> bool:
+    if isinstance(value, dict) and value.get("not_applicable"):
+        return bool(str(value.get("reason") or "").strip())
+    return _answered(value)

@@ -1,0 +1,163 @@
+"""Return pages for agency leads and contributors: their returns, the task list, sections."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from app.auth.deps import require
+from app.auth.policy import Permission
+from app.db import DbSession
+from app.directory.models import Person
+from app.returns import service as returns_service
+from app.returns.forms import ORIGINAL_FIELD, VERSION_FIELD, fingerprint, parse_section
+from app.templating import render
+
+router = APIRouter()
+
+AgencyPerson = Annotated[Person, require(Permission.WORK_ON_RETURNS)]
+
+
+def _view_or_404(session: DbSession, person: Person, return_id: int) -> returns_service.ReturnView:
+    view = returns_service.return_for(session, person=person, return_id=return_id)
+    if view is None:
+        raise HTTPException(status_code=404)
+    return view
+
+
+@router.get("/returns")
+def my_returns(request: Request, session: DbSession, person: AgencyPerson) -> Response:
+    rows = returns_service.returns_for(session, person=person)
+    return render(request, "returns/index.html", {"rows": rows})
+
+
+@router.get("/returns/{return_id}")
+def task_list(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+) -> Response:
+    view = _view_or_404(session, person, return_id)
+    answered, required = view.required_progress
+    days_left = (view.cycle.deadline_on - date.today()).days
+    return render(
+        request,
+        "returns/task_list.html",
+        {"view": view, "answered": answered, "required": required, "days_left": days_left},
+    )
+
+
+def _section_page(
+    request: Request,
+    view: returns_service.ReturnView,
+    section_id: str,
+    *,
+    typed: dict | None = None,
+    errors: dict[str, str] | None = None,
+    conflicts: list[returns_service.SaveConflict] | None = None,
+    status_code: int = 200,
+) -> Response:
+    section = view.section(section_id)
+    if section is None:
+        raise HTTPException(status_code=404)
+    questions = view.shown(section)
+    typed = typed or {}
+    shown_values = {
+        q.id: typed[q.id] if q.id in typed else view.values.get(q.id) for q in questions
+    }
+    by_question = {conflict.question_id: conflict for conflict in conflicts or []}
+    return render(
+        request,
+        "returns/section.html",
+        {
+            "view": view,
+            "section": section,
+            "questions": questions,
+            "values": shown_values,
+            "versions": {
+                q.id: by_question[q.id].current_version
+                if q.id in by_question
+                else (view.answers[q.id].version if q.id in view.answers else 0)
+                for q in questions
+            },
+            # What the page showed, so an untouched answer never overrides a newer one.
+            "originals": {
+                q.id: fingerprint(
+                    by_question[q.id].current if q.id in by_question else view.values.get(q.id)
+                )
+                for q in questions
+            },
+            "errors": errors or {},
+            "conflicts": by_question,
+            "version_field": VERSION_FIELD,
+            "original_field": ORIGINAL_FIELD,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/returns/{return_id}/sections/{section_id}")
+def section_page(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int, section_id: str
+) -> Response:
+    return _section_page(request, _view_or_404(session, person, return_id), section_id)
+
+
+@router.post("/returns/{return_id}/sections/{section_id}")
+async def save_section(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int, section_id: str
+) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(
+        _save_section, request, session, person, return_id, section_id, form
+    )
+
+
+def _save_section(request, session, person, return_id, section_id, form) -> Response:  # type: ignore[no-untyped-def]
+    view = _view_or_404(session, person, return_id)
+    section = view.section(section_id)
+    if section is None:
+        raise HTTPException(status_code=404)
+    if not view.agency_return.status.editable:
+        return _section_page(
+            request,
+            view,
+            section_id,
+            errors={"__return__": "This return has been submitted: answers can no longer change"},
+            status_code=409,
+        )
+    shown_before = [q.id for q in view.shown(section)]
+    parsed = parse_section(form, view.questionnaire, view.shown(section))
+    if parsed.errors:
+        typed = {**parsed.values, **parsed.typed}
+        return _section_page(
+            request, view, section_id, typed=typed, errors=parsed.errors, status_code=400
+        )
+    result = returns_service.save_section(
+        session,
+        view=view,
+        values=parsed.values,
+        versions=parsed.versions,
+        unchanged=parsed.unchanged,
+        actor=person,
+    )
+    if result.conflicts:
+        typed = {c.question_id: c.yours for c in result.conflicts}
+        return _section_page(
+            request, view, section_id, typed=typed, conflicts=result.conflicts, status_code=409
+        )
+    revealed = [q.id for q in view.shown(section) if q.id not in shown_before]
+    if revealed:
+        # An answer opened follow-up questions in this section: stay and show them.
+        return RedirectResponse(
+            f"/returns/{return_id}/sections/{section_id}#question-{revealed[0]}", status_code=303
+        )
+    sections = [s.id for s in view.questionnaire.sections]
+    position = sections.index(section_id)
+    if position + 1 < len(sections):
+        return RedirectResponse(
+            f"/returns/{return_id}/sections/{sections[position + 1]}", status_code=303
+        )
+    return RedirectResponse(f"/returns/{return_id}", status_code=303)

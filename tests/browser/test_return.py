@@ -1,0 +1,35 @@
+"""An agency lead fills in a section of the demo return in Chromium, by keyboard alone."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import assert_accessible, sign_in_as
+
+
+def test_a_lead_fills_a_section_by_keyboard_reloads_and_sees_every_answer(page: Page):
+    sign_in_as(page, "Ben Khan")  # the demo lead of Norfolk Constabulary
+    page.get_by_role("link", name="Returns").click()
+    assert_accessible(page)
+    page.get_by_role("link", name="Norfolk Constabulary: Section 11 2021").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Section 11 2021")
+    assert_accessible(page)
+    page.locator(".govuk-task-list__link").first.click()
+    assert_accessible(page)
+    section_url = page.url
+
+    first_text = page.locator("main textarea").first
+    first_text.focus()
+    page.keyboard.type("Our neglect strategy is reviewed every quarter.")
+    page.locator("main input[type=radio]").first.focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Save and continue").focus()
+    page.keyboard.press("Enter")
+    expect(page).not_to_have_url(section_url)  # saved, and on to the next section
+
+    page.goto(section_url)
+    page.reload()
+    expect(page.locator("main textarea").first).to_have_value(
+        "Our neglect strategy is reviewed every quarter."
+    )
+    expect(page.locator("main input[type=radio]").first).to_be_checked()

@@ -1,0 +1,197 @@
+"""Filling in a return through the pages: task list, sections, validation and conflicts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.cycles import service as cycles_service
+from app.directory.models import Agency, Partnership
+from app.questionnaires import service as questionnaire_service
+from app.returns import service as returns_service
+from app.returns.models import Answer, ReturnStatus
+from tests.conftest import client_for, lead_of, person_by_email, sign_in
+
+EVERY_TYPE = Path(__file__).resolve().parent.parent / "fixtures" / "every-type.yaml"
+
+
+@pytest.fixture
+def nspcc_return(db, demo):
+    version, _ = questionnaire_service.publish_file(db, path=EVERY_TYPE, actor=None)
+    norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
+    nspcc = db.scalars(select(Agency).where(Agency.name == "NSPCC")).one()
+    cycle = cycles_service.ensure_cycle(
+        db,
+        slug="test-round",
+        name="Test round",
+        version=version,
+        partnerships=[norfolk],
+        opens_on=date.today(),
+        deadline_on=date.today() + timedelta(days=10),
+    )
+    [agency_return] = cycles_service.open_returns(db, cycle=cycle, agencies=[nspcc])
+    return agency_return
+
+
+def section_url(agency_return) -> str:
+    return f"/returns/{agency_return.id}/sections/all-types"
+
+
+def form_of(client, url: str) -> dict[str, str]:
+    """The hidden fields a browser would send back with the form."""
+    page = client.page(url)
+    return {
+        field["name"]: field.get("value", "")
+        for field in page.select("form[method=post] input[type=hidden]")
+    }
+
+
+def test_the_task_list_shows_sections_progress_and_days_left(client, db, nspcc_return):
+    sign_in(client, lead_of(db, "NSPCC"))
+    text = client.page(f"/returns/{nspcc_return.id}").get_text(" ", strip=True)
+    assert "Test round" in text and "(10 days left)" in text
+    assert "0 of 7 required questions answered" in text  # the rest are hidden for NSPCC
+    assert "All types" in text and "Not started" in text
+
+
+def test_a_lead_saves_a_section_without_javascript(client, db, nspcc_return):
+    sign_in(client, lead_of(db, "NSPCC"))
+    url = section_url(nspcc_return)
+    typed = {
+        "lead-name": "Sam Lead",
+        "has-policy": "yes",
+        "accountability": "3",
+        "training__0__course": "Level 3",
+        "training__0__trained": "12",
+    }
+    response = client.post(url, data=form_of(client, url) | typed, follow_redirects=False)
+    # "Yes" opens a follow-up question: the page comes back to show it.
+    assert response.headers["location"] == f"{url}#question-policy-date"
+    date_parts = {"policy-date-day": "1", "policy-date-month": "4", "policy-date-year": "2026"}
+    response = client.post(
+        url, data=form_of(client, url) | typed | date_parts, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+    answers = {a.question_id: a.value for a in db.scalars(select(Answer))}
+    assert answers["lead-name"] == "Sam Lead" and answers["accountability"] == 3
+    assert answers["policy-date"] == "2026-04-01"
+    assert answers["training"] == [
+        {"course": "Level 3", "trained": "12", "date": "", "mandatory": "", "level": ""}
+    ]
+    page = client.page(url)
+    assert page.find("input", attrs={"name": "lead-name"})["value"] == "Sam Lead"
+    assert nspcc_return.status is ReturnStatus.IN_PROGRESS
+
+
+def test_bad_input_is_explained_and_what_was_typed_is_kept(client, db, nspcc_return):
+    sign_in(client, lead_of(db, "NSPCC"))
+    url = section_url(nspcc_return)
+    data = form_of(client, url) | {
+        "lead-name": "Kept",
+        "staff-count": "lots",
+        "narrative__na": "yes",
+    }
+    response = client.post(url, data=data)
+    assert response.status_code == 400
+    assert "There is a problem" in response.text
+    assert "Say why this question does not apply to your agency" in response.text
+    assert 'value="Kept"' in response.text
+    assert db.scalars(select(Answer)).all() == []  # nothing half-saved
+
+
+def test_a_question_for_other_sectors_is_not_shown(client, db, nspcc_return):
+    # staff-count is only for police and health providers: NSPCC never sees it
+    sign_in(client, lead_of(db, "NSPCC"))
+    assert (
+        client.page(section_url(nspcc_return)).find("input", attrs={"name": "staff-count"}) is None
+    )
+
+
+def test_two_people_change_the_same_answer_and_nobody_loses_their_text(
+    client, settings, engine, db, nspcc_return
+):
+    lead = lead_of(db, "NSPCC")
+    sign_in(client, lead)
+    url = section_url(nspcc_return)
+    seen_by_lead = form_of(client, url)  # the lead opens the section...
+
+    same_lead_elsewhere = person_by_email(db, lead.email)  # another browser, same return
+    with client_for(settings, engine, db) as colleague:
+        sign_in(colleague, same_lead_elsewhere)
+        colleague_form = form_of(colleague, url)
+        colleague.post(url, data=colleague_form | {"lead-name": "Colleague's answer"})
+
+    response = client.post(url, data=seen_by_lead | {"lead-name": "Lead's answer"})
+    assert response.status_code == 409
+    assert "Someone else changed this answer while you were working" in response.text
+    assert "Colleague&#39;s answer" in response.text or "Colleague's answer" in response.text
+    assert 'value="Lead&#39;s answer"' in response.text  # their own text, still in the box
+    stored = db.scalars(select(Answer).where(Answer.question_id == "lead-name")).one()
+    assert stored.value == "Colleague's answer"
+
+    # Saving again from the conflict page is the deliberate choice to use their own answer.
+    again = form_of_response(response) | {"lead-name": "Lead's answer"}
+    assert client.post(url, data=again, follow_redirects=False).status_code == 303
+    db.refresh(stored)
+    assert stored.value == "Lead's answer"
+
+
+def form_of_response(response) -> dict[str, str]:
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(response.text, "html.parser")
+    return {
+        f["name"]: f.get("value", "") for f in page.select("form[method=post] input[type=hidden]")
+    }
+
+
+def test_an_untouched_answer_never_overwrites_a_newer_one(
+    client, settings, engine, db, nspcc_return
+):
+    lead = lead_of(db, "NSPCC")
+    sign_in(client, lead)
+    url = section_url(nspcc_return)
+    seen = form_of(client, url)
+    with client_for(settings, engine, db) as colleague:
+        sign_in(colleague, lead)
+        colleague.post(url, data=form_of(colleague, url) | {"lead-name": "Newer"})
+    response = client.post(url, data=seen | {"has-policy": "no"}, follow_redirects=False)
+    assert response.status_code == 303
+    answers = {a.question_id: a.value for a in db.scalars(select(Answer))}
+    assert answers == {"lead-name": "Newer", "has-policy": "no"}
+
+
+def test_answers_with_markup_are_shown_as_text(client, db, nspcc_return):
+    sign_in(client, lead_of(db, "NSPCC"))
+    url = section_url(nspcc_return)
+    nasty = '<script>alert(1)</script>"><img src=x onerror=alert(2)> hx-get="/x"'
+    client.post(url, data=form_of(client, url) | {"narrative": nasty})
+    html = client.get(url).text
+    assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_a_save_after_submission_is_refused_and_changes_nothing(client, db, nspcc_return):
+    lead = lead_of(db, "NSPCC")
+    sign_in(client, lead)
+    url = section_url(nspcc_return)
+    client.post(url, data=form_of(client, url) | {"lead-name": "Final"})
+    returns_service.move_return(
+        db, agency_return=nspcc_return, to=ReturnStatus.SUBMITTED, actor=lead
+    )
+    response = client.post(url, data=form_of(client, url) | {"lead-name": "Changed"})
+    assert response.status_code == 409
+    assert db.scalars(select(Answer)).one().value == "Final"
+
+
+def test_another_agencys_return_does_not_exist_for_them(client, db, nspcc_return):
+    sign_in(client, lead_of(db, "Barnardo's"))
+    for url in (f"/returns/{nspcc_return.id}", section_url(nspcc_return)):
+        assert client.get(url).status_code == 404
+    token = client.csrf_token("/returns")
+    response = client.post(section_url(nspcc_return), data={"csrf_token": token, "lead-name": "x"})
+    assert response.status_code == 404
+    assert db.scalars(select(Answer)).all() == []
