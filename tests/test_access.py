@@ -42,6 +42,10 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/returns/{return_id}"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/sections/{section_id}"): P.WORK_ON_RETURNS,
     ("POST", "/returns/{return_id}/sections/{section_id}"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/check"): P.WORK_ON_RETURNS,
+    ("POST", "/returns/{return_id}/submit"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/submitted"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/answers/{question_id}/history"): P.WORK_ON_RETURNS,
     ("GET", "/join/{token}"): P.SIGN_IN,
     ("POST", "/join/{token}"): P.SIGN_IN,
     ("GET", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
@@ -92,6 +96,12 @@ def sample_paths(db, demo, every_type) -> dict[str, str]:
     ).one()
     return {
         "/returns/{return_id}": f"/returns/{lead_return.id}",
+        "/returns/{return_id}/check": f"/returns/{lead_return.id}/check",
+        "/returns/{return_id}/submit": f"/returns/{lead_return.id}/submit",
+        "/returns/{return_id}/submitted": f"/returns/{lead_return.id}/submitted",
+        "/returns/{return_id}/answers/{question_id}/history": (
+            f"/returns/{lead_return.id}/answers/neglect-rating/history"
+        ),
         "/returns/{return_id}/sections/{section_id}": (
             f"/returns/{lead_return.id}/sections/nscp-priorities"
         ),

@@ -13,6 +13,7 @@ from app.auth.deps import require
 from app.auth.policy import Permission
 from app.db import DbSession
 from app.directory.models import Person
+from app.notifications.mail import send_email
 from app.returns import service as returns_service
 from app.returns.forms import ORIGINAL_FIELD, VERSION_FIELD, fingerprint, parse_section
 from app.templating import render
@@ -51,6 +52,7 @@ def task_list(
 
 def _section_page(
     request: Request,
+    session: DbSession,
     view: returns_service.ReturnView,
     section_id: str,
     *,
@@ -91,6 +93,10 @@ def _section_page(
             },
             "errors": errors or {},
             "conflicts": by_question,
+            "changed_by": returns_service.people_named(
+                session,
+                ids={a.updated_by_id for a in view.answers.values() if a.updated_by_id},
+            ),
             "version_field": VERSION_FIELD,
             "original_field": ORIGINAL_FIELD,
         },
@@ -102,7 +108,7 @@ def _section_page(
 def section_page(
     request: Request, session: DbSession, person: AgencyPerson, return_id: int, section_id: str
 ) -> Response:
-    return _section_page(request, _view_or_404(session, person, return_id), section_id)
+    return _section_page(request, session, _view_or_404(session, person, return_id), section_id)
 
 
 @router.post("/returns/{return_id}/sections/{section_id}")
@@ -123,6 +129,7 @@ def _save_section(request, session, person, return_id, section_id, form) -> Resp
     if not view.agency_return.status.editable:
         return _section_page(
             request,
+            session,
             view,
             section_id,
             errors={"__return__": "This return has been submitted: answers can no longer change"},
@@ -133,7 +140,7 @@ def _save_section(request, session, person, return_id, section_id, form) -> Resp
     if parsed.errors:
         typed = {**parsed.values, **parsed.typed}
         return _section_page(
-            request, view, section_id, typed=typed, errors=parsed.errors, status_code=400
+            request, session, view, section_id, typed=typed, errors=parsed.errors, status_code=400
         )
     result = returns_service.save_section(
         session,
@@ -146,7 +153,13 @@ def _save_section(request, session, person, return_id, section_id, form) -> Resp
     if result.conflicts:
         typed = {c.question_id: c.yours for c in result.conflicts}
         return _section_page(
-            request, view, section_id, typed=typed, conflicts=result.conflicts, status_code=409
+            request,
+            session,
+            view,
+            section_id,
+            typed=typed,
+            conflicts=result.conflicts,
+            status_code=409,
         )
     revealed = [q.id for q in view.shown(section) if q.id not in shown_before]
     if revealed:
@@ -161,3 +174,67 @@ def _save_section(request, session, person, return_id, section_id, form) -> Resp
             f"/returns/{return_id}/sections/{sections[position + 1]}", status_code=303
         )
     return RedirectResponse(f"/returns/{return_id}", status_code=303)
+
+
+@router.get("/returns/{return_id}/check")
+def check_answers(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+) -> Response:
+    view = _view_or_404(session, person, return_id)
+    return render(
+        request,
+        "returns/check.html",
+        {"view": view, "missing": returns_service.missing_answers(view)},
+    )
+
+
+@router.post("/returns/{return_id}/submit")
+def submit(request: Request, session: DbSession, person: AgencyPerson, return_id: int) -> Response:
+    view = _view_or_404(session, person, return_id)
+    try:
+        submitted_now = returns_service.submit_return(session, view=view, actor=person)
+    except returns_service.ReturnError as error:
+        return render(
+            request,
+            "returns/check.html",
+            {"view": view, "missing": returns_service.missing_answers(view), "error": str(error)},
+            status_code=400,
+        )
+    if submitted_now:
+        send_email(
+            request.app.state.settings,
+            returns_service.receipt_email(
+                view, to=person, base_url=request.app.state.settings.base_url
+            ),
+        )
+    return RedirectResponse(f"/returns/{return_id}/submitted", status_code=303)
+
+
+@router.get("/returns/{return_id}/submitted")
+def submitted(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+) -> Response:
+    view = _view_or_404(session, person, return_id)
+    if view.agency_return.status.editable:
+        return RedirectResponse(f"/returns/{return_id}", status_code=303)
+    return render(request, "returns/submitted.html", {"view": view})
+
+
+@router.get("/returns/{return_id}/answers/{question_id}/history")
+def answer_history(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int, question_id: str
+) -> Response:
+    view = _view_or_404(session, person, return_id)
+    question = view.questionnaire.question(question_id)
+    answer = view.answers.get(question_id)
+    if question is None:
+        raise HTTPException(status_code=404)
+    revisions = returns_service.history_of(session, answer=answer) if answer else []
+    names = returns_service.people_named(
+        session, ids={r.changed_by_id for r in revisions if r.changed_by_id}
+    )
+    return render(
+        request,
+        "returns/history.html",
+        {"view": view, "question": question, "revisions": revisions, "names": names},
+    )

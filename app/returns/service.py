@@ -18,6 +18,7 @@ from app.audit import service as audit_service
 from app.cycles.models import Cycle, CyclePartnership
 from app.db import utcnow
 from app.directory.models import Agency, Person, Role
+from app.notifications.mail import Email
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.rules import counts_as_answered, is_shown
@@ -341,3 +342,82 @@ def save_section(
             result.conflicts.append(conflict)
     view.answers = answers_of(session, agency_return=view.agency_return)
     return result
+
+
+# Submitting --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MissingAnswer:
+    section: Section
+    question: QuestionBase
+
+
+def missing_answers(view: ReturnView) -> list[MissingAnswer]:
+    """Required questions shown to this agency and not yet answered, in questionnaire order."""
+    values = view.values
+    return [
+        MissingAnswer(progress.section, q)
+        for progress in view.sections()
+        for q in progress.questions
+        if q.required and not counts_as_answered(q, values.get(q.id))
+    ]
+
+
+def submit_return(session: Session, *, view: ReturnView, actor: Person) -> bool:
+    """Submit once: True when this call submitted it, False when it already was (a double
+    click, the back button or a retry never makes a second submission)."""
+    agency_return = view.agency_return
+    if not view.is_lead:
+        raise ReturnError("Only the agency's safeguarding lead can submit the return")
+    if agency_return.status is ReturnStatus.SUBMITTED:
+        return False
+    missing = missing_answers(view)
+    if missing:
+        raise ReturnError(f"Answer the {len(missing)} required questions before you submit")
+    # The conditional UPDATE is the lock: of two submissions at once, one changes the row.
+    moved = session.execute(
+        update(AgencyReturn)
+        .where(
+            AgencyReturn.id == agency_return.id,
+            AgencyReturn.status.in_([ReturnStatus.NOT_STARTED, ReturnStatus.IN_PROGRESS]),
+        )
+        .values(status=ReturnStatus.SUBMITTED, submitted_at=utcnow(), submitted_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(agency_return)
+    if moved.rowcount != 1:
+        if agency_return.status is ReturnStatus.SUBMITTED:
+            return False
+        raise ReturnError("This return can no longer be submitted")
+    audit_service.record_event(
+        session,
+        actor=actor,
+        action="return_status_changed",
+        object_type="return",
+        object_id=agency_return.id,
+        detail={"from": "in_progress", "to": "submitted"},
+    )
+    return True
+
+
+def receipt_email(view: ReturnView, *, to: Person, base_url: str) -> Email:
+    link = f"{base_url.rstrip('/')}/returns/{view.agency_return.id}"
+    return Email(
+        to=to.email,
+        subject=f"Received: {view.agency.name}'s return for {view.cycle.name}",
+        body=(
+            f"Hello {to.name},\n\n"
+            f"Thank you: {view.agency.name}'s Section 11 return for {view.cycle.name} was "
+            f"submitted on {utcnow():%-d %B %Y at %H:%M} (UTC).\n\n"
+            f"You can read it at {link}\n\n"
+            "The partnership's business unit will be in touch about the challenge and support "
+            "panel.\n"
+        ),
+    )
+
+
+def people_named(session: Session, *, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(ids))).all())

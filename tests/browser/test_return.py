@@ -33,3 +33,26 @@ def test_a_lead_fills_a_section_by_keyboard_reloads_and_sees_every_answer(page: 
         "Our neglect strategy is reviewed every quarter."
     )
     expect(page.locator("main input[type=radio]").first).to_be_checked()
+
+
+def test_check_answers_and_an_answers_history_are_accessible(page: Page):
+    sign_in_as(page, "Ben Khan")
+    page.get_by_role("link", name="Returns").click()
+    page.get_by_role("link", name="Norfolk Constabulary: Section 11 2021").click()
+    task_list = page.url
+    page.locator(".govuk-task-list__link").first.click()
+    section = page.url
+    text_box = page.locator("main textarea").first
+    question_id = text_box.get_attribute("name")
+    text_box.fill("An answer with a history.")
+    page.get_by_role("button", name="Save and continue").click()
+    page.goto(section)
+    block = page.locator(".s11-question", has=page.locator(f"textarea[name='{question_id}']"))
+    block.get_by_role("link", name="See its history").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("History of an answer")
+    expect(page.locator("tbody")).to_contain_text("An answer with a history.")
+    assert_accessible(page)
+    page.goto(task_list)
+    page.get_by_role("link", name="Check your answers and submit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
+    assert_accessible(page)

@@ -195,3 +195,76 @@ def test_another_agencys_return_does_not_exist_for_them(client, db, nspcc_return
     response = client.post(section_url(nspcc_return), data={"csrf_token": token, "lead-name": "x"})
     assert response.status_code == 404
     assert db.scalars(select(Answer)).all() == []
+
+
+def answer_everything(client, agency_return):
+    url = section_url(agency_return)
+    client.post(url, data=form_of(client, url) | {"has-policy": "no"})
+    required = {
+        "accountability": "2",
+        "trained-share": "50",
+        "lead-name": "Sam",
+        "narrative": "We know because we audit.",
+        "sector": "voluntary",
+        "training__0__course": "Basics",
+        "channels": "survey",
+    }
+    response = client.post(
+        url, data=form_of(client, url) | {"has-policy": "no"} | required, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+
+
+def test_check_answers_lists_missing_required_answers_first_and_blocks_submission(
+    client, db, nspcc_return
+):
+    sign_in(client, lead_of(db, "NSPCC"))
+    page = client.page(f"/returns/{nspcc_return.id}/check")
+    assert "required questions still to answer" in page.get_text()
+    token = page.find("input", attrs={"name": "csrf_token"})["value"]
+    response = client.post(f"/returns/{nspcc_return.id}/submit", data={"csrf_token": token})
+    assert response.status_code == 400
+    assert "before you submit" in response.text
+    assert nspcc_return.status is not ReturnStatus.SUBMITTED
+
+
+def test_the_lead_submits_once_however_often_they_press_and_gets_a_receipt(
+    mail_client, mailbox, db, nspcc_return
+):
+    lead = lead_of(db, "NSPCC")
+    sign_in(mail_client, lead)
+    answer_everything(mail_client, nspcc_return)
+    token = mail_client.csrf_token(f"/returns/{nspcc_return.id}/check")
+    for _ in range(3):  # a double click, then the back button and another try
+        response = mail_client.post(
+            f"/returns/{nspcc_return.id}/submit",
+            data={"csrf_token": token},
+            follow_redirects=False,
+        )
+        assert response.headers["location"] == f"/returns/{nspcc_return.id}/submitted"
+    assert "Return submitted" in mail_client.page(f"/returns/{nspcc_return.id}/submitted").text
+    db.refresh(nspcc_return)
+    assert nspcc_return.status is ReturnStatus.SUBMITTED
+    assert len(mailbox.to(lead.email)) == 1
+    assert "Received: NSPCC's return" in mailbox.to(lead.email)[0]["Subject"]
+    from app.audit.models import AuditEvent
+
+    moves = db.scalars(select(AuditEvent).where(AuditEvent.action == "return_status_changed"))
+    assert [e.detail["to"] for e in moves] == ["in_progress", "submitted"]
+    # Locked: the section shows answers as text and offers no save button.
+    section = mail_client.page(section_url(nspcc_return))
+    assert not section.find("button", string="Save and continue")
+
+
+def test_each_answer_shows_who_changed_it_and_its_history(client, db, nspcc_return):
+    lead = lead_of(db, "NSPCC")
+    sign_in(client, lead)
+    url = section_url(nspcc_return)
+    client.post(url, data=form_of(client, url) | {"lead-name": "First"})
+    client.post(url, data=form_of(client, url) | {"lead-name": "Second"})
+    assert f"by {lead.name}" in client.page(url).get_text()
+    rows = client.page(f"/returns/{nspcc_return.id}/answers/lead-name/history").select("tbody tr")
+    assert [[td.get_text(strip=True) for td in row.select("td")][2:] for row in rows] == [
+        ["Not answered", "First"],
+        ["First", "Second"],
+    ]
