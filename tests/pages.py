@@ -36,7 +36,9 @@ class CheckingClient(TestClient):
 
     def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def,override]
         response = super().request(method, url, *args, **kwargs)
-        if response.headers.get("content-type", "").startswith("text/html"):
+        is_html = response.headers.get("content-type", "").startswith("text/html")
+        # HTMX fragments are parts of a page, checked where the page is.
+        if is_html and response.text.lstrip().lower().startswith("<!doctype html"):
             check_page(response.text, f"{method} {url}")
         return response
 

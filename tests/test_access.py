@@ -42,6 +42,9 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/returns/{return_id}"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/sections/{section_id}"): P.WORK_ON_RETURNS,
     ("POST", "/returns/{return_id}/sections/{section_id}"): P.WORK_ON_RETURNS,
+    ("POST", "/returns/{return_id}/sections/{section_id}/autosave/{question_id}"): (
+        P.WORK_ON_RETURNS
+    ),
     ("GET", "/returns/{return_id}/check"): P.WORK_ON_RETURNS,
     ("POST", "/returns/{return_id}/submit"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/submitted"): P.WORK_ON_RETURNS,
@@ -97,6 +100,9 @@ def sample_paths(db, demo, every_type) -> dict[str, str]:
     return {
         "/returns/{return_id}": f"/returns/{lead_return.id}",
         "/returns/{return_id}/check": f"/returns/{lead_return.id}/check",
+        "/returns/{return_id}/sections/{section_id}/autosave/{question_id}": (
+            f"/returns/{lead_return.id}/sections/nscp-priorities/autosave/neglect-rating"
+        ),
         "/returns/{return_id}/submit": f"/returns/{lead_return.id}/submit",
         "/returns/{return_id}/submitted": f"/returns/{lead_return.id}/submitted",
         "/returns/{return_id}/answers/{question_id}/history": (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -238,3 +239,59 @@ def answer_history(
         "returns/history.html",
         {"view": view, "question": question, "revisions": revisions, "names": names},
     )
+
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@router.post("/returns/{return_id}/sections/{section_id}/autosave/{question_id}")
+async def autosave(
+    request: Request,
+    session: DbSession,
+    person: AgencyPerson,
+    return_id: int,
+    section_id: str,
+    question_id: str,
+) -> Response:
+    """HTMX: save one answer as the person types. Always answers 200 with a status line, so
+    htmx swaps it in; the page's own Save and continue remains the way to settle conflicts."""
+    form = await request.form()
+    return await run_in_threadpool(
+        _autosave, request, session, person, return_id, section_id, question_id, form
+    )
+
+
+def _autosave(request, session, person, return_id, section_id, question_id, form) -> Response:  # type: ignore[no-untyped-def]
+    view = _view_or_404(session, person, return_id)
+    section = view.section(section_id)
+    questions = [q for q in view.shown(section) if q.id == question_id] if section else []
+    if not questions:
+        raise HTTPException(status_code=404)
+    context: dict = {"question_id": question_id, "saved_at": None, "problem": None}
+    parsed = parse_section(form, view.questionnaire, questions)
+    if parsed.errors:
+        context["problem"] = f"Not saved: {parsed.errors[question_id]}"
+    elif question_id not in parsed.unchanged:
+        try:
+            saved = returns_service.save_answer(
+                session,
+                agency_return=view.agency_return,
+                questionnaire=view.questionnaire,
+                question_id=question_id,
+                value=parsed.values[question_id],
+                based_on_version=parsed.versions[question_id],
+                actor=person,
+            )
+            context.update(
+                saved_at=saved.saved_at.astimezone(LONDON).strftime("%H:%M"),
+                version=saved.version,
+                original=fingerprint(parsed.values[question_id]),
+            )
+        except returns_service.SaveConflict:
+            context["problem"] = (
+                "Not saved: someone else changed this answer. Your text is still here; "
+                "choose Save and continue to compare the two."
+            )
+        except returns_service.ReturnError as error:
+            context["problem"] = f"Not saved: {error}"
+    return render(request, "returns/_autosave.html", context)

@@ -56,3 +56,18 @@ def test_check_answers_and_an_answers_history_are_accessible(page: Page):
     page.get_by_role("link", name="Check your answers and submit").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
     assert_accessible(page)
+
+
+def test_with_javascript_each_answer_saves_itself_as_the_person_types(page: Page):
+    sign_in_as(page, "Ben Khan")
+    page.get_by_role("link", name="Returns").click()
+    page.get_by_role("link", name="Norfolk Constabulary: Section 11 2021").click()
+    page.locator(".govuk-task-list__link").nth(1).click()
+    text_box = page.locator("main textarea").first
+    question_id = text_box.get_attribute("name")
+    text_box.focus()
+    page.keyboard.type("Saved without pressing a button.")
+    expect(page.locator(f"#autosave-{question_id}")).to_contain_text("Saved at", timeout=10_000)
+    assert_accessible(page)
+    page.reload()
+    expect(page.locator("main textarea").first).to_have_value("Saved without pressing a button.")

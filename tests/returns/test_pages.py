@@ -268,3 +268,47 @@ def test_each_answer_shows_who_changed_it_and_its_history(client, db, nspcc_retu
         ["Not answered", "First"],
         ["First", "Second"],
     ]
+
+
+def autosave(client, agency_return, question_id: str, fields: dict[str, str]):
+    url = section_url(agency_return)
+    hidden = form_of(client, url)
+    data = {
+        k: v for k, v in hidden.items() if k.endswith(question_id) or k == "csrf_token"
+    } | fields
+    return client.post(
+        f"{url}/autosave/{question_id}",
+        data=data,
+        headers={"HX-Request": "true", "X-CSRF-Token": hidden["csrf_token"]},
+    )
+
+
+def test_autosave_saves_one_answer_and_returns_its_new_version(client, db, nspcc_return):
+    sign_in(client, lead_of(db, "NSPCC"))
+    response = autosave(client, nspcc_return, "lead-name", {"lead-name": "Typed so far"})
+    assert response.status_code == 200
+    assert "Saved at" in response.text
+    assert 'id="version-lead-name"' in response.text and 'value="1"' in response.text
+    assert db.scalars(select(Answer)).one().value == "Typed so far"
+
+
+def test_autosave_of_a_stale_answer_is_refused_and_says_so(client, db, nspcc_return):
+    sign_in(client, lead_of(db, "NSPCC"))
+    url = section_url(nspcc_return)
+    stale = form_of(client, url)
+    autosave(client, nspcc_return, "lead-name", {"lead-name": "Someone else's"})
+    response = client.post(
+        f"{url}/autosave/lead-name",
+        data={k: v for k, v in stale.items() if k.endswith("lead-name") or k == "csrf_token"}
+        | {"lead-name": "Mine"},
+        headers={"HX-Request": "true"},
+    )
+    assert "Not saved: someone else changed this answer" in response.text
+    assert db.scalars(select(Answer)).one().value == "Someone else's"
+
+
+def test_autosave_of_bad_input_explains_and_saves_nothing(client, db, nspcc_return):
+    sign_in(client, lead_of(db, "NSPCC"))
+    response = autosave(client, nspcc_return, "narrative", {"narrative__na": "yes"})
+    assert "Not saved: Say why this question does not apply" in response.text
+    assert db.scalars(select(Answer)).all() == []
