@@ -46,6 +46,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
         P.WORK_ON_RETURNS
     ),
     ("GET", "/returns/{return_id}/check"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/print"): P.WORK_ON_RETURNS,
     ("POST", "/returns/{return_id}/submit"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/submitted"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/answers/{question_id}/history"): P.WORK_ON_RETURNS,
@@ -100,6 +101,7 @@ def sample_paths(db, demo, every_type) -> dict[str, str]:
     return {
         "/returns/{return_id}": f"/returns/{lead_return.id}",
         "/returns/{return_id}/check": f"/returns/{lead_return.id}/check",
+        "/returns/{return_id}/print": f"/returns/{lead_return.id}/print",
         "/returns/{return_id}/sections/{section_id}/autosave/{question_id}": (
             f"/returns/{lead_return.id}/sections/nscp-priorities/autosave/neglect-rating"
         ),

@@ -295,3 +295,12 @@ def _autosave(request, session, person, return_id, section_id, question_id, form
         except returns_service.ReturnError as error:
             context["problem"] = f"Not saved: {error}"
     return render(request, "returns/_autosave.html", context)
+
+
+@router.get("/returns/{return_id}/print")
+def print_view(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+) -> Response:
+    """The whole return, read-only, laid out for printing (and for panels, later)."""
+    view = _view_or_404(session, person, return_id)
+    return render(request, "returns/print.html", {"view": view})

@@ -71,3 +71,12 @@ def test_with_javascript_each_answer_saves_itself_as_the_person_types(page: Page
     assert_accessible(page)
     page.reload()
     expect(page.locator("main textarea").first).to_have_value("Saved without pressing a button.")
+
+
+def test_the_print_view_is_accessible(page: Page):
+    sign_in_as(page, "Ben Khan")
+    page.get_by_role("link", name="Returns").click()
+    page.get_by_role("link", name="Norfolk Constabulary: Section 11 2021").click()
+    page.get_by_role("link", name="Read-only view for printing").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Section 11 2021")
+    assert_accessible(page)

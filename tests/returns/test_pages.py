@@ -312,3 +312,17 @@ def test_autosave_of_bad_input_explains_and_saves_nothing(client, db, nspcc_retu
     response = autosave(client, nspcc_return, "narrative", {"narrative__na": "yes"})
     assert "Not saved: Say why this question does not apply" in response.text
     assert db.scalars(select(Answer)).all() == []
+
+
+def test_the_print_view_shows_every_answer_read_only(client, db, nspcc_return):
+    sign_in(client, lead_of(db, "NSPCC"))
+    url = section_url(nspcc_return)
+    client.post(
+        url, data=form_of(client, url) | {"lead-name": "Printed name", "accountability": "2"}
+    )
+    page = client.page(f"/returns/{nspcc_return.id}/print")
+    assert not page.select("main input, main textarea, main select")
+    assert page.select_one("#question-lead-name .s11-answer__text").get_text() == "Printed name"
+    assert page.select_one("#question-accountability .s11-answer__text").get_text() == (
+        "Partially met"
+    )
