@@ -9,12 +9,25 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cycles import service as cycles_service
 from app.directory import service as directory_service
-from app.directory.models import Agency, AgencyDuty, AgencySector, Partnership, Role
+from app.directory.models import (
+    Agency,
+    AgencyDuty,
+    AgencySector,
+    Membership,
+    Partnership,
+    Person,
+    Role,
+)
 from app.questionnaires import service as questionnaire_service
+from app.questionnaires.rendering import levels_for
+from app.questionnaires.schema import QuestionBase, Questionnaire
+from app.returns import service as returns_service
+from app.returns.models import AgencyReturn
 
 S = AgencySector
 S11 = AgencyDuty.SECTION_11
@@ -205,9 +218,10 @@ def load_demo(session: Session) -> DemoSummary:
         opens_on=today - timedelta(days=30),
         deadline_on=today + timedelta(days=45),
     )
-    cycles_service.open_returns(
+    cycle_returns = cycles_service.open_returns(
         session, cycle=cycle, agencies=directory_service.agencies_of(session, partnership=norfolk)
     )
+    _returns_in_each_state(session, cycle_returns)
 
     counts = directory_service.count_agencies_by_sector(session, partnership=norfolk)
     return DemoSummary(
@@ -215,3 +229,78 @@ def load_demo(session: Session) -> DemoSummary:
         agencies=sum(counts.values()),
         voluntary_agencies=counts.get(AgencySector.VOLUNTARY, 0),
     )
+
+
+def _demo_value(question: QuestionBase, questionnaire: Questionnaire) -> object:
+    """A plausible answer of the right shape for any question type."""
+    kind = getattr(question, "type", "")
+    if kind == "rating":
+        levels = levels_for(questionnaire, question)
+        return levels[min(2, len(levels) - 1)].value
+    if kind == "yes_no":
+        return "yes"
+    if kind == "single_choice":
+        return question.options[0].value  # type: ignore[attr-defined]
+    if kind == "multiple_choice":
+        return [option.value for option in question.options[:2]]  # type: ignore[attr-defined]
+    if kind == "number":
+        return int(question.min or 0) + 5  # type: ignore[attr-defined]
+    if kind == "date":
+        return (date.today() - timedelta(days=40)).isoformat()
+    if kind == "table":
+        return [
+            {column.id: "" for column in question.columns} | {question.columns[0].id: "Demo row"}
+        ]  # type: ignore[attr-defined]
+    if kind == "evidence":
+        return None
+    return "Demo answer: our designated safeguarding lead reviews this every quarter."
+
+
+def _fill_in(session: Session, *, lead: Person, return_id: int, sections: int | None) -> None:
+    """Answer the first `sections` sections (None: all) of a demo return as its lead."""
+    view = returns_service.return_for(session, person=lead, return_id=return_id)
+    if view is None or not view.agency_return.status.editable:
+        return
+    for progress in view.sections()[:sections]:
+        answered_more = True
+        while answered_more:  # an answer can reveal follow-up questions in the same section
+            answered_more = False
+            for question in view.shown(progress.section):
+                value = _demo_value(question, view.questionnaire)
+                if question.id in view.answers or value is None:
+                    continue
+                returns_service.save_answer(
+                    session,
+                    agency_return=view.agency_return,
+                    questionnaire=view.questionnaire,
+                    question_id=question.id,
+                    value=value,
+                    based_on_version=0,
+                    actor=lead,
+                )
+                answered_more = True
+            view.answers = returns_service.answers_of(session, agency_return=view.agency_return)
+
+
+def _returns_in_each_state(session: Session, cycle_returns: list[AgencyReturn]) -> None:
+    """Most returns not started; a few in progress; two submitted (the rest is panels' work)."""
+    by_agency = {r.agency_id: r for r in cycle_returns}
+    plans = {
+        "Norfolk and Norwich University Hospitals NHS Foundation Trust": 2,
+        "NSPCC": 1,
+        "Break": None,
+        "Norwich City Council": None,
+    }
+    for agency_name, sections in plans.items():
+        agency = session.scalar(select(Agency).where(Agency.name == agency_name))
+        lead_id = session.scalar(
+            select(Membership.person_id).where(
+                Membership.agency_id == agency.id, Membership.role == Role.AGENCY_LEAD
+            )
+        )
+        lead = directory_service.get_person(session, person_id=lead_id)
+        agency_return = by_agency[agency.id]
+        _fill_in(session, lead=lead, return_id=agency_return.id, sections=sections)
+        if sections is None and agency_return.status.editable:
+            view = returns_service.return_for(session, person=lead, return_id=agency_return.id)
+            returns_service.submit_return(session, view=view, actor=lead)

@@ -41,3 +41,16 @@ def test_demo_people_have_different_names_so_they_can_be_told_apart(db):
     load_demo(db)
     names = list(db.scalars(select(Person.name)))
     assert len(names) == len(set(names))
+
+
+def test_demo_has_returns_not_started_in_progress_and_submitted(db):
+    from app.returns.models import AgencyReturn, ReturnStatus
+
+    load_demo(db)
+    statuses = list(db.scalars(select(AgencyReturn.status)))
+    assert len(statuses) == 38
+    assert statuses.count(ReturnStatus.SUBMITTED) == 2
+    assert statuses.count(ReturnStatus.IN_PROGRESS) == 2
+    assert statuses.count(ReturnStatus.NOT_STARTED) == 34
+    load_demo(db)  # and loading it again changes nothing
+    assert sorted(db.scalars(select(AgencyReturn.status))) == sorted(statuses)

@@ -75,7 +75,10 @@ def test_a_lead_saves_a_section_without_javascript(client, db, nspcc_return):
         url, data=form_of(client, url) | typed | date_parts, follow_redirects=False
     )
     assert response.status_code == 303, response.text
-    answers = {a.question_id: a.value for a in db.scalars(select(Answer))}
+    answers = {
+        a.question_id: a.value
+        for a in db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id))
+    }
     assert answers["lead-name"] == "Sam Lead" and answers["accountability"] == 3
     assert answers["policy-date"] == "2026-04-01"
     assert answers["training"] == [
@@ -99,7 +102,9 @@ def test_bad_input_is_explained_and_what_was_typed_is_kept(client, db, nspcc_ret
     assert "There is a problem" in response.text
     assert "Say why this question does not apply to your agency" in response.text
     assert 'value="Kept"' in response.text
-    assert db.scalars(select(Answer)).all() == []  # nothing half-saved
+    assert (
+        db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id)).all() == []
+    )  # nothing half-saved
 
 
 def test_a_question_for_other_sectors_is_not_shown(client, db, nspcc_return):
@@ -129,7 +134,9 @@ def test_two_people_change_the_same_answer_and_nobody_loses_their_text(
     assert "Someone else changed this answer while you were working" in response.text
     assert "Colleague&#39;s answer" in response.text or "Colleague's answer" in response.text
     assert 'value="Lead&#39;s answer"' in response.text  # their own text, still in the box
-    stored = db.scalars(select(Answer).where(Answer.question_id == "lead-name")).one()
+    stored = db.scalars(
+        select(Answer).where(Answer.return_id == nspcc_return.id, Answer.question_id == "lead-name")
+    ).one()
     assert stored.value == "Colleague's answer"
 
     # Saving again from the conflict page is the deliberate choice to use their own answer.
@@ -160,7 +167,10 @@ def test_an_untouched_answer_never_overwrites_a_newer_one(
         colleague.post(url, data=form_of(colleague, url) | {"lead-name": "Newer"})
     response = client.post(url, data=seen | {"has-policy": "no"}, follow_redirects=False)
     assert response.status_code == 303
-    answers = {a.question_id: a.value for a in db.scalars(select(Answer))}
+    answers = {
+        a.question_id: a.value
+        for a in db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id))
+    }
     assert answers == {"lead-name": "Newer", "has-policy": "no"}
 
 
@@ -184,7 +194,9 @@ def test_a_save_after_submission_is_refused_and_changes_nothing(client, db, nspc
     )
     response = client.post(url, data=form_of(client, url) | {"lead-name": "Changed"})
     assert response.status_code == 409
-    assert db.scalars(select(Answer)).one().value == "Final"
+    assert (
+        db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id)).one().value == "Final"
+    )
 
 
 def test_another_agencys_return_does_not_exist_for_them(client, db, nspcc_return):
@@ -194,7 +206,7 @@ def test_another_agencys_return_does_not_exist_for_them(client, db, nspcc_return
     token = client.csrf_token("/returns")
     response = client.post(section_url(nspcc_return), data={"csrf_token": token, "lead-name": "x"})
     assert response.status_code == 404
-    assert db.scalars(select(Answer)).all() == []
+    assert db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id)).all() == []
 
 
 def answer_everything(client, agency_return):
@@ -249,7 +261,12 @@ def test_the_lead_submits_once_however_often_they_press_and_gets_a_receipt(
     assert "Received: NSPCC's return" in mailbox.to(lead.email)[0]["Subject"]
     from app.audit.models import AuditEvent
 
-    moves = db.scalars(select(AuditEvent).where(AuditEvent.action == "return_status_changed"))
+    moves = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "return_status_changed",
+            AuditEvent.object_id == str(nspcc_return.id),
+        )
+    )
     assert [e.detail["to"] for e in moves] == ["in_progress", "submitted"]
     # Locked: the section shows answers as text and offers no save button.
     section = mail_client.page(section_url(nspcc_return))
@@ -289,7 +306,10 @@ def test_autosave_saves_one_answer_and_returns_its_new_version(client, db, nspcc
     assert response.status_code == 200
     assert "Saved at" in response.text
     assert 'id="version-lead-name"' in response.text and 'value="1"' in response.text
-    assert db.scalars(select(Answer)).one().value == "Typed so far"
+    assert (
+        db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id)).one().value
+        == "Typed so far"
+    )
 
 
 def test_autosave_of_a_stale_answer_is_refused_and_says_so(client, db, nspcc_return):
@@ -304,14 +324,17 @@ def test_autosave_of_a_stale_answer_is_refused_and_says_so(client, db, nspcc_ret
         headers={"HX-Request": "true"},
     )
     assert "Not saved: someone else changed this answer" in response.text
-    assert db.scalars(select(Answer)).one().value == "Someone else's"
+    assert (
+        db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id)).one().value
+        == "Someone else's"
+    )
 
 
 def test_autosave_of_bad_input_explains_and_saves_nothing(client, db, nspcc_return):
     sign_in(client, lead_of(db, "NSPCC"))
     response = autosave(client, nspcc_return, "narrative", {"narrative__na": "yes"})
     assert "Not saved: Say why this question does not apply" in response.text
-    assert db.scalars(select(Answer)).all() == []
+    assert db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id)).all() == []
 
 
 def test_the_print_view_shows_every_answer_read_only(client, db, nspcc_return):
