@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=2, le=24 * 60)
     session_lifetime_hours: int = Field(default=12, ge=1, le=24 * 14)
 
+    # Evidence files attached to returns: the largest file, and the most one return may hold.
+    evidence_file_mb: int = Field(default=20, ge=1, le=500)
+    evidence_quota_mb: int = Field(default=200, ge=1, le=10_000)
+
     # Email (the notifications module): without a host, mail is written to var/outbox/.
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -15,7 +15,7 @@ from app.auth.deps import declared_permission
 from app.auth.policy import Permission
 from app.directory.models import Role
 from app.main import create_app
-from tests.conftest import person_by_email, person_with_role, sign_in
+from tests.conftest import attach_pdf, person_by_email, person_with_role, sign_in
 
 P = Permission
 
@@ -50,6 +50,9 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/returns/{return_id}/submit"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/submitted"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/answers/{question_id}/history"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/evidence/{file_id}"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/evidence/{file_id}/remove"): P.WORK_ON_RETURNS,
+    ("POST", "/returns/{return_id}/evidence/{file_id}/remove"): P.WORK_ON_RETURNS,
     ("GET", "/join/{token}"): P.SIGN_IN,
     ("POST", "/join/{token}"): P.SIGN_IN,
     ("GET", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
@@ -69,7 +72,7 @@ ROLES_ALLOWED: dict[Permission, set[Role]] = {
 
 
 @pytest.fixture
-def sample_paths(db, demo, every_type) -> dict[str, str]:
+def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
     """A real object for each path parameter, so that "allowed" means the page really opens."""
     from app.auth import service as auth_service
     from app.directory.models import Partnership
@@ -98,7 +101,12 @@ def sample_paths(db, demo, every_type) -> dict[str, str]:
     lead_return = db.scalars(
         select(AgencyReturn).where(AgencyReturn.agency_id == lead.memberships[0].agency_id)
     ).one()
+    evidence = attach_pdf(db, settings, lead, lead_return.id)
     return {
+        "/returns/{return_id}/evidence/{file_id}": f"/returns/{lead_return.id}/evidence/{evidence}",
+        "/returns/{return_id}/evidence/{file_id}/remove": (
+            f"/returns/{lead_return.id}/evidence/{evidence}/remove"
+        ),
         "/returns/{return_id}": f"/returns/{lead_return.id}",
         "/returns/{return_id}/check": f"/returns/{lead_return.id}/check",
         "/returns/{return_id}/print": f"/returns/{lead_return.id}/print",

@@ -112,6 +112,23 @@ def _navigation(person: Person, settings: Any) -> tuple[tuple[str, str], ...]:
     return links
 
 
+def _refuse_oversized(request: Request) -> None:
+    """Refuse a body larger than a return's whole evidence quota before reading any of it."""
+    settings = request.app.state.settings
+    limit = (settings.evidence_quota_mb + 1) * 1024 * 1024
+    length = request.headers.get("content-length")
+    if length is None:
+        if request.headers.get("transfer-encoding"):
+            raise HTTPException(status_code=411, detail="Send the form again from its page.")
+        return
+    if not length.isdigit() or int(length) > limit:
+        raise HTTPException(
+            status_code=413,
+            detail=f"What you sent is larger than s11 accepts at once ({limit // 1024 // 1024} "
+            "MB). Go back, choose fewer or smaller files, and send the form again.",
+        )
+
+
 def require(permission: Permission) -> Any:
     """Declare and enforce the permission a route needs; returns the person (or None)."""
 
@@ -130,6 +147,7 @@ def require(permission: Permission) -> Any:
         if decision is Decision.NOT_FOUND:
             raise HTTPException(status_code=404)
         if request.method not in SAFE_METHODS:
+            _refuse_oversized(request)
             await verify_csrf(request)
         return person
 

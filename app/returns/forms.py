@@ -18,6 +18,7 @@ from app.questionnaires.schema import QuestionBase, Questionnaire
 
 VERSION_FIELD = "__version__"
 ORIGINAL_FIELD = "__original__"
+FILES_FIELD = "__files"  # after the question id: the evidence files chosen for it
 
 
 @dataclass

@@ -19,6 +19,7 @@ from app.db import Base, utcnow
 class ReturnStatus(StrEnum):
     NOT_STARTED = "not_started"
     IN_PROGRESS = "in_progress"
+    AWAITING_SIGN_OFF = "awaiting_sign_off"
     SUBMITTED = "submitted"
     AT_PANEL = "at_panel"
     FEEDBACK_ISSUED = "feedback_issued"
@@ -35,9 +36,12 @@ class ReturnStatus(StrEnum):
 
 
 # The one place that says how a return may move; every move is an audit event.
+# Where a cycle asks for senior sign-off, the lead's submission waits for a named senior
+# officer's confirmation; the officer may send it back instead.
 ALLOWED_MOVES: dict[ReturnStatus, frozenset[ReturnStatus]] = {
     ReturnStatus.NOT_STARTED: frozenset({ReturnStatus.IN_PROGRESS}),
-    ReturnStatus.IN_PROGRESS: frozenset({ReturnStatus.SUBMITTED}),
+    ReturnStatus.IN_PROGRESS: frozenset({ReturnStatus.SUBMITTED, ReturnStatus.AWAITING_SIGN_OFF}),
+    ReturnStatus.AWAITING_SIGN_OFF: frozenset({ReturnStatus.SUBMITTED, ReturnStatus.IN_PROGRESS}),
     # A coordinator may reopen a submitted return, with a reason.
     ReturnStatus.SUBMITTED: frozenset({ReturnStatus.IN_PROGRESS, ReturnStatus.AT_PANEL}),
     ReturnStatus.AT_PANEL: frozenset({ReturnStatus.FEEDBACK_ISSUED}),
@@ -67,6 +71,10 @@ class AgencyReturn(Base):
     submitted_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("person.id", ondelete="SET NULL")
     )
+    # The senior officer who confirmed the submission, as they gave their name and role.
+    signed_off_name: Mapped[str | None] = mapped_column(String(200))
+    signed_off_role: Mapped[str | None] = mapped_column(String(200))
+    signed_off_at: Mapped[datetime | None]
 
     __table_args__ = (UniqueConstraint("cycle_id", "agency_id"),)
 
@@ -97,3 +105,46 @@ class AnswerRevision(Base):
     new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvidenceFile(Base):
+    """A file attached to one question of a return, stored on disk under a generated name."""
+
+    __tablename__ = "evidence_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(
+        ForeignKey("agency_return.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(String(60))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(String(200))  # made safe, with the right extension
+    kind: Mapped[str] = mapped_column(String(20))  # what its content showed it to be
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignOffRequest(Base):
+    """A lead's request that a named senior officer confirm the return; the link is single-use
+    and only its hash is kept, like a sign-in link."""
+
+    __tablename__ = "sign_off_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(
+        ForeignKey("agency_return.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    officer_name: Mapped[str] = mapped_column(String(200))
+    officer_role: Mapped[str] = mapped_column(String(200))
+    officer_email: Mapped[str] = mapped_column(String(320))
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(20))  # "confirmed" or "sent back"
+    comment: Mapped[str | None] = mapped_column(String(2000))

@@ -7,16 +7,24 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from app.auth.deps import require
 from app.auth.policy import Permission
 from app.db import DbSession
 from app.directory.models import Person
 from app.notifications.mail import send_email
+from app.returns import evidence
 from app.returns import service as returns_service
-from app.returns.forms import ORIGINAL_FIELD, VERSION_FIELD, fingerprint, parse_section
+from app.returns.forms import (
+    FILES_FIELD,
+    ORIGINAL_FIELD,
+    VERSION_FIELD,
+    fingerprint,
+    parse_section,
+)
 from app.templating import render
 
 router = APIRouter()
@@ -100,6 +108,8 @@ def _section_page(
             ),
             "version_field": VERSION_FIELD,
             "original_field": ORIGINAL_FIELD,
+            "files_field": FILES_FIELD,
+            "takes_evidence": returns_service.takes_evidence,
         },
         status_code=status_code,
     )
@@ -137,11 +147,20 @@ def _save_section(request, session, person, return_id, section_id, form) -> Resp
             status_code=409,
         )
     shown_before = [q.id for q in view.shown(section)]
+    # Files first: a file that is refused never costs the answers typed beside it, and
+    # the other way round.
+    file_errors = _attach_files(request, session, view, section, form, person)
     parsed = parse_section(form, view.questionnaire, view.shown(section))
     if parsed.errors:
         typed = {**parsed.values, **parsed.typed}
         return _section_page(
-            request, session, view, section_id, typed=typed, errors=parsed.errors, status_code=400
+            request,
+            session,
+            view,
+            section_id,
+            typed=typed,
+            errors={**parsed.errors, **file_errors},
+            status_code=400,
         )
     result = returns_service.save_section(
         session,
@@ -162,6 +181,10 @@ def _save_section(request, session, person, return_id, section_id, form) -> Resp
             conflicts=result.conflicts,
             status_code=409,
         )
+    if file_errors:
+        return _section_page(
+            request, session, view, section_id, errors=file_errors, status_code=400
+        )
     revealed = [q.id for q in view.shown(section) if q.id not in shown_before]
     if revealed:
         # An answer opened follow-up questions in this section: stay and show them.
@@ -175,6 +198,105 @@ def _save_section(request, session, person, return_id, section_id, form) -> Resp
             f"/returns/{return_id}/sections/{sections[position + 1]}", status_code=303
         )
     return RedirectResponse(f"/returns/{return_id}", status_code=303)
+
+
+def _attach_files(request, session, view, section, form, person) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Keep each file chosen on the section page; say, per question, which were refused."""
+    settings = request.app.state.settings
+    errors: dict[str, list[str]] = {}
+    for question in view.shown(section):
+        if not returns_service.takes_evidence(question):
+            continue
+        for upload in form.getlist(f"{question.id}{FILES_FIELD}"):
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                continue  # an empty file input
+            try:
+                returns_service.attach_evidence(
+                    session,
+                    view=view,
+                    question_id=question.id,
+                    source=upload.file,
+                    claimed_name=upload.filename,
+                    actor=person,
+                    directory=settings.uploads,
+                    max_bytes=settings.evidence_file_mb * evidence.MB,
+                    quota_bytes=settings.evidence_quota_mb * evidence.MB,
+                )
+            except returns_service.ReturnError as error:
+                errors.setdefault(f"{question.id}{FILES_FIELD}", []).append(str(error))
+    return {key: ". ".join(messages) for key, messages in errors.items()}
+
+
+@router.get("/returns/{return_id}/evidence/{file_id}")
+def download_evidence(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
+) -> Response:
+    """Always a download under a safe name and the type its content showed, never a page."""
+    view = _view_or_404(session, person, return_id)
+    file = returns_service.evidence_file(view, file_id=file_id)
+    if file is None:
+        raise HTTPException(status_code=404)
+    path = evidence.path_of(request.app.state.settings.uploads, file.stored_name)
+    if not path.is_file():
+        raise HTTPException(status_code=404)
+    return FileResponse(
+        path,
+        media_type=evidence.KINDS[file.kind].media_type,
+        filename=file.file_name,
+        content_disposition_type="attachment",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _section_of(view: returns_service.ReturnView, question_id: str) -> str:
+    for section in view.questionnaire.sections:
+        if any(q.id == question_id for q in section.questions):
+            return section.id
+    raise HTTPException(status_code=404)
+
+
+@router.get("/returns/{return_id}/evidence/{file_id}/remove")
+def remove_evidence_page(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
+) -> Response:
+    view = _view_or_404(session, person, return_id)
+    file = returns_service.evidence_file(view, file_id=file_id)
+    if file is None:
+        raise HTTPException(status_code=404)
+    return render(
+        request,
+        "returns/remove_evidence.html",
+        {"view": view, "file": file, "section_id": _section_of(view, file.question_id)},
+    )
+
+
+@router.post("/returns/{return_id}/evidence/{file_id}/remove")
+def remove_evidence(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
+) -> Response:
+    view = _view_or_404(session, person, return_id)
+    file = returns_service.evidence_file(view, file_id=file_id)
+    if file is None:
+        raise HTTPException(status_code=404)
+    section_id = _section_of(view, file.question_id)
+    try:
+        returns_service.remove_evidence(
+            session,
+            view=view,
+            file=file,
+            actor=person,
+            directory=request.app.state.settings.uploads,
+        )
+    except returns_service.ReturnError as error:
+        return render(
+            request,
+            "returns/remove_evidence.html",
+            {"view": view, "file": file, "section_id": section_id, "error": str(error)},
+            status_code=409,
+        )
+    return RedirectResponse(
+        f"/returns/{return_id}/sections/{section_id}#question-{file.question_id}", status_code=303
+    )
 
 
 @router.get("/returns/{return_id}/check")

@@ -6,11 +6,12 @@ both texts, never applied over theirs. Services flush; the request commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,15 @@ from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.rules import counts_as_answered, is_shown
 from app.questionnaires.schema import QuestionBase, Questionnaire, Section
-from app.returns.models import ALLOWED_MOVES, AgencyReturn, Answer, AnswerRevision, ReturnStatus
+from app.returns import evidence
+from app.returns.models import (
+    ALLOWED_MOVES,
+    AgencyReturn,
+    Answer,
+    AnswerRevision,
+    EvidenceFile,
+    ReturnStatus,
+)
 
 
 class ReturnError(ValueError):
@@ -221,10 +230,16 @@ class ReturnView:
     questionnaire: Questionnaire
     answers: dict[str, Answer]
     is_lead: bool
+    evidence: dict[str, list[EvidenceFile]] = field(default_factory=dict)
 
     @property
     def values(self) -> dict[str, Any]:
-        return {qid: answer.value for qid, answer in self.answers.items()}
+        values = {qid: answer.value for qid, answer in self.answers.items()}
+        for question_id, files in self.evidence.items():
+            question = self.questionnaire.question(question_id)
+            if files and getattr(question, "type", "") == "evidence":
+                values[question_id] = [file.file_name for file in files]  # the answer is files
+        return values
 
     def shown(self, section: Section) -> list[QuestionBase]:
         values = self.values
@@ -302,6 +317,7 @@ def return_for(session: Session, *, person: Person, return_id: int) -> ReturnVie
                 questionnaire=questionnaire_service.snapshot(version),
                 answers=answers_of(session, agency_return=agency_return),
                 is_lead=Role.AGENCY_LEAD in roles,
+                evidence=evidence_of(session, agency_return=agency_return),
             )
     return None
 
@@ -342,6 +358,118 @@ def save_section(
             result.conflicts.append(conflict)
     view.answers = answers_of(session, agency_return=view.agency_return)
     return result
+
+
+# Evidence ----------------------------------------------------------------------------------
+
+
+def takes_evidence(question: QuestionBase) -> bool:
+    """Files can be attached to evidence questions and to each rated standard."""
+    return getattr(question, "type", "") in ("evidence", "rating")
+
+
+def evidence_of(session: Session, *, agency_return: AgencyReturn) -> dict[str, list[EvidenceFile]]:
+    files: dict[str, list[EvidenceFile]] = {}
+    for file in session.scalars(
+        select(EvidenceFile)
+        .where(EvidenceFile.return_id == agency_return.id)
+        .order_by(EvidenceFile.uploaded_at, EvidenceFile.id)
+    ):
+        files.setdefault(file.question_id, []).append(file)
+    return files
+
+
+def attach_evidence(
+    session: Session,
+    *,
+    view: ReturnView,
+    question_id: str,
+    source: BinaryIO,
+    claimed_name: str,
+    actor: Person,
+    directory: Path,
+    max_bytes: int,
+    quota_bytes: int,
+) -> EvidenceFile:
+    """Keep an uploaded file as evidence for one question, if its size and content pass."""
+    agency_return = view.agency_return
+    if not agency_return.status.editable:
+        raise ReturnError("This return has been submitted: its evidence can no longer change")
+    question = view.questionnaire.question(question_id)
+    if question is None or not takes_evidence(question):
+        raise ReturnError("Files cannot be attached to this question")
+    try:
+        stored = evidence.store_upload(
+            source, claimed_name=claimed_name, directory=directory, max_bytes=max_bytes
+        )
+    except evidence.EvidenceRefused as refused:
+        raise ReturnError(f"{_shown_name(claimed_name)}: {refused}") from None
+    used = session.scalar(
+        select(func.coalesce(func.sum(EvidenceFile.size), 0)).where(
+            EvidenceFile.return_id == agency_return.id
+        )
+    )
+    if used + stored.size > quota_bytes:
+        evidence.path_of(directory, stored.stored_name).unlink(missing_ok=True)
+        raise ReturnError(
+            f"{_shown_name(claimed_name)}: this return can hold {quota_bytes // evidence.MB} MB "
+            f"of evidence and has {max(0, quota_bytes - used) // evidence.MB} MB left. "
+            "Remove a file or make this one smaller"
+        )
+    file = EvidenceFile(
+        return_id=agency_return.id,
+        question_id=question_id,
+        stored_name=stored.stored_name,
+        file_name=stored.file_name,
+        kind=stored.kind.name,
+        size=stored.size,
+        sha256=stored.sha256,
+        uploaded_by_id=actor.id,
+    )
+    session.add(file)
+    session.flush()
+    audit_service.record_event(
+        session,
+        actor=actor,
+        action="evidence_added",
+        object_type="return",
+        object_id=agency_return.id,
+        detail={"question": question_id, "file": stored.file_name, "bytes": stored.size},
+    )
+    if agency_return.status is ReturnStatus.NOT_STARTED:
+        move_return(session, agency_return=agency_return, to=ReturnStatus.IN_PROGRESS, actor=actor)
+    view.evidence.setdefault(question_id, []).append(file)
+    return file
+
+
+def _shown_name(claimed_name: str) -> str:
+    """The uploaded name as a person would recognise it, for messages (escaped when shown)."""
+    name = "".join(ch for ch in claimed_name.split("/")[-1].split("\\")[-1] if ch.isprintable())
+    return f"“{name[:80]}”" if name else "The file"
+
+
+def evidence_file(view: ReturnView, *, file_id: int) -> EvidenceFile | None:
+    """One of this return's files; another return's file id finds nothing."""
+    return next((f for files in view.evidence.values() for f in files if f.id == file_id), None)
+
+
+def remove_evidence(
+    session: Session, *, view: ReturnView, file: EvidenceFile, actor: Person, directory: Path
+) -> None:
+    if not view.agency_return.status.editable:
+        raise ReturnError("This return has been submitted: its evidence can no longer change")
+    session.delete(file)
+    session.flush()
+    audit_service.record_event(
+        session,
+        actor=actor,
+        action="evidence_removed",
+        object_type="return",
+        object_id=view.agency_return.id,
+        detail={"question": file.question_id, "file": file.file_name},
+    )
+    view.evidence[file.question_id].remove(file)
+    evidence.path_of(directory, file.stored_name).unlink(missing_ok=True)
 
 
 # Submitting --------------------------------------------------------------------------------

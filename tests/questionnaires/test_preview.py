@@ -54,7 +54,7 @@ def test_the_preview_renders_every_question_type_with_its_govuk_component(
     assert len(page.select("input[type=checkbox][name=channels]")) == 2  # multiple choice
     assert page.find("input", attrs={"name": "staff-count", "inputmode": "decimal"})
     assert "Enter a number from 0 to 100000." in html
-    assert page.find("input", attrs={"type": "file", "name": "policy-file"})
+    assert page.find("input", attrs={"type": "file", "name": "policy-file__files"})
     assert len(page.select("#question-training tbody tr")) == 2  # table, min_rows
     assert page.find("select", attrs={"name": "training__0__level"})
 

@@ -1,0 +1,46 @@
+"""A return on the every-type questionnaire for NSPCC (a voluntary-sector agency) to fill in."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from app.cycles import service as cycles_service
+from app.directory.models import Agency, Partnership
+from app.questionnaires import service as questionnaire_service
+
+EVERY_TYPE = Path(__file__).resolve().parent.parent / "fixtures" / "every-type.yaml"
+
+
+@pytest.fixture
+def nspcc_return(db, demo):
+    version, _ = questionnaire_service.publish_file(db, path=EVERY_TYPE, actor=None)
+    norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
+    nspcc = db.scalars(select(Agency).where(Agency.name == "NSPCC")).one()
+    cycle = cycles_service.ensure_cycle(
+        db,
+        slug="test-round",
+        name="Test round",
+        version=version,
+        partnerships=[norfolk],
+        opens_on=date.today(),
+        deadline_on=date.today() + timedelta(days=10),
+    )
+    [agency_return] = cycles_service.open_returns(db, cycle=cycle, agencies=[nspcc])
+    return agency_return
+
+
+def section_url(agency_return) -> str:
+    return f"/returns/{agency_return.id}/sections/all-types"
+
+
+def form_of(client, url: str) -> dict[str, str]:
+    """The hidden fields a browser would send back with the form."""
+    page = client.page(url)
+    return {
+        field["name"]: field.get("value", "")
+        for field in page.select("form[method=post] input[type=hidden]")
+    }
