@@ -26,6 +26,7 @@ from app.auth.deps import SignInRequired
 from app.auth.oidc import make_oauth
 from app.config import PROJECT_ROOT, Settings, load_settings
 from app.csrf import CsrfError
+from app.cycles import routes as cycle_routes
 from app.db import check_database_reachable, make_engine, make_sessionmaker
 from app.home import routes as home_routes
 from app.notifications.mail import MailError
@@ -42,6 +43,7 @@ ROUTERS = [
     questionnaire_routes.router,
     audit_routes.router,
     return_routes.router,
+    cycle_routes.router,
 ]
 questionnaire_rendering.register_template_helpers(templates.env)
 

@@ -53,6 +53,11 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/returns/{return_id}/evidence/{file_id}"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/evidence/{file_id}/remove"): P.WORK_ON_RETURNS,
     ("POST", "/returns/{return_id}/evidence/{file_id}/remove"): P.WORK_ON_RETURNS,
+    ("GET", "/sign-off/{token}"): P.PUBLIC,
+    ("POST", "/sign-off/{token}"): P.PUBLIC,
+    ("GET", "/round/returns"): P.MANAGE_ROUND,
+    ("GET", "/round/returns/{return_id}/reopen"): P.MANAGE_ROUND,
+    ("POST", "/round/returns/{return_id}/reopen"): P.MANAGE_ROUND,
     ("GET", "/join/{token}"): P.SIGN_IN,
     ("POST", "/join/{token}"): P.SIGN_IN,
     ("GET", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
@@ -68,6 +73,7 @@ ROLES_ALLOWED: dict[Permission, set[Role]] = {
     P.INVITE_PEOPLE: {Role.COORDINATOR, Role.AGENCY_LEAD},
     P.VIEW_AUDIT_LOG: {Role.COORDINATOR},
     P.WORK_ON_RETURNS: {Role.AGENCY_LEAD, Role.CONTRIBUTOR},
+    P.MANAGE_ROUND: {Role.COORDINATOR},
 }
 
 
@@ -108,6 +114,7 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
             f"/returns/{lead_return.id}/evidence/{evidence}/remove"
         ),
         "/returns/{return_id}": f"/returns/{lead_return.id}",
+        "/round/returns/{return_id}/reopen": f"/round/returns/{lead_return.id}/reopen",
         "/returns/{return_id}/check": f"/returns/{lead_return.id}/check",
         "/returns/{return_id}/print": f"/returns/{lead_return.id}/print",
         "/returns/{return_id}/sections/{section_id}/autosave/{question_id}": (

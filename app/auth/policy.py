@@ -21,6 +21,7 @@ class Permission(StrEnum):
     INVITE_PEOPLE = "invite_people"  # coordinators (anyone), agency leads (contributors)
     VIEW_AUDIT_LOG = "view_audit_log"  # coordinators, site admins
     WORK_ON_RETURNS = "work_on_returns"  # agency leads and contributors, on their own agency's
+    MANAGE_ROUND = "manage_round"  # coordinators, in the partnership they are working in
 
 
 class Decision(StrEnum):
@@ -65,6 +66,7 @@ ROLES_GRANTED: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_AUDIT_LOG: frozenset({Role.COORDINATOR}),
     Permission.WORK_ON_RETURNS: frozenset({Role.AGENCY_LEAD, Role.CONTRIBUTOR}),
     Permission.INVITE_PEOPLE: frozenset({Role.COORDINATOR, Role.AGENCY_LEAD}),
+    Permission.MANAGE_ROUND: frozenset({Role.COORDINATOR}),
 }
 
 

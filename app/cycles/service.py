@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cycles.models import Cycle, CyclePartnership
-from app.directory.models import Agency, Partnership
+from app.directory.models import Agency, Partnership, Person, Role
 from app.questionnaires.models import QuestionnaireVersion
 from app.returns.models import AgencyReturn
 
@@ -57,3 +57,42 @@ def open_returns(session: Session, *, cycle: Cycle, agencies: list[Agency]) -> l
             session.add(existing[agency.id])
     session.flush()
     return [existing[agency.id] for agency in agencies]
+
+
+def coordinates(person: Person, partnership: Partnership | None) -> bool:
+    """Whether the person runs rounds in this partnership (site administrators do everywhere)."""
+    if partnership is None:
+        return False
+    return person.is_admin or any(
+        m.role is Role.COORDINATOR and m.partnership_id == partnership.id
+        for m in person.memberships
+    )
+
+
+def returns_in_round(
+    session: Session, *, partnership: Partnership
+) -> list[tuple[AgencyReturn, Cycle, Agency]]:
+    """Every return of every cycle this partnership takes part in, newest cycle first."""
+    rows = session.execute(
+        select(AgencyReturn, Cycle, Agency)
+        .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
+        .join(Agency, Agency.id == AgencyReturn.agency_id)
+        .join(CyclePartnership, CyclePartnership.cycle_id == Cycle.id)
+        .where(CyclePartnership.partnership_id == partnership.id)
+        .order_by(Cycle.deadline_on.desc(), Agency.name)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def return_in_round(
+    session: Session, *, partnership: Partnership, return_id: int
+) -> tuple[AgencyReturn, Cycle, Agency] | None:
+    """One return, if its cycle is this partnership's; another partnership's finds nothing."""
+    row = session.execute(
+        select(AgencyReturn, Cycle, Agency)
+        .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
+        .join(Agency, Agency.id == AgencyReturn.agency_id)
+        .join(CyclePartnership, CyclePartnership.cycle_id == Cycle.id)
+        .where(CyclePartnership.partnership_id == partnership.id, AgencyReturn.id == return_id)
+    ).first()
+    return tuple(row) if row else None  # type: ignore[return-value]

@@ -28,6 +28,8 @@ class ReturnStatus(StrEnum):
 
     @property
     def label(self) -> str:
+        if self is ReturnStatus.AWAITING_SIGN_OFF:
+            return "Awaiting senior sign-off"
         return self.value.replace("_", " ").capitalize()
 
     @property

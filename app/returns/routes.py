@@ -16,7 +16,7 @@ from app.auth.policy import Permission
 from app.db import DbSession
 from app.directory.models import Person
 from app.notifications.mail import send_email
-from app.returns import evidence
+from app.returns import evidence, sign_off
 from app.returns import service as returns_service
 from app.returns.forms import (
     FILES_FIELD,
@@ -312,23 +312,50 @@ def check_answers(
 
 
 @router.post("/returns/{return_id}/submit")
-def submit(request: Request, session: DbSession, person: AgencyPerson, return_id: int) -> Response:
+async def submit(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_submit, request, session, person, return_id, form)
+
+
+def _submit(request, session, person, return_id, form) -> Response:  # type: ignore[no-untyped-def]
     view = _view_or_404(session, person, return_id)
+    settings = request.app.state.settings
+    officer, errors = None, {}
+    if view.cycle.senior_sign_off_required and view.agency_return.status.editable:
+        officer, errors = sign_off.checked_officer(
+            str(form.get("officer_name") or ""),
+            str(form.get("officer_role") or ""),
+            str(form.get("officer_email") or ""),
+        )
     try:
-        submitted_now = returns_service.submit_return(session, view=view, actor=person)
+        if errors:
+            raise returns_service.ReturnError("")
+        submitted_now = returns_service.submit_return(
+            session, view=view, actor=person, officer=officer
+        )
     except returns_service.ReturnError as error:
         return render(
             request,
             "returns/check.html",
-            {"view": view, "missing": returns_service.missing_answers(view), "error": str(error)},
+            {
+                "view": view,
+                "missing": returns_service.missing_answers(view),
+                "error": str(error),
+                "errors": errors,
+                "typed": form,
+            },
             status_code=400,
         )
-    if submitted_now:
+    if submitted_now and officer is not None:
+        email = sign_off.request_sign_off(
+            session, view=view, officer=officer, actor=person, base_url=settings.base_url
+        )
+        send_email(settings, email)
+    elif submitted_now:
         send_email(
-            request.app.state.settings,
-            returns_service.receipt_email(
-                view, to=person, base_url=request.app.state.settings.base_url
-            ),
+            settings, returns_service.receipt_email(view, to=person, base_url=settings.base_url)
         )
     return RedirectResponse(f"/returns/{return_id}/submitted", status_code=303)
 
@@ -340,7 +367,14 @@ def submitted(
     view = _view_or_404(session, person, return_id)
     if view.agency_return.status.editable:
         return RedirectResponse(f"/returns/{return_id}", status_code=303)
-    return render(request, "returns/submitted.html", {"view": view})
+    return render(
+        request,
+        "returns/submitted.html",
+        {
+            "view": view,
+            "sign_off": sign_off.latest_request(session, agency_return=view.agency_return),
+        },
+    )
 
 
 @router.get("/returns/{return_id}/answers/{question_id}/history")
@@ -426,3 +460,92 @@ def print_view(
     """The whole return, read-only, laid out for printing (and for panels, later)."""
     view = _view_or_404(session, person, return_id)
     return render(request, "returns/print.html", {"view": view})
+
+
+# Senior sign-off: the officer follows the emailed link; they need no account ---------------
+
+
+def _link_not_usable(request: Request, session: DbSession, token: str) -> Response:
+    used = sign_off.request_of(session, token=token)
+    if used is not None and used.outcome == "confirmed":
+        message = f"This return was signed off on {used.answered_at:%-d %B %Y}. Thank you."
+    elif used is not None and used.outcome:
+        message = "You sent this return back to the safeguarding lead. Thank you."
+    else:
+        message = (
+            "The link has expired, has been used, or the return has been changed since. "
+            "Ask the agency's safeguarding lead to send a new one."
+        )
+    return render(
+        request,
+        "errors/error.html",
+        {"title": "This sign-off link cannot be used", "message": message},
+        status_code=410,
+    )
+
+
+@router.get("/sign-off/{token}", dependencies=[require(Permission.PUBLIC)])
+def sign_off_page(request: Request, session: DbSession, token: str) -> Response:
+    """Public, because the officer has no account: the single-use token is the key."""
+    pending = sign_off.pending_sign_off(session, token=token)
+    if pending is None:
+        return _link_not_usable(request, session, token)
+    return render(
+        request, "returns/sign_off.html", {"pending": pending, "view": pending.view, "token": token}
+    )
+
+
+@router.post("/sign-off/{token}", dependencies=[require(Permission.PUBLIC)])
+async def answer_sign_off(request: Request, session: DbSession, token: str) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(_answer_sign_off, request, session, token, form)
+
+
+def _answer_sign_off(request, session, token, form) -> Response:  # type: ignore[no-untyped-def]
+    pending = sign_off.pending_sign_off(session, token=token)
+    if pending is None:
+        return _link_not_usable(request, session, token)
+    settings = request.app.state.settings
+    choice = form.get("choice")
+    try:
+        if choice == "confirm":
+            done = sign_off.confirm(
+                session,
+                pending=pending,
+                name=str(form.get("name") or ""),
+                role=str(form.get("role") or ""),
+            )
+        elif choice == "send_back":
+            done = sign_off.send_back(
+                session, pending=pending, comment=str(form.get("comment") or "")
+            )
+        else:
+            raise returns_service.ReturnError(
+                "Choose whether to sign off the return or send it back"
+            )
+    except returns_service.ReturnError as error:
+        return render(
+            request,
+            "returns/sign_off.html",
+            {
+                "pending": pending,
+                "view": pending.view,
+                "token": token,
+                "error": str(error),
+                "typed": form,
+            },
+            status_code=400,
+        )
+    if not done:
+        return _link_not_usable(request, session, token)
+    lead = returns_service.submitter_of(session, agency_return=pending.view.agency_return)
+    if lead is not None and choice == "confirm":
+        send_email(
+            settings,
+            returns_service.receipt_email(pending.view, to=lead, base_url=settings.base_url),
+        )
+    elif lead is not None:
+        send_email(
+            settings, sign_off.sent_back_email(pending, lead=lead, base_url=settings.base_url)
+        )
+    return render(request, "returns/signed_off.html", {"view": pending.view, "choice": choice})

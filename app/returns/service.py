@@ -305,21 +305,29 @@ def returns_for(session: Session, *, person: Person) -> list[tuple[AgencyReturn,
 
 def return_for(session: Session, *, person: Person, return_id: int) -> ReturnView | None:
     """Fetch a return through the access policy: another agency's return does not exist."""
-    for agency_return, cycle, agency in returns_for(session, person=person):
+    for agency_return, _cycle, agency in returns_for(session, person=person):
         if agency_return.id == return_id:
-            version = session.get(QuestionnaireVersion, cycle.questionnaire_version_id)
-            assert version is not None
             roles = _agency_roles(person).get(agency.id, set())
-            return ReturnView(
-                agency_return=agency_return,
-                cycle=cycle,
-                agency=agency,
-                questionnaire=questionnaire_service.snapshot(version),
-                answers=answers_of(session, agency_return=agency_return),
-                is_lead=Role.AGENCY_LEAD in roles,
-                evidence=evidence_of(session, agency_return=agency_return),
-            )
+            return view_of(session, agency_return, is_lead=Role.AGENCY_LEAD in roles)
     return None
+
+
+def view_of(session: Session, agency_return: AgencyReturn, *, is_lead: bool = False) -> ReturnView:
+    """The whole return, for callers that have already decided who may see it."""
+    cycle = session.get(Cycle, agency_return.cycle_id)
+    agency = session.get(Agency, agency_return.agency_id)
+    assert cycle is not None and agency is not None
+    version = session.get(QuestionnaireVersion, cycle.questionnaire_version_id)
+    assert version is not None
+    return ReturnView(
+        agency_return=agency_return,
+        cycle=cycle,
+        agency=agency,
+        questionnaire=questionnaire_service.snapshot(version),
+        answers=answers_of(session, agency_return=agency_return),
+        is_lead=is_lead,
+        evidence=evidence_of(session, agency_return=agency_return),
+    )
 
 
 @dataclass
@@ -492,17 +500,33 @@ def missing_answers(view: ReturnView) -> list[MissingAnswer]:
     ]
 
 
-def submit_return(session: Session, *, view: ReturnView, actor: Person) -> bool:
+@dataclass(frozen=True)
+class SeniorOfficer:
+    """Who will confirm the submission where the cycle asks for senior sign-off."""
+
+    name: str
+    role: str
+    email: str
+
+
+def submit_return(
+    session: Session, *, view: ReturnView, actor: Person, officer: SeniorOfficer | None = None
+) -> bool:
     """Submit once: True when this call submitted it, False when it already was (a double
-    click, the back button or a retry never makes a second submission)."""
+    click, the back button or a retry never makes a second submission). Where the cycle asks
+    for senior sign-off the return waits, locked, for the officer's confirmation."""
     agency_return = view.agency_return
     if not view.is_lead:
         raise ReturnError("Only the agency's safeguarding lead can submit the return")
-    if agency_return.status is ReturnStatus.SUBMITTED:
+    if not agency_return.status.editable:
         return False
     missing = missing_answers(view)
     if missing:
         raise ReturnError(f"Answer the {len(missing)} required questions before you submit")
+    needs_sign_off = view.cycle.senior_sign_off_required
+    if needs_sign_off and officer is None:
+        raise ReturnError("Give the senior officer's name, role and email address")
+    to = ReturnStatus.AWAITING_SIGN_OFF if needs_sign_off else ReturnStatus.SUBMITTED
     # The conditional UPDATE is the lock: of two submissions at once, one changes the row.
     moved = session.execute(
         update(AgencyReturn)
@@ -510,12 +534,12 @@ def submit_return(session: Session, *, view: ReturnView, actor: Person) -> bool:
             AgencyReturn.id == agency_return.id,
             AgencyReturn.status.in_([ReturnStatus.NOT_STARTED, ReturnStatus.IN_PROGRESS]),
         )
-        .values(status=ReturnStatus.SUBMITTED, submitted_at=utcnow(), submitted_by_id=actor.id)
+        .values(status=to, submitted_at=utcnow(), submitted_by_id=actor.id)
         .execution_options(synchronize_session=False)
     )
     session.expire(agency_return)
     if moved.rowcount != 1:
-        if agency_return.status is ReturnStatus.SUBMITTED:
+        if not agency_return.status.editable:
             return False
         raise ReturnError("This return can no longer be submitted")
     audit_service.record_event(
@@ -524,25 +548,77 @@ def submit_return(session: Session, *, view: ReturnView, actor: Person) -> bool:
         action="return_status_changed",
         object_type="return",
         object_id=agency_return.id,
-        detail={"from": "in_progress", "to": "submitted"},
+        detail={"from": "in_progress", "to": to.value},
     )
     return True
 
 
+def reopen_return(
+    session: Session, *, agency_return: AgencyReturn, reason: str, actor: Person
+) -> None:
+    """A coordinator sends a submitted return back to the agency to change, saying why."""
+    reason = reason.strip()
+    if not reason:
+        raise ReturnError("Say why the return is being reopened: the agency will read it")
+    if len(reason) > 2000:
+        raise ReturnError("Use 2,000 characters or fewer for the reason")
+    if agency_return.status not in (ReturnStatus.SUBMITTED, ReturnStatus.AWAITING_SIGN_OFF):
+        raise ReturnError(
+            f"Only a submitted return can be reopened; this one is "
+            f"{agency_return.status.label.lower()}"
+        )
+    move_return(
+        session,
+        agency_return=agency_return,
+        to=ReturnStatus.IN_PROGRESS,
+        actor=actor,
+        reason=reason,
+    )
+    agency_return.signed_off_name = agency_return.signed_off_role = None
+    agency_return.signed_off_at = None
+    session.flush()
+
+
 def receipt_email(view: ReturnView, *, to: Person, base_url: str) -> Email:
     link = f"{base_url.rstrip('/')}/returns/{view.agency_return.id}"
+    agency_return = view.agency_return
+    signed_off = (
+        f", signed off by {agency_return.signed_off_name}, {agency_return.signed_off_role}"
+        if agency_return.signed_off_name
+        else ""
+    )
     return Email(
         to=to.email,
         subject=f"Received: {view.agency.name}'s return for {view.cycle.name}",
         body=(
             f"Hello {to.name},\n\n"
             f"Thank you: {view.agency.name}'s Section 11 return for {view.cycle.name} was "
-            f"submitted on {utcnow():%-d %B %Y at %H:%M} (UTC).\n\n"
+            f"submitted on {utcnow():%-d %B %Y at %H:%M} (UTC){signed_off}.\n\n"
             f"You can read it at {link}\n\n"
             "The partnership's business unit will be in touch about the challenge and support "
             "panel.\n"
         ),
     )
+
+
+def reopened_email(view: ReturnView, *, to: Person, reason: str, base_url: str) -> Email:
+    return Email(
+        to=to.email,
+        subject=f"Reopened: {view.agency.name}'s return for {view.cycle.name}",
+        body=(
+            f"Hello {to.name},\n\n"
+            f"The partnership has reopened {view.agency.name}'s Section 11 return for "
+            f"{view.cycle.name} so that it can be changed. The reason given:\n\n{reason}\n\n"
+            "Make the changes, then submit it again from "
+            f"{base_url.rstrip('/')}/returns/{view.agency_return.id}/check\n"
+        ),
+    )
+
+
+def submitter_of(session: Session, *, agency_return: AgencyReturn) -> Person | None:
+    if agency_return.submitted_by_id is None:
+        return None
+    return session.get(Person, agency_return.submitted_by_id)
 
 
 def people_named(session: Session, *, ids: set[int]) -> dict[int, str]:

@@ -44,3 +44,21 @@ def form_of(client, url: str) -> dict[str, str]:
         field["name"]: field.get("value", "")
         for field in page.select("form[method=post] input[type=hidden]")
     }
+
+
+def answer_everything(client, agency_return):
+    url = section_url(agency_return)
+    client.post(url, data=form_of(client, url) | {"has-policy": "no"})
+    required = {
+        "accountability": "2",
+        "trained-share": "50",
+        "lead-name": "Sam",
+        "narrative": "We know because we audit.",
+        "sector": "voluntary",
+        "training__0__course": "Basics",
+        "channels": "survey",
+    }
+    response = client.post(
+        url, data=form_of(client, url) | {"has-policy": "no"} | required, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text

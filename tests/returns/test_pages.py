@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.returns import service as returns_service
 from app.returns.models import Answer, ReturnStatus
 from tests.conftest import client_for, lead_of, person_by_email, sign_in
-from tests.returns.conftest import form_of, section_url
+from tests.returns.conftest import answer_everything, form_of, section_url
 
 
 def test_the_task_list_shows_sections_progress_and_days_left(client, db, nspcc_return):
@@ -168,24 +168,6 @@ def test_another_agencys_return_does_not_exist_for_them(client, db, nspcc_return
     response = client.post(section_url(nspcc_return), data={"csrf_token": token, "lead-name": "x"})
     assert response.status_code == 404
     assert db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id)).all() == []
-
-
-def answer_everything(client, agency_return):
-    url = section_url(agency_return)
-    client.post(url, data=form_of(client, url) | {"has-policy": "no"})
-    required = {
-        "accountability": "2",
-        "trained-share": "50",
-        "lead-name": "Sam",
-        "narrative": "We know because we audit.",
-        "sector": "voluntary",
-        "training__0__course": "Basics",
-        "channels": "survey",
-    }
-    response = client.post(
-        url, data=form_of(client, url) | {"has-policy": "no"} | required, follow_redirects=False
-    )
-    assert response.status_code == 303, response.text
 
 
 def test_check_answers_lists_missing_required_answers_first_and_blocks_submission(
