@@ -5,7 +5,8 @@ Services only flush; the request commits when it succeeds and rolls back when it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from app.config import ConfigError
 
@@ -97,17 +99,32 @@ def database_is_reachable(session: Session) -> bool:
     return True
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One session per request: commit when the route succeeds, roll back when it raises."""
-    session = request.app.state.sessionmaker()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+def connection_capacity(engine: Engine) -> int:
+    """How many connections the pool can hand out at once."""
+    pool = engine.pool
+    size = getattr(pool, "size", None)
+    overflow = max(0, getattr(pool, "_max_overflow", 0))
+    return size() + overflow if callable(size) else 1
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request: commit when the route succeeds, roll back when it raises.
+
+    Requests queue for a connection here, on the event loop, not in a worker thread: with
+    SQLite's one pooled connection, 40 requests blocked in threads waiting for it left the
+    request holding it no thread to finish on, and every request stalled (bench/RESULTS.md).
+    """
+    gate = getattr(request.app.state, "db_gate", None)
+    async with gate if gate is not None else nullcontext():
+        session = request.app.state.sessionmaker()
+        try:
+            yield session
+            await run_in_threadpool(session.commit)
+        except BaseException:
+            await run_in_threadpool(session.rollback)
+            raise
+        finally:
+            await run_in_threadpool(session.close)
 
 
 # scope="function" ends the session before the response is sent, so a failed commit

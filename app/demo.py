@@ -24,10 +24,11 @@ from app.directory.models import (
     Role,
 )
 from app.questionnaires import service as questionnaire_service
+from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.rendering import levels_for
 from app.questionnaires.schema import QuestionBase, Questionnaire
 from app.returns import service as returns_service
-from app.returns.models import AgencyReturn
+from app.returns.models import ALLOWED_MOVES, AgencyReturn, ReturnStatus
 
 S = AgencySector
 S11 = AgencyDuty.SECTION_11
@@ -209,6 +210,7 @@ def load_demo(session: Session) -> DemoSummary:
         (v.questionnaire_id, v.version): v for v in questionnaire_service.publish_shipped(session)
     }
     today = date.today()
+    _last_years_round(session, norfolk, versions[("norfolk-section11", "2020")], today)
     cycle = cycles_service.ensure_cycle(
         session,
         slug="s11-2021",
@@ -292,15 +294,62 @@ def _returns_in_each_state(session: Session, cycle_returns: list[AgencyReturn]) 
         "Norwich City Council": None,
     }
     for agency_name, sections in plans.items():
-        agency = session.scalar(select(Agency).where(Agency.name == agency_name))
-        lead_id = session.scalar(
-            select(Membership.person_id).where(
-                Membership.agency_id == agency.id, Membership.role == Role.AGENCY_LEAD
-            )
-        )
-        lead = directory_service.get_person(session, person_id=lead_id)
+        agency, lead = _agency_and_lead(session, agency_name)
         agency_return = by_agency[agency.id]
         _fill_in(session, lead=lead, return_id=agency_return.id, sections=sections)
         if sections is None and agency_return.status.editable:
             view = returns_service.return_for(session, person=lead, return_id=agency_return.id)
             returns_service.submit_return(session, view=view, actor=lead)
+
+
+def _agency_and_lead(session: Session, agency_name: str) -> tuple[Agency, Person]:
+    agency = session.scalars(select(Agency).where(Agency.name == agency_name)).one()
+    lead_id = session.scalar(
+        select(Membership.person_id).where(
+            Membership.agency_id == agency.id, Membership.role == Role.AGENCY_LEAD
+        )
+    )
+    return agency, directory_service.get_person(session, person_id=lead_id)
+
+
+# Agencies that took part last year, so this year's return can start from last year's answers.
+LAST_YEAR = [
+    "Norfolk County Council Children's Services",
+    "Norfolk Constabulary",
+    "NSPCC",
+    "Break",
+    "Norwich City Council",
+]
+
+
+def _last_years_round(
+    session: Session, norfolk: Partnership, version: QuestionnaireVersion, today: date
+) -> None:
+    """Section 11 2020 on the Norfolk 2020 tool, answered in full and closed."""
+    cycle = cycles_service.ensure_cycle(
+        session,
+        slug="s11-2020",
+        name="Section 11 2020",
+        version=version,
+        partnerships=[norfolk],
+        opens_on=today - timedelta(days=400),
+        deadline_on=today - timedelta(days=320),
+    )
+    agencies = [_agency_and_lead(session, name) for name in LAST_YEAR]
+    returns = cycles_service.open_returns(session, cycle=cycle, agencies=[a for a, _ in agencies])
+    for (_agency, lead), agency_return in zip(agencies, returns, strict=True):
+        _fill_in(session, lead=lead, return_id=agency_return.id, sections=None)
+        if agency_return.status.editable:
+            view = returns_service.return_for(session, person=lead, return_id=agency_return.id)
+            returns_service.submit_return(session, view=view, actor=lead)
+        # Panels and action plans are later modules; last year's returns went through them.
+        for status in (
+            ReturnStatus.AT_PANEL,
+            ReturnStatus.FEEDBACK_ISSUED,
+            ReturnStatus.ACTION_PLAN_AGREED,
+            ReturnStatus.CLOSED,
+        ):
+            if status in ALLOWED_MOVES[agency_return.status]:
+                returns_service.move_return(
+                    session, agency_return=agency_return, to=status, actor=None
+                )

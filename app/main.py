@@ -5,6 +5,7 @@ Nothing here holds a rule of the domain; a new module adds its router to ROUTERS
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import secrets
@@ -27,7 +28,12 @@ from app.auth.oidc import make_oauth
 from app.config import PROJECT_ROOT, Settings, load_settings
 from app.csrf import CsrfError
 from app.cycles import routes as cycle_routes
-from app.db import check_database_reachable, make_engine, make_sessionmaker
+from app.db import (
+    check_database_reachable,
+    connection_capacity,
+    make_engine,
+    make_sessionmaker,
+)
 from app.home import routes as home_routes
 from app.notifications.mail import MailError
 from app.questionnaires import rendering as questionnaire_rendering
@@ -178,6 +184,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # collector's reach cut full-collection pauses from ~150 ms to ~67 ms p95 (STACK.md).
     gc.collect()
     gc.freeze()
+    app.state.db_gate = asyncio.Semaphore(connection_capacity(app.state.engine))
     yield
     if app.state.owns_engine:
         app.state.engine.dispose()
@@ -195,6 +202,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.owns_engine = owns_engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    # Checking every template file's age on each render costs ~6% of a section page; only a
+    # developer editing templates needs it.
+    templates.env.auto_reload = settings.is_development
     app.state.oauth = make_oauth(settings)
 
     app.add_middleware(

@@ -46,6 +46,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
         P.WORK_ON_RETURNS
     ),
     ("GET", "/returns/{return_id}/check"): P.WORK_ON_RETURNS,
+    ("POST", "/returns/{return_id}/start-from-last-year"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/print"): P.WORK_ON_RETURNS,
     ("POST", "/returns/{return_id}/submit"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/submitted"): P.WORK_ON_RETURNS,
@@ -102,10 +103,13 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
     token = email.body.split("/join/")[1].split()[0]
     # The return of the first demo lead's agency; demo contributors work for another agency,
     # so they meet it as "not found", which the walk for them expects below.
+    from app.cycles.models import Cycle
     from app.returns.models import AgencyReturn
 
     lead_return = db.scalars(
-        select(AgencyReturn).where(AgencyReturn.agency_id == lead.memberships[0].agency_id)
+        select(AgencyReturn)
+        .join(Cycle)
+        .where(AgencyReturn.agency_id == lead.memberships[0].agency_id, Cycle.slug == "s11-2021")
     ).one()
     evidence = attach_pdf(db, settings, lead, lead_return.id)
     return {
@@ -116,6 +120,9 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
         "/returns/{return_id}": f"/returns/{lead_return.id}",
         "/round/returns/{return_id}/reopen": f"/round/returns/{lead_return.id}/reopen",
         "/returns/{return_id}/check": f"/returns/{lead_return.id}/check",
+        "/returns/{return_id}/start-from-last-year": (
+            f"/returns/{lead_return.id}/start-from-last-year"
+        ),
         "/returns/{return_id}/print": f"/returns/{lead_return.id}/print",
         "/returns/{return_id}/sections/{section_id}/autosave/{question_id}": (
             f"/returns/{lead_return.id}/sections/nscp-priorities/autosave/neglect-rating"

@@ -44,13 +44,17 @@ def test_demo_people_have_different_names_so_they_can_be_told_apart(db):
 
 
 def test_demo_has_returns_not_started_in_progress_and_submitted(db):
+    from app.cycles.models import Cycle
     from app.returns.models import AgencyReturn, ReturnStatus
 
     load_demo(db)
-    statuses = list(db.scalars(select(AgencyReturn.status)))
+    this_year = select(AgencyReturn.status).join(Cycle).where(Cycle.slug == "s11-2021")
+    statuses = list(db.scalars(this_year))
     assert len(statuses) == 38
     assert statuses.count(ReturnStatus.SUBMITTED) == 2
     assert statuses.count(ReturnStatus.IN_PROGRESS) == 2
     assert statuses.count(ReturnStatus.NOT_STARTED) == 34
+    last_year = select(AgencyReturn.status).join(Cycle).where(Cycle.slug == "s11-2020")
+    assert set(db.scalars(last_year)) == {ReturnStatus.CLOSED}
     load_demo(db)  # and loading it again changes nothing
-    assert sorted(db.scalars(select(AgencyReturn.status))) == sorted(statuses)
+    assert sorted(db.scalars(this_year)) == sorted(statuses)

@@ -47,15 +47,55 @@ def my_returns(request: Request, session: DbSession, person: AgencyPerson) -> Re
 
 @router.get("/returns/{return_id}")
 def task_list(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request,
+    session: DbSession,
+    person: AgencyPerson,
+    return_id: int,
+    copied: int | None = None,
+    files: int = 0,
 ) -> Response:
     view = _view_or_404(session, person, return_id)
     answered, required = view.required_progress
     days_left = (view.cycle.deadline_on - date.today()).days
+    last = returns_service.previous_return(session, view=view)
     return render(
         request,
         "returns/task_list.html",
-        {"view": view, "answered": answered, "required": required, "days_left": days_left},
+        {
+            "view": view,
+            "answered": answered,
+            "required": required,
+            "days_left": days_left,
+            "last": last,
+            "to_carry": len(returns_service.last_years_answers(view, last)),
+            "copied": copied,
+            "copied_files": files,
+        },
+    )
+
+
+@router.post("/returns/{return_id}/start-from-last-year")
+def start_from_last_year(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+) -> Response:
+    view = _view_or_404(session, person, return_id)
+    last = returns_service.previous_return(session, view=view)
+    if last is None:
+        raise HTTPException(
+            status_code=409, detail="There is no earlier return of this agency to copy from."
+        )
+    try:
+        carried = returns_service.start_from_last_year(
+            session,
+            view=view,
+            last=last,
+            actor=person,
+            directory=request.app.state.settings.uploads,
+        )
+    except returns_service.ReturnError as error:
+        raise HTTPException(status_code=409, detail=str(error)) from None
+    return RedirectResponse(
+        f"/returns/{return_id}?copied={carried.answers}&files={carried.files}", status_code=303
     )
 
 
@@ -79,6 +119,7 @@ def _section_page(
         q.id: typed[q.id] if q.id in typed else view.values.get(q.id) for q in questions
     }
     by_question = {conflict.question_id: conflict for conflict in conflicts or []}
+    last = returns_service.previous_return(session, view=view)
     return render(
         request,
         "returns/section.html",
@@ -110,6 +151,8 @@ def _section_page(
             "original_field": ORIGINAL_FIELD,
             "files_field": FILES_FIELD,
             "takes_evidence": returns_service.takes_evidence,
+            "last": last,
+            "last_year": returns_service.last_years_answers(view, last),
         },
         status_code=status_code,
     )
