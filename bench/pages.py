@@ -34,10 +34,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def start(
+    args: list[str], env: dict[str, str], port: int, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start uvicorn and wait until it listens; its warnings and errors go to `log`, if given."""
+    errors = log.open("ab") if log else subprocess.DEVNULL
     server = subprocess.Popen(
         [
             sys.executable,
+            "-X",
+            "faulthandler",  # SIGABRT then dumps every thread's stack to the log
             "-m",
             "uvicorn",
             *args,
@@ -52,8 +58,10 @@ def start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[b
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=errors,
     )
+    if log:
+        errors.close()  # the server has its own copy
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -65,15 +73,35 @@ def start(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[b
     raise SystemExit(f"server {args} did not start")
 
 
-def sign_in_cookie(port: int) -> str:
-    """Sign in as the demo coordinator through the development sign-in page."""
+def demo_env(var_dir: str, database_url: str | None = None) -> dict[str, str]:
+    """The environment of a development s11 on `var_dir` (SQLite there unless a URL is given),
+    with the demo data loaded."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S11_")}
+    env.update({"S11_ENV": "development", "S11_VAR_DIR": var_dir})
+    if database_url:
+        env["S11_DATABASE_URL"] = database_url
+    for command in ("migrate", "demo"):
+        subprocess.run(
+            [sys.executable, "-m", "app.cli", command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    return env
+
+
+def sign_in_cookie(port: int, name: str = "Priya Shah") -> str:
+    """Sign in as a demo person (the coordinator unless named) through the development
+    sign-in page."""
     connection = http.client.HTTPConnection("127.0.0.1", port)
     connection.request("GET", "/dev/sign-in")
     response = connection.getresponse()
     html = response.read().decode()
     cookie = response.getheader("set-cookie", "").split(";")[0]
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-    person_id = re.search(r'value="(\d+)"[^>]*>\s*<label[^>]*>\s*Priya Shah', html).group(1)
+    pattern = r'value="(\d+)"[^>]*>\s*<label[^>]*>\s*' + re.escape(name) + r"\s*<"
+    person_id = re.search(pattern, html).group(1)
     body = urllib.parse.urlencode({"csrf_token": token, "person_id": person_id, "next": "/"})
     connection.request(
         "POST",
@@ -142,17 +170,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     options = parser.parse_args()
 
-    var_dir = tempfile.mkdtemp(prefix="s11-bench-")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("S11_")}
-    env.update({"S11_ENV": "development", "S11_VAR_DIR": var_dir})
-    for command in ("migrate", "demo"):
-        subprocess.run(
-            [sys.executable, "-m", "app.cli", command],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+    env = demo_env(tempfile.mkdtemp(prefix="s11-bench-"))
 
     s11_port = free_port()
     s11 = start(["app.main:create_app", "--factory"], env, s11_port)
