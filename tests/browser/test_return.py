@@ -80,3 +80,45 @@ def test_the_print_view_is_accessible(page: Page):
     page.get_by_role("link", name="Read-only view for printing").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Section 11 2021")
     assert_accessible(page)
+
+
+def _fill_first_section_by_keyboard(page: Page, text: str) -> str:
+    page.get_by_role("link", name="Returns").click()
+    page.get_by_role("link", name="British Transport Police: Section 11 2021").click()
+    page.locator(".govuk-task-list__link").first.click()
+    section_url = page.url
+    page.locator("main textarea").first.focus()
+    page.keyboard.press("Control+A")  # replace whatever an earlier test left there
+    page.keyboard.type(text)
+    page.locator("main input[type=radio]").first.focus()
+    page.keyboard.press("Space")
+    page.get_by_role("button", name="Save and continue").focus()
+    page.keyboard.press("Enter")
+    expect(page).not_to_have_url(section_url)
+    return section_url
+
+
+def test_a_contributor_fills_a_section_by_keyboard_with_javascript(page: Page):
+    sign_in_as(page, "Marcus Joyce")  # contributor at British Transport Police
+    section_url = _fill_first_section_by_keyboard(page, "Written by a contributor.")
+    page.goto(section_url)
+    page.reload()
+    expect(page.locator("main textarea").first).to_have_value("Written by a contributor.")
+    expect(page.locator("main input[type=radio]").first).to_be_checked()
+    assert_accessible(page)
+
+
+def test_a_contributor_fills_a_section_without_javascript_and_cannot_submit(
+    page_without_javascript: Page,
+):
+    page = page_without_javascript
+    page.goto("/dev/sign-in")
+    page.get_by_label("Marcus Joyce").check()
+    page.get_by_role("button", name="Sign in").click()
+    section_url = _fill_first_section_by_keyboard(page, "Typed with JavaScript turned off.")
+    page.goto(section_url)
+    expect(page.locator("main textarea").first).to_have_value("Typed with JavaScript turned off.")
+    expect(page.locator("main input[type=radio]").first).to_be_checked()
+    expect(page.locator("main")).to_contain_text("Last changed")
+    page.goto(section_url.split("/sections/")[0] + "/check")
+    expect(page.locator("main")).to_contain_text("Only your agency's safeguarding lead can submit")
