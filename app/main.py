@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.audit import routes as audit_routes
@@ -164,6 +165,12 @@ def _install_error_pages(app: FastAPI) -> None:
             },
             status_code=400,
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(_request: Request, _exc: ClientDisconnect) -> Response:
+        # The browser went away mid-upload: nobody is left to read a page, and it is no fault
+        # of ours to log as one. Nothing was saved, as the form was never read in full.
+        return Response(status_code=400)
 
     @app.exception_handler(Exception)
     async def server_error(request: Request, exc: Exception) -> Response:

@@ -79,6 +79,39 @@ def test_an_unexpected_error_shows_the_500_page_with_a_reference_and_no_tracebac
     assert any(request_id in record.getMessage() for record in caplog.records)
 
 
+def test_a_browser_that_leaves_mid_upload_is_not_logged_as_a_server_error(settings, engine, caplog):
+    from starlette.requests import ClientDisconnect
+
+    app = create_app(settings, engine=engine)
+
+    @app.post("/leave")
+    def leave() -> None:
+        raise ClientDisconnect()
+
+    with (
+        CheckingClient(app, raise_server_exceptions=False) as client,
+        caplog.at_level(logging.ERROR, logger="s11"),
+    ):
+        response = client.post("/leave")
+    assert response.status_code == 400
+    assert not [r for r in caplog.records if "Unhandled error" in r.getMessage()]
+
+
+def test_templates_are_reread_from_disk_only_in_development(settings, engine):
+    from app.config import Environment
+    from app.templating import templates
+    from tests.conftest import test_settings
+
+    production = test_settings(settings.database_url, settings.var_dir, env=Environment.PRODUCTION)
+    create_app(production, engine=engine)
+    assert templates.env.auto_reload is False
+    development = test_settings(
+        settings.database_url, settings.var_dir, env=Environment.DEVELOPMENT
+    )
+    create_app(development, engine=engine)
+    assert templates.env.auto_reload is True
+
+
 def test_health_check_reports_a_reachable_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200

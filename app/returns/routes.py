@@ -270,15 +270,21 @@ def _attach_files(request, session, view, section, form, person) -> dict[str, st
     return {key: ". ".join(messages) for key, messages in errors.items()}
 
 
+def _file_or_404(session: DbSession, person: Person, return_id: int, file_id: int):  # type: ignore[no-untyped-def]
+    """One evidence file of a return the person may see; any other id is not found."""
+    view = _view_or_404(session, person, return_id)
+    file = returns_service.evidence_file(view, file_id=file_id)
+    if file is None:
+        raise HTTPException(status_code=404)
+    return view, file
+
+
 @router.get("/returns/{return_id}/evidence/{file_id}")
 def download_evidence(
     request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
 ) -> Response:
     """Always a download under a safe name and the type its content showed, never a page."""
-    view = _view_or_404(session, person, return_id)
-    file = returns_service.evidence_file(view, file_id=file_id)
-    if file is None:
-        raise HTTPException(status_code=404)
+    view, file = _file_or_404(session, person, return_id, file_id)
     path = evidence.path_of(request.app.state.settings.uploads, file.stored_name)
     if not path.is_file():
         raise HTTPException(status_code=404)
@@ -291,25 +297,15 @@ def download_evidence(
     )
 
 
-def _section_of(view: returns_service.ReturnView, question_id: str) -> str:
-    for section in view.questionnaire.sections:
-        if any(q.id == question_id for q in section.questions):
-            return section.id
-    raise HTTPException(status_code=404)
-
-
 @router.get("/returns/{return_id}/evidence/{file_id}/remove")
 def remove_evidence_page(
     request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
 ) -> Response:
-    view = _view_or_404(session, person, return_id)
-    file = returns_service.evidence_file(view, file_id=file_id)
-    if file is None:
-        raise HTTPException(status_code=404)
+    view, file = _file_or_404(session, person, return_id, file_id)
     return render(
         request,
         "returns/remove_evidence.html",
-        {"view": view, "file": file, "section_id": _section_of(view, file.question_id)},
+        {"view": view, "file": file, "section_id": view.section_of(file.question_id)},
     )
 
 
@@ -317,11 +313,8 @@ def remove_evidence_page(
 def remove_evidence(
     request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
 ) -> Response:
-    view = _view_or_404(session, person, return_id)
-    file = returns_service.evidence_file(view, file_id=file_id)
-    if file is None:
-        raise HTTPException(status_code=404)
-    section_id = _section_of(view, file.question_id)
+    view, file = _file_or_404(session, person, return_id, file_id)
+    section_id = view.section_of(file.question_id)
     try:
         returns_service.remove_evidence(
             session,
@@ -373,19 +366,19 @@ def _submit(request, session, person, return_id, form) -> Response:  # type: ign
             str(form.get("officer_email") or ""),
         )
     try:
-        if errors:
-            raise returns_service.ReturnError("")
-        submitted_now = returns_service.submit_return(
-            session, view=view, actor=person, officer=officer
-        )
+        if not errors:
+            submitted_now = returns_service.submit_return(
+                session, view=view, actor=person, officer=officer
+            )
     except returns_service.ReturnError as error:
+        errors = {"missing": str(error)}
+    if errors:
         return render(
             request,
             "returns/check.html",
             {
                 "view": view,
                 "missing": returns_service.missing_answers(view),
-                "error": str(error),
                 "errors": errors,
                 "typed": form,
             },

@@ -262,6 +262,9 @@ class ReturnView:
             result.append(SectionProgress(section, questions, status))
         return result
 
+    def section_of(self, question_id: str) -> str | None:
+        return next((s.id for s, q in self.questionnaire.questions() if q.id == question_id), None)
+
     def section(self, section_id: str) -> Section | None:
         return next((s for s in self.questionnaire.sections if s.id == section_id), None)
 
@@ -558,42 +561,41 @@ def start_from_last_year(
     if not view.agency_return.status.editable:
         raise ReturnError("This return has been submitted: answers can no longer change")
     answers = files = 0
-    for section in view.questionnaire.sections:
-        for question in section.questions:
-            then = last.answers.get(question.id)
-            if (
-                then is not None
-                and question.id not in view.answers
-                and _still_fits(view.questionnaire, question, then.value)
-            ):
-                try:
-                    save_answer(
-                        session,
-                        agency_return=view.agency_return,
-                        questionnaire=view.questionnaire,
-                        question_id=question.id,
-                        value=then.value,
-                        based_on_version=0,
-                        actor=actor,
-                    )
-                    answers += 1
-                except SaveConflict:
-                    pass  # a colleague answered it a moment ago: theirs stands
-            if takes_evidence(question) and not view.evidence.get(question.id):
-                for file in last.evidence.get(question.id, []):
-                    copy = EvidenceFile(
-                        return_id=view.agency_return.id,
-                        question_id=question.id,
-                        stored_name=evidence.copy_stored(directory, file.stored_name),
-                        file_name=file.file_name,
-                        kind=file.kind,
-                        size=file.size,
-                        sha256=file.sha256,
-                        uploaded_by_id=actor.id,
-                    )
-                    session.add(copy)
-                    view.evidence.setdefault(question.id, []).append(copy)
-                    files += 1
+    for _section, question in view.questionnaire.questions():
+        then = last.answers.get(question.id)
+        if (
+            then is not None
+            and question.id not in view.answers
+            and _still_fits(view.questionnaire, question, then.value)
+        ):
+            try:
+                save_answer(
+                    session,
+                    agency_return=view.agency_return,
+                    questionnaire=view.questionnaire,
+                    question_id=question.id,
+                    value=then.value,
+                    based_on_version=0,
+                    actor=actor,
+                )
+                answers += 1
+            except SaveConflict:
+                pass  # a colleague answered it a moment ago: theirs stands
+        if takes_evidence(question) and not view.evidence.get(question.id):
+            for file in last.evidence.get(question.id, []):
+                copy = EvidenceFile(
+                    return_id=view.agency_return.id,
+                    question_id=question.id,
+                    stored_name=evidence.copy_stored(directory, file.stored_name),
+                    file_name=file.file_name,
+                    kind=file.kind,
+                    size=file.size,
+                    sha256=file.sha256,
+                    uploaded_by_id=actor.id,
+                )
+                session.add(copy)
+                view.evidence.setdefault(question.id, []).append(copy)
+                files += 1
     if files and view.agency_return.status is ReturnStatus.NOT_STARTED:
         move_return(
             session, agency_return=view.agency_return, to=ReturnStatus.IN_PROGRESS, actor=actor

@@ -285,3 +285,32 @@ def test_legacy_office_files_are_told_apart_from_other_containers(tmp_path):
         except EvidenceRefused:
             continue
         raise AssertionError(f"{path.name} was accepted")
+
+
+def test_a_body_without_a_declared_length_is_refused_unread(client, db, nspcc_return):
+    sign_in(client, lead_of(db, "NSPCC"))
+    token = client.csrf_token(section_url(nspcc_return))
+
+    def chunks():
+        yield f"csrf_token={token}&lead-name=chunked".encode()
+
+    response = client.post(
+        section_url(nspcc_return),
+        content=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 411
+    assert "Send the form again from its page" in response.text
+    assert db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id)).all() == []
+
+
+def test_the_print_view_lists_each_standards_evidence(client, db, nspcc_return):
+    sign_in(client, lead_of(db, "NSPCC"))
+    upload(
+        client,
+        nspcc_return,
+        [("accountability__files", ("audit.pdf", SMALL_PDF, "application/pdf"))],
+    )
+    page = client.page(f"/returns/{nspcc_return.id}/print")
+    link = page.find("a", string="audit.pdf")
+    assert link["href"].startswith(f"/returns/{nspcc_return.id}/evidence/")
