@@ -40,7 +40,7 @@ from app.notifications.mail import MailError
 from app.questionnaires import rendering as questionnaire_rendering
 from app.questionnaires import routes as questionnaire_routes
 from app.returns import routes as return_routes
-from app.templating import render, templates
+from app.templating import pure_macro, render, templates
 
 logger = logging.getLogger("s11")
 
@@ -53,6 +53,7 @@ ROUTERS = [
     cycle_routes.router,
 ]
 questionnaire_rendering.register_template_helpers(templates.env)
+templates.env.globals["evidence_upload"] = pure_macro("returns/_evidence.html", "evidence_upload")
 
 
 class RequestContextMiddleware:

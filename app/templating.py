@@ -5,10 +5,13 @@ Templates only present what services computed; every variable is autoescaped.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -76,3 +79,22 @@ def render(
     if block is not None:
         kwargs["block_name"] = block
     return templates.TemplateResponse(request, template, context or {}, **kwargs)
+
+
+def pure_macro(template: str, name: str) -> Callable[..., Markup]:
+    """A macro whose markup depends only on its arguments (plain, hashable values), rendered
+    once per arguments. The GOV.UK macros cost ~0.5 ms a call; a page repeats the same ones."""
+
+    def macro() -> Any:
+        return getattr(templates.env.get_template(template).module, name)
+
+    @lru_cache(maxsize=512)
+    def kept(*args: Any) -> Markup:
+        return Markup(macro()(*args))
+
+    def call(*args: Any) -> Markup:
+        if templates.env.auto_reload:  # development: a changed template shows at once
+            return Markup(macro()(*args))
+        return kept(*args)
+
+    return call

@@ -321,6 +321,11 @@ class Server:
         self.process = start(self.args, self.env, self.port, self.log)
         return False
 
+    def restart(self, env: dict[str, str]) -> None:
+        self.stop()
+        self.env = env
+        self.process = start(self.args, self.env, self.port, self.log)
+
     def stop(self) -> None:
         self.process.terminate()
         try:
@@ -377,6 +382,11 @@ def run_database(label: str, database_url: str | None, *, seconds: float) -> tup
         page_bytes = len(page_lead.get(section_path).encode())
         picked = autosave_slots(s11.port, max(CLIENT_COUNTS))
         s11.probe = (section_path, page_lead.cookie)  # answers only when the database does
+        # Signed in above through the development sign-in page; measured as s11 runs for real
+        # (production: templates never re-read from disk), with the same secret, so those
+        # sign-ins carry on.
+        secret = (Path(var_dir) / "secret_key").read_text().strip()
+        s11.restart({**env, "S11_ENV": "production", "S11_SECRET_KEY": secret})
 
         base_env = {**env, "BASELINE_PAGE_BYTES": str(page_bytes), "BASELINE_DATABASE_URL": url}
         bare = Server(["bench.baseline_app:app"], base_env, log)

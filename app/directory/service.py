@@ -135,14 +135,19 @@ def make_admin(session: Session, *, email: str, name: str | None = None) -> Pers
 
 
 def get_person(session: Session, *, person_id: int) -> Person | None:
-    return session.scalar(
-        select(Person)
-        .where(Person.id == person_id)
-        .options(
-            selectinload(Person.memberships).options(
-                joinedload(Membership.partnership), joinedload(Membership.agency)
+    # One statement, as every signed-in request makes it: a person has a handful of roles.
+    return (
+        session.scalars(
+            select(Person)
+            .where(Person.id == person_id)
+            .options(
+                joinedload(Person.memberships).options(
+                    joinedload(Membership.partnership), joinedload(Membership.agency)
+                )
             )
         )
+        .unique()
+        .one_or_none()
     )
 
 

@@ -27,7 +27,8 @@ class QuestionnaireVersion(Base):
     title: Mapped[str] = mapped_column(String(300))
     audience: Mapped[str] = mapped_column(String(30))
     # The whole questionnaire as checked, defaults filled in: returns render from this.
-    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Parsed once per process by service.snapshot (keyed by sha256), so rarely read: deferred.
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     source_name: Mapped[str] = mapped_column(String(200))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,9 @@ Guidance is Markdown with raw HTML switched off; links and lists get GOV.UK clas
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from jinja2 import Environment
@@ -33,6 +35,7 @@ _CLASSES = {
 }
 
 
+@lru_cache(maxsize=1024)
 def guidance_html(text: str | None) -> Markup:
     if not text:
         return Markup("")
@@ -135,9 +138,46 @@ def number_range(question: QuestionBase) -> str:
     return ""
 
 
+# Rendering a question through the GOV.UK macros costs about a millisecond; its markup depends
+# only on the arguments below, so each questionnaire keeps what it rendered (bounded).
+MARKUP_KEPT = 4000
+
+
+def _question_field(environment: Environment) -> Any:
+    def question_field(
+        q: QuestionBase,
+        questionnaire: Questionnaire,
+        answer: Any = None,
+        error: str | None = None,
+        readonly: bool = False,
+        equivalent: bool = False,
+    ) -> Markup:
+        """One question as a form field, or as text when read-only, from _question.html."""
+        macro = environment.get_template("questionnaires/_question.html").module.question_field  # type: ignore[attr-defined]
+        if environment.auto_reload:  # development: a changed template shows at once
+            return macro(q, questionnaire, answer, error, readonly, equivalent)
+        key = (
+            q.id,
+            json.dumps(answer, sort_keys=True, default=str),
+            str(error) if error else None,
+            bool(readonly),
+            bool(equivalent),
+        )
+        kept = questionnaire.markup
+        markup = kept.get(key)
+        if markup is None:
+            if len(kept) >= MARKUP_KEPT:
+                kept.clear()
+            markup = kept[key] = macro(q, questionnaire, answer, error, readonly, equivalent)
+        return Markup(markup)
+
+    return question_field
+
+
 def register_template_helpers(environment: Environment) -> None:
     """Make the questionnaire renderer's helpers available to every template."""
     environment.filters["markdown"] = guidance_html
+    environment.globals["question_field"] = _question_field(environment)
     environment.globals.update(
         answer_text=answer_text,
         levels_for=levels_for,

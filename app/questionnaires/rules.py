@@ -38,6 +38,15 @@ def condition_holds(condition: Condition, values: dict[str, Any]) -> bool:
     return any(_same(value, option) for option in condition.one_of or [])
 
 
+def questions_read(condition: Condition | None) -> set[str]:
+    """The ids of the questions whose answers a show_if condition looks at."""
+    if condition is None:
+        return set()
+    parts = [*(condition.all or []), *(condition.any or [])]
+    read = {condition.question} if condition.question else set()
+    return read.union(*(questions_read(part) for part in parts))
+
+
 def is_shown(question: QuestionBase, *, sector: AgencySector, values: dict[str, Any]) -> bool:
     if question.sectors and sector not in question.sectors:
         return False

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from app.directory.models import AgencySector
 
@@ -307,6 +307,10 @@ class Questionnaire(Strict):
     sectors: list[AgencySector] | None = None
     scales: dict[Slug, RatingScale] = Field(default_factory=dict)
     sections: list[Section] = Field(min_length=1)
+    # A questionnaire never changes once loaded (frozen), so what is worked out from it can
+    # live as long as it does: its questions by id, and rendered markup (see rendering.py).
+    _by_id: dict[str, QuestionBase] = PrivateAttr(default_factory=dict)
+    _markup: dict[tuple, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("version", mode="before")
     @classmethod
@@ -320,10 +324,14 @@ class Questionnaire(Strict):
         return [(section, question) for section in self.sections for question in section.questions]
 
     def question(self, question_id: str) -> QuestionBase | None:
-        for _, question in self.questions():
-            if question.id == question_id:
-                return question
-        return None
+        if not self._by_id:
+            self._by_id.update((question.id, question) for _, question in self.questions())
+        return self._by_id.get(question_id)
+
+    @property
+    def markup(self) -> dict[tuple, str]:
+        """Rendered markup of this questionnaire's questions, by what it was rendered from."""
+        return self._markup
 
 
 def json_schema() -> dict:

@@ -101,9 +101,20 @@ def publish_shipped(session: Session) -> list[QuestionnaireVersion]:
     ]
 
 
+# Published versions never change, so each is parsed once per process, keyed by its content's
+# hash rather than its row id (a database reset reuses ids, never hashes).
+_SNAPSHOTS: dict[str, Questionnaire] = {}
+_SNAPSHOTS_KEPT = 64
+
+
 def snapshot(version: QuestionnaireVersion) -> Questionnaire:
     """The questionnaire exactly as it was published, whatever the file says today."""
-    return Questionnaire.model_validate(version.content)
+    questionnaire = _SNAPSHOTS.get(version.sha256)
+    if questionnaire is None:
+        if len(_SNAPSHOTS) >= _SNAPSHOTS_KEPT:
+            _SNAPSHOTS.pop(next(iter(_SNAPSHOTS)))
+        questionnaire = _SNAPSHOTS[version.sha256] = Questionnaire.model_validate(version.content)
+    return questionnaire
 
 
 @dataclass(frozen=True)

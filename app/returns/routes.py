@@ -454,21 +454,21 @@ async def autosave(
 
 
 def _autosave(request, session, person, return_id, section_id, question_id, form) -> Response:  # type: ignore[no-untyped-def]
-    view = _view_or_404(session, person, return_id)
-    section = view.section(section_id)
-    questions = [q for q in view.shown(section) if q.id == question_id] if section else []
-    if not questions:
+    target = returns_service.answer_to_save(
+        session, person=person, return_id=return_id, section_id=section_id, question_id=question_id
+    )
+    if target is None:
         raise HTTPException(status_code=404)
     context: dict = {"question_id": question_id, "saved_at": None, "problem": None}
-    parsed = parse_section(form, view.questionnaire, questions)
+    parsed = parse_section(form, target.questionnaire, [target.question])
     if parsed.errors:
         context["problem"] = f"Not saved: {parsed.errors[question_id]}"
     elif question_id not in parsed.unchanged:
         try:
             saved = returns_service.save_answer(
                 session,
-                agency_return=view.agency_return,
-                questionnaire=view.questionnaire,
+                agency_return=target.agency_return,
+                questionnaire=target.questionnaire,
                 question_id=question_id,
                 value=parsed.values[question_id],
                 based_on_version=parsed.versions[question_id],

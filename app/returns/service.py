@@ -11,9 +11,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit import service as audit_service
 from app.cycles.models import Cycle, CyclePartnership
@@ -23,7 +24,7 @@ from app.notifications.mail import Email
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.rendering import answer_text, levels_for
-from app.questionnaires.rules import counts_as_answered, is_shown
+from app.questionnaires.rules import counts_as_answered, is_shown, questions_read
 from app.questionnaires.schema import QuestionBase, Questionnaire, Section
 from app.returns import evidence
 from app.returns.models import (
@@ -130,7 +131,14 @@ def save_answer(
         if moved.rowcount != 1:
             session.expire(current)
             return _conflict(session, agency_return, question_id, value)
-        session.expire(current)
+        # The row now holds exactly these; record them as loaded rather than read it back.
+        for name, new in (
+            ("value", value),
+            ("version", based_on_version + 1),
+            ("updated_by_id", actor.id),
+            ("updated_at", now),
+        ):
+            set_committed_value(current, name, new)
         answer = current
     session.add(
         AnswerRevision(
@@ -284,13 +292,11 @@ def _agency_roles(person: Person) -> dict[int, set[Role]]:
     return roles
 
 
-def returns_for(session: Session, *, person: Person) -> list[tuple[AgencyReturn, Cycle, Agency]]:
+def _visible_returns(person: Person) -> Select[tuple[AgencyReturn, Cycle, Agency]]:
     """The returns of the agencies the person leads or contributes to, in their partnerships."""
     agency_ids = set(_agency_roles(person))
     partnership_ids = {m.partnership_id for m in person.memberships if m.agency_id}
-    if not agency_ids:
-        return []
-    rows = session.execute(
+    return (
         select(AgencyReturn, Cycle, Agency)
         .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
         .join(Agency, Agency.id == AgencyReturn.agency_id)
@@ -302,18 +308,94 @@ def returns_for(session: Session, *, person: Person) -> list[tuple[AgencyReturn,
                 )
             ),
         )
-        .order_by(Cycle.deadline_on.desc(), Agency.name)
     )
+
+
+def returns_for(session: Session, *, person: Person) -> list[tuple[AgencyReturn, Cycle, Agency]]:
+    """The returns the person may work on, newest cycle first."""
+    if not _agency_roles(person):
+        return []
+    rows = session.execute(_visible_returns(person).order_by(Cycle.deadline_on.desc(), Agency.name))
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
 def return_for(session: Session, *, person: Person, return_id: int) -> ReturnView | None:
     """Fetch a return through the access policy: another agency's return does not exist."""
-    for agency_return, _cycle, agency in returns_for(session, person=person):
-        if agency_return.id == return_id:
-            roles = _agency_roles(person).get(agency.id, set())
-            return view_of(session, agency_return, is_lead=Role.AGENCY_LEAD in roles)
-    return None
+    row = session.execute(_visible_returns(person).where(AgencyReturn.id == return_id)).first()
+    if row is None:
+        return None
+    agency_return, _cycle, agency = row
+    roles = _agency_roles(person).get(agency.id, set())
+    return view_of(session, agency_return, is_lead=Role.AGENCY_LEAD in roles)
+
+
+@dataclass(frozen=True)
+class AnswerToSave:
+    agency_return: AgencyReturn
+    questionnaire: Questionnaire
+    question: QuestionBase
+
+
+def answer_to_save(
+    session: Session, *, person: Person, return_id: int, section_id: str, question_id: str
+) -> AnswerToSave | None:
+    """For one autosave, the question if the person may answer it there and it is shown.
+
+    Autosaves come every few seconds while people type, so this reads only the answers the
+    question's show_if looks at, where `return_for` would load the whole return.
+    """
+    row = session.execute(
+        _visible_returns(person)
+        .add_columns(QuestionnaireVersion)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Cycle.questionnaire_version_id)
+        .where(AgencyReturn.id == return_id)
+    ).first()
+    if row is None:
+        return None
+    agency_return, _cycle, agency, version = row
+    questionnaire = questionnaire_service.snapshot(version)
+    question = questionnaire.question(question_id)
+    section = next((s for s in questionnaire.sections if s.id == section_id), None)
+    if section is None or not any(q.id == question_id for q in section.questions):
+        return None
+    assert question is not None
+    values = _values_read_by(session, agency_return, questionnaire, question)
+    if not is_shown(question, sector=agency.sector, values=values):
+        return None
+    return AnswerToSave(agency_return, questionnaire, question)
+
+
+def _values_read_by(
+    session: Session,
+    agency_return: AgencyReturn,
+    questionnaire: Questionnaire,
+    question: QuestionBase,
+) -> dict[str, Any]:
+    """The answers a question's show_if reads, as `ReturnView.values` gives them."""
+    read = questions_read(question.show_if)
+    if not read:
+        return {}
+    values: dict[str, Any] = dict(
+        session.execute(  # type: ignore[arg-type]
+            select(Answer.question_id, Answer.value).where(
+                Answer.return_id == agency_return.id, Answer.question_id.in_(read)
+            )
+        ).all()
+    )
+    by_files = [q for q in read if getattr(questionnaire.question(q), "type", "") == "evidence"]
+    if by_files:
+        files: dict[str, list[str]] = {}
+        for question_id, file_name in session.execute(
+            select(EvidenceFile.question_id, EvidenceFile.file_name)
+            .where(
+                EvidenceFile.return_id == agency_return.id,
+                EvidenceFile.question_id.in_(by_files),
+            )
+            .order_by(EvidenceFile.uploaded_at, EvidenceFile.id)
+        ):
+            files.setdefault(question_id, []).append(file_name)
+        values.update(files)  # an evidence question is answered by its files
+    return values
 
 
 def view_of(session: Session, agency_return: AgencyReturn, *, is_lead: bool = False) -> ReturnView:
@@ -498,8 +580,9 @@ def previous_return(session: Session, *, view: ReturnView) -> ReturnView | None:
     partnerships = select(CyclePartnership.partnership_id).where(
         CyclePartnership.cycle_id == view.cycle.id
     )
-    earlier = session.scalar(
-        select(AgencyReturn)
+    # Its cycle comes in the same statement, for view_of to find in the session.
+    earlier = session.execute(
+        select(AgencyReturn, Cycle)
         .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
         .where(
             AgencyReturn.agency_id == view.agency.id,
@@ -513,8 +596,8 @@ def previous_return(session: Session, *, view: ReturnView) -> ReturnView | None:
         )
         .order_by(Cycle.deadline_on.desc())
         .limit(1)
-    )
-    return view_of(session, earlier) if earlier is not None else None
+    ).first()
+    return view_of(session, earlier[0]) if earlier is not None else None
 
 
 def last_years_answers(view: ReturnView, last: ReturnView | None) -> dict[str, str]:

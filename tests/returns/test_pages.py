@@ -280,6 +280,39 @@ def test_autosave_of_bad_input_explains_and_saves_nothing(client, db, nspcc_retu
     assert db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id)).all() == []
 
 
+def test_autosave_of_a_question_its_show_if_hides_is_not_found_until_it_is_shown(
+    client, db, nspcc_return
+):
+    sign_in(client, lead_of(db, "NSPCC"))
+    url = section_url(nspcc_return)
+    token = form_of(client, url)["csrf_token"]
+    fields = {"csrf_token": token, "__version__policy-date": "0", "policy-date-day": "1"}
+    fields |= {"policy-date-month": "4", "policy-date-year": "2021"}
+    assert client.post(f"{url}/autosave/policy-date", data=fields).status_code == 404
+    assert db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id)).all() == []
+
+    autosave(client, nspcc_return, "has-policy", {"has-policy": "yes"})
+    response = client.post(f"{url}/autosave/policy-date", data=fields)
+    assert response.status_code == 200 and "Saved at" in response.text
+    saved = db.scalars(select(Answer).where(Answer.question_id == "policy-date")).one()
+    assert saved.value == "2021-04-01"
+
+
+def test_autosave_of_a_question_for_other_sectors_or_sections_is_not_found(
+    client, db, nspcc_return
+):
+    sign_in(client, lead_of(db, "NSPCC"))
+    url = section_url(nspcc_return)
+    token = form_of(client, url)["csrf_token"]
+    fields = {"csrf_token": token, "__version__staff-count": "0", "staff-count": "12"}
+    # staff-count is asked of police and health providers only; NSPCC is voluntary sector.
+    assert client.post(f"{url}/autosave/staff-count", data=fields).status_code == 404
+    elsewhere = f"/returns/{nspcc_return.id}/sections/no-such-section/autosave/lead-name"
+    fields = {"csrf_token": token, "__version__lead-name": "0", "lead-name": "Sam"}
+    assert client.post(elsewhere, data=fields).status_code == 404
+    assert db.scalars(select(Answer).where(Answer.return_id == nspcc_return.id)).all() == []
+
+
 def test_the_print_view_shows_every_answer_read_only(client, db, nspcc_return):
     sign_in(client, lead_of(db, "NSPCC"))
     url = section_url(nspcc_return)
