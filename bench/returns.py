@@ -514,7 +514,8 @@ def main() -> None:
         f"`.venv/bin/python -m bench.returns --seconds {options.seconds:g}"
         + (f" --postgres-url {shown_url}`" if options.postgres_url else "`"),
         "",
-        f"One uvicorn worker per server (s11 and the bare app, both up throughout); wrk on the "
+        "One uvicorn worker per server (s11 with S11_ENV=production, and the bare app, both up "
+        f"throughout); wrk on the "
         f"same 2 cores, one keep-alive connection per client, {WARM_UP_SECONDS} s warm-up then "
         f"{options.seconds:g} s per row. Section page: {SECTION} of Norfolk Constabulary's "
         f"return, every shown question answered ({info['shown']} of the section's 16: no "
