@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from markupsafe import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth import service as auth_service
+from app.auth.models import Invitation
 from app.cycles.models import (
     DEFAULT_REMINDER_DAYS,
     NORFOLK_PRIORITIES,
@@ -23,6 +25,7 @@ from app.cycles.models import (
     CyclePartnership,
     CycleSectorQuestionnaire,
 )
+from app.db import utcnow
 from app.directory import service as directory_service
 from app.directory.models import (
     Agency,
@@ -62,6 +65,13 @@ class CycleDetails:
     guidance: str = ""
     sector_versions: dict[AgencySector, int] = field(default_factory=dict)
     joint_partnership_ids: list[int] = field(default_factory=list)
+
+
+def blank_details() -> CycleDetails:
+    """A new cycle's form: Norfolk's priorities, themes and reminder days to start from."""
+    return CycleDetails(
+        name="", slug="", questionnaire_version_id=None, opens_on=None, deadline_on=None
+    )
 
 
 def details_of(session: Session, cycle: Cycle) -> CycleDetails:
@@ -279,6 +289,22 @@ def coordinates(person: Person, partnership: Partnership | None) -> bool:
     )
 
 
+def cycle_choices(
+    session: Session, *, partnership: Partnership
+) -> tuple[list[QuestionnaireVersion], list[Partnership]]:
+    """What the cycle form offers: published agency questionnaires, and the partnerships a
+    cycle may be run jointly with."""
+    versions = session.scalars(
+        select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.audience == "agency_return")
+        .order_by(QuestionnaireVersion.title, QuestionnaireVersion.published_at.desc())
+    )
+    others = session.scalars(
+        select(Partnership).where(Partnership.id != partnership.id).order_by(Partnership.name)
+    )
+    return list(versions), list(others)
+
+
 def cycles_of(session: Session, *, partnership: Partnership) -> list[Cycle]:
     """The cycles this partnership takes part in, newest deadline first."""
     return list(
@@ -370,6 +396,12 @@ def add_agency(
     its return opened, and its lead invited unless they already lead it here."""
     if not name.strip():
         raise CycleError("Enter the agency's name")
+    if not lead_name.strip():
+        raise CycleError("Enter the name of the agency's safeguarding lead")
+    try:  # checked before anything is saved, so a refused lead leaves no half-added agency
+        lead_email = directory_service.normalise_email(lead_email)
+    except directory_service.DirectoryError as error:
+        raise CycleError(str(error)) from None
     known = session.scalar(select(Agency).where(func.lower(Agency.name) == name.strip().lower()))
     agency = directory_service.ensure_agency(
         session,
@@ -432,6 +464,93 @@ def _invite_lead(
             return None  # invited before, e.g. by an earlier import: not twice
         raise CycleError(str(error)) from None
     return email
+
+
+def invite_leads(
+    session: Session, *, cycle: Cycle, partnership: Partnership, base_url: str, actor: Person
+) -> list[Email]:
+    """The round's invitation to the lead of each of the partnership's agencies not yet sent
+    one: the link to their return, the deadline and the cycle's guidance."""
+    rows = session.execute(
+        select(AgencyReturn, Agency)
+        .join(Agency, Agency.id == AgencyReturn.agency_id)
+        .where(
+            AgencyReturn.cycle_id == cycle.id,
+            AgencyReturn.invited_at.is_(None),
+            Agency.id.in_(_own_agencies(partnership)),
+        )
+        .order_by(Agency.name)
+    ).all()
+    addresses = _lead_addresses(session, partnership, [agency.id for _, agency in rows])
+    emails = []
+    for agency_return, agency in rows:
+        for name, address in addresses.get(agency.id, []):
+            emails.append(_round_invitation(cycle, agency_return, agency, name, address, base_url))
+        if agency.id in addresses:
+            agency_return.invited_at = utcnow()
+    session.flush()
+    audit_service.record_event(
+        session,
+        actor=actor,
+        action="round_invitations_sent",
+        object_type="cycle",
+        object_id=cycle.id,
+        detail={"partnership_id": partnership.id, "emails": len(emails)},
+    )
+    return emails
+
+
+def _lead_addresses(
+    session: Session, partnership: Partnership, agency_ids: list[int]
+) -> dict[int, list[tuple[str, str]]]:
+    """Each agency's leads here: people in the role, and leads invited but not yet joined."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    people = session.execute(
+        select(Membership.agency_id, Person.name, Person.email)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Membership.partnership_id == partnership.id,
+            Membership.role == Role.AGENCY_LEAD,
+            Membership.agency_id.in_(agency_ids),
+        )
+    )
+    waiting = session.execute(
+        select(Invitation.agency_id, Invitation.name, Invitation.email).where(
+            Invitation.partnership_id == partnership.id,
+            Invitation.role == Role.AGENCY_LEAD,
+            Invitation.agency_id.in_(agency_ids),
+            Invitation.accepted_at.is_(None),
+            Invitation.cancelled_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    )
+    for agency_id, name, email in [*people, *waiting]:
+        if email not in [address for _, address in found.get(agency_id, [])]:
+            found.setdefault(agency_id, []).append((name, email))
+    return found
+
+
+def _round_invitation(
+    cycle: Cycle, agency_return: AgencyReturn, agency: Agency, name: str, to: str, base_url: str
+) -> Email:
+    link = f"{base_url.rstrip('/')}/returns/{agency_return.id}"
+    deadline = f"{deadline_of(agency_return, cycle):%-d %B %Y}"
+    text = (
+        f"Hello {name},\n\n{cycle.name} is open. Please complete {agency.name}'s Section 11 "
+        f"self-assessment by {deadline}:\n\n{link}\n\n"
+        + (f"{cycle.guidance}\n\n" if cycle.guidance else "")
+        + "You can invite colleagues to help; only you, as safeguarding lead, submit it.\n"
+    )
+    html = (
+        f"<p>Hello {escape(name)},</p><p>{escape(cycle.name)} is open. Please complete "
+        f"{escape(agency.name)}'s Section 11 self-assessment by <strong>{deadline}</strong>.</p>"
+        f'<p><a href="{escape(link)}">Open your return</a></p>'
+        + "".join(f"<p>{escape(line)}</p>" for line in cycle.guidance.splitlines() if line)
+        + "<p>You can invite colleagues to help; only you, as safeguarding lead, submit it.</p>"
+    )
+    return Email(
+        to=to, subject=f"{cycle.name}: your agency's Section 11 return", body=text, html=html
+    )
 
 
 # Deadlines ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.audit import service as audit_service
 from app.cycles.models import Cycle, CyclePartnership
 from app.db import utcnow
-from app.directory.models import Agency, Person, Role
+from app.directory.models import Agency, PartnershipAgency, Person, Role
 from app.notifications.mail import Email
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
@@ -874,6 +874,22 @@ def reopened_email(view: ReturnView, *, to: Person, reason: str, base_url: str) 
             "Make the changes, then submit it again from "
             f"{base_url.rstrip('/')}/returns/{view.agency_return.id}/check\n"
         ),
+    )
+
+
+def partnership_id_of(session: Session, *, agency_return: AgencyReturn) -> int | None:
+    """The partnership whose round the return is in: of the cycle's, the first the agency is
+    in; its coordinators see the return's emails."""
+    return session.scalar(
+        select(CyclePartnership.partnership_id)
+        .join(
+            PartnershipAgency,
+            (PartnershipAgency.partnership_id == CyclePartnership.partnership_id)
+            & (PartnershipAgency.agency_id == agency_return.agency_id),
+        )
+        .where(CyclePartnership.cycle_id == agency_return.cycle_id)
+        .order_by(CyclePartnership.partnership_id)
+        .limit(1)
     )
 
 
