@@ -1,4 +1,4 @@
-"""The `s11` command: migrate, demo, serve, create-admin.
+"""The `s11` command: migrate, demo, serve, create-admin, send-reminders.
 
 A bad setting ends the command with one sentence on stderr and exit status 2, never a traceback.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 
 from app.config import PROJECT_ROOT, ConfigError, Settings, load_settings
 from app.db import check_database_reachable, make_engine, make_sessionmaker
@@ -136,6 +137,19 @@ def _cmd_questionnaire_publish(settings: Settings, args: argparse.Namespace) -> 
         print(f"{path}: {'published' if created else 'already published'} {summary} ({sha})")
 
 
+def _cmd_send_reminders(settings: Settings, args: argparse.Namespace) -> None:
+    from app.cycles.reminders import send_reminders
+    from app.notifications import service as notifications_service
+
+    engine = make_engine(settings.database_url)
+    check_database_reachable(engine)
+    sessions = make_sessionmaker(engine)
+    reminded = send_reminders(sessions, settings, today=args.today)
+    with sessions() as session:
+        retried = notifications_service.retry_due(session, settings)
+    print(f"{reminded} reminders sent, {retried} failed emails retried")
+
+
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -156,6 +170,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "demo": _cmd_demo,
     "serve": _cmd_serve,
     "create-admin": _cmd_create_admin,
+    "send-reminders": _cmd_send_reminders,
     "questionnaire publish": _cmd_questionnaire_publish,
 }
 
@@ -178,6 +193,10 @@ def _parser() -> argparse.ArgumentParser:
     admin = commands.add_parser("create-admin", help="make a person a site administrator")
     admin.add_argument("email")
     admin.add_argument("--name", default=None)
+    reminders = commands.add_parser(
+        "send-reminders", help="remind leads of deadlines, retry failed emails (run from cron)"
+    )
+    reminders.add_argument("--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD")
     questionnaire = commands.add_parser("questionnaire", help="check, compare and publish")
     actions = questionnaire.add_subparsers(dest="action", required=True)
     check = actions.add_parser("check", help="check questionnaire files; exit 1 on any problem")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cycles import service as cycles_service
+from app.db import utcnow
 from app.directory import service as directory_service
 from app.directory.models import (
     Agency,
@@ -224,6 +225,15 @@ def load_demo(session: Session) -> DemoSummary:
         session, cycle=cycle, agencies=directory_service.agencies_of(session, partnership=norfolk)
     )
     _returns_in_each_state(session, cycle_returns)
+    # The leads were invited when the round opened; one agency has been given longer.
+    for agency_return in cycle_returns:
+        agency_return.invited_at = agency_return.invited_at or utcnow() - timedelta(days=30)
+    housing, _lead = _agency_and_lead(session, DEMO_EXTENSION)
+    extended = next(r for r in cycle_returns if r.agency_id == housing.id)
+    if extended.deadline_extended_to is None:
+        extended.deadline_extended_to = cycle.deadline_on + timedelta(days=21)
+        extended.extension_reason = "Restructure of the safeguarding team"
+    session.flush()
 
     counts = directory_service.count_agencies_by_sector(session, partnership=norfolk)
     return DemoSummary(
@@ -282,6 +292,9 @@ def _fill_in(session: Session, *, lead: Person, return_id: int, sections: int | 
                 )
                 answered_more = True
             view.answers = returns_service.answers_of(session, agency_return=view.agency_return)
+
+
+DEMO_EXTENSION = "Norfolk Community Health and Care NHS Trust"
 
 
 def _returns_in_each_state(session: Session, cycle_returns: list[AgencyReturn]) -> None:

@@ -36,6 +36,7 @@ from app.db import (
     make_sessionmaker,
 )
 from app.home import routes as home_routes
+from app.notifications import routes as notification_routes
 from app.notifications.mail import MailError
 from app.questionnaires import rendering as questionnaire_rendering
 from app.questionnaires import routes as questionnaire_routes
@@ -51,6 +52,7 @@ ROUTERS = [
     audit_routes.router,
     return_routes.router,
     cycle_routes.router,
+    notification_routes.router,
 ]
 questionnaire_rendering.register_template_helpers(templates.env)
 templates.env.globals["evidence_upload"] = pure_macro("returns/_evidence.html", "evidence_upload")

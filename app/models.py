@@ -8,6 +8,7 @@ from app.auth import models as auth_models
 from app.cycles import models as cycle_models
 from app.db import Base
 from app.directory import models as directory_models
+from app.notifications import models as notification_models
 from app.questionnaires import models as questionnaire_models
 from app.returns import models as return_models
 
@@ -17,6 +18,7 @@ __all__ = [
     "auth_models",
     "cycle_models",
     "directory_models",
+    "notification_models",
     "questionnaire_models",
     "return_models",
 ]

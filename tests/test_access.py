@@ -59,6 +59,22 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/round/returns"): P.MANAGE_ROUND,
     ("GET", "/round/returns/{return_id}/reopen"): P.MANAGE_ROUND,
     ("POST", "/round/returns/{return_id}/reopen"): P.MANAGE_ROUND,
+    ("GET", "/round/returns/{return_id}/extend"): P.MANAGE_ROUND,
+    ("POST", "/round/returns/{return_id}/extend"): P.MANAGE_ROUND,
+    ("GET", "/round/cycles"): P.MANAGE_ROUND,
+    ("GET", "/round/cycles/new"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/new"): P.MANAGE_ROUND,
+    ("GET", "/round/cycles/{slug}"): P.MANAGE_ROUND,
+    ("GET", "/round/cycles/{slug}/edit"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/{slug}/edit"): P.MANAGE_ROUND,
+    ("GET", "/round/cycles/{slug}/agencies/new"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/{slug}/agencies/new"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/{slug}/invitations"): P.MANAGE_ROUND,
+    ("GET", "/round/cycles/{slug}/import"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/{slug}/import"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/{slug}/import/{token}/confirm"): P.MANAGE_ROUND,
+    ("GET", "/round/emails"): P.MANAGE_ROUND,
+    ("POST", "/round/emails/{email_id}/retry"): P.MANAGE_ROUND,
     ("GET", "/join/{token}"): P.SIGN_IN,
     ("POST", "/join/{token}"): P.SIGN_IN,
     ("GET", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
@@ -112,6 +128,17 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
         .where(AgencyReturn.agency_id == lead.memberships[0].agency_id, Cycle.slug == "s11-2021")
     ).one()
     evidence = attach_pdf(db, settings, lead, lead_return.id)
+    from app.notifications import service as notifications_service
+
+    # The invitation, on the record: a retry of it (not failed) sends nothing and goes back.
+    recorded = notifications_service.record(db, email, kind="invitation", partnership_id=norfolk.id)
+    # A checked import waiting for confirmation: an unknown one is "not found" for everyone.
+    from app.cycles import importing
+
+    waiting = importing.keep_upload(
+        settings.var_dir / "imports",
+        b"Agency,Sector,Lead name,Lead email\nWalk Agency,Other,Wal Ker,walker@example.org\n",
+    )
     return {
         "/returns/{return_id}/evidence/{file_id}": f"/returns/{lead_return.id}/evidence/{evidence}",
         "/returns/{return_id}/evidence/{file_id}/remove": (
@@ -119,6 +146,15 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
         ),
         "/returns/{return_id}": f"/returns/{lead_return.id}",
         "/round/returns/{return_id}/reopen": f"/round/returns/{lead_return.id}/reopen",
+        "/round/returns/{return_id}/extend": f"/round/returns/{lead_return.id}/extend",
+        "/round/cycles/{slug}": "/round/cycles/s11-2021",
+        "/round/cycles/{slug}/edit": "/round/cycles/s11-2021/edit",
+        "/round/cycles/{slug}/agencies/new": "/round/cycles/s11-2021/agencies/new",
+        "/round/cycles/{slug}/invitations": "/round/cycles/s11-2021/invitations",
+        "/round/cycles/{slug}/import": "/round/cycles/s11-2021/import",
+        "/round/cycles/{slug}/import/{token}/confirm": (
+            f"/round/cycles/s11-2021/import/{waiting}/confirm"
+        ),
         "/returns/{return_id}/check": f"/returns/{lead_return.id}/check",
         "/returns/{return_id}/start-from-last-year": (
             f"/returns/{lead_return.id}/start-from-last-year"
@@ -137,6 +173,7 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
         ),
         "/questionnaires/{questionnaire_id}/{version}": "/questionnaires/every-type/1",
         "/join/{token}": f"/join/{token}",
+        "/round/emails/{email_id}/retry": f"/round/emails/{recorded.id}/retry",
         "/invitations/{invitation_id}/cancel": f"/invitations/{invitation.id}/cancel",
         "/invitations/{invitation_id}/resend": f"/invitations/{invitation.id}/resend",
     }

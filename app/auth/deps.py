@@ -95,7 +95,7 @@ def current_partnership(
 NAVIGATION = (
     ("/", "Home", Permission.SIGNED_IN),
     ("/returns", "Returns", Permission.WORK_ON_RETURNS),
-    ("/round/returns", "Round", Permission.MANAGE_ROUND),
+    ("/round/cycles", "Round", Permission.MANAGE_ROUND),
     ("/invitations", "People", Permission.INVITE_PEOPLE),
     ("/questionnaires", "Questionnaires", Permission.PREVIEW_QUESTIONNAIRES),
     ("/audit", "Audit log", Permission.VIEW_AUDIT_LOG),

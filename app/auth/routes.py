@@ -29,7 +29,9 @@ from app.auth.policy import LOOPBACK_CLIENTS, Permission
 from app.db import DbSession
 from app.directory import service as directory_service
 from app.directory.models import Partnership, Person, Role
-from app.notifications.mail import send_email
+from app.notifications import service as notifications_service
+from app.notifications.mail import MailError
+from app.notifications.models import SendStatus
 from app.templating import render
 
 router = APIRouter()
@@ -200,7 +202,13 @@ def request_sign_in_link(
             request, next=safe_next(next), error=str(error), email=email, status_code=400
         )
     if message is not None:
-        send_email(request.app.state.settings, message)
+        sent = notifications_service.deliver(
+            session, request.app.state.settings, message, kind="sign_in_link"
+        )
+        if sent.status is SendStatus.FAILED:
+            # They wait at the screen for a link that lasts 15 minutes: say so now, and roll
+            # the link back, rather than send it late.
+            raise MailError(sent.last_error or "")
     # The same page whether or not the address has access: it never tells who does.
     return render(request, "auth/check_email.html", {"email": email.strip()})
 
@@ -352,7 +360,13 @@ def invite(
         )
     except auth_service.InvitationError as error:
         return _invite_form(request, session, scope, values, str(error), status_code=400)
-    send_email(request.app.state.settings, message)
+    notifications_service.deliver(
+        session,
+        request.app.state.settings,
+        message,
+        kind="invitation",
+        partnership_id=invitation.partnership_id,
+    )
     return RedirectResponse(f"/invitations?sent={invitation.id}", status_code=303)
 
 
@@ -401,7 +415,13 @@ def resend_invitation(
         )
     except auth_service.InvitationError as error:
         raise HTTPException(status_code=409, detail=str(error)) from None
-    send_email(request.app.state.settings, message)
+    notifications_service.deliver(
+        session,
+        request.app.state.settings,
+        message,
+        kind="invitation",
+        partnership_id=invitation.partnership_id,
+    )
     return RedirectResponse(f"/invitations?sent={invitation.id}", status_code=303)
 
 

@@ -3,18 +3,25 @@ reopening a submitted return for the agency to change, with a reason the agency 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
+from app.cycles import importing
 from app.cycles import service as cycles_service
+from app.cycles.forms import read_cycle_form, read_date
 from app.db import DbSession
-from app.directory.models import Person
-from app.notifications.mail import send_email
+from app.directory.models import AgencySector, Person
+from app.notifications import service as notifications_service
 from app.returns import service as returns_service
+from app.returns.models import ReturnStatus
 from app.templating import render
 
 router = APIRouter()
@@ -91,7 +98,8 @@ def reopen(
     lead = returns_service.submitter_of(session, agency_return=agency_return)
     if lead is not None:
         settings = request.app.state.settings
-        send_email(
+        notifications_service.deliver(
+            session,
             settings,
             returns_service.reopened_email(
                 returns_service.view_of(session, agency_return),
@@ -99,5 +107,407 @@ def reopen(
                 reason=reason.strip(),
                 base_url=settings.base_url,
             ),
+            kind="reopened",
+            partnership_id=partnership.id,
         )
     return RedirectResponse("/round/returns", status_code=303)
+
+
+# Setting up cycles and following them --------------------------------------------------------
+
+
+@router.get("/round/cycles")
+def cycles(
+    request: Request, session: DbSession, person: Coordinator, partnership: CurrentPartnership
+) -> Response:
+    partnership = _partnership_or_404(person, partnership)
+    return render(
+        request,
+        "cycles/cycles.html",
+        {
+            "cycles": cycles_service.cycles_of(session, partnership=partnership),
+            "partnership": partnership,
+        },
+    )
+
+
+def _cycle_or_404(session, person, partnership, slug):  # type: ignore[no-untyped-def]
+    partnership = _partnership_or_404(person, partnership)
+    cycle = cycles_service.cycle_for(session, partnership=partnership, slug=slug)
+    if cycle is None:
+        raise HTTPException(status_code=404)
+    return partnership, cycle
+
+
+def _cycle_form(  # type: ignore[no-untyped-def]
+    request, session, partnership, details, errors=None, cycle=None, status_code=200, typed=None
+):
+    versions, others = cycles_service.cycle_choices(session, partnership=partnership)
+    return render(
+        request,
+        "cycles/cycle_form.html",
+        {
+            "details": details,
+            "errors": errors or {},
+            "cycle": cycle,
+            "frozen": cycle is not None and cycles_service.is_open(cycle),
+            "versions": versions,
+            "others": others,
+            "sectors": list(AgencySector),
+            "typed": typed,
+        },
+        status_code=status_code,
+    )
+
+
+def _save_cycle_form(request, session, person, partnership, form, cycle):  # type: ignore[no-untyped-def]
+    details, errors = read_cycle_form(form)
+    errors = {**cycles_service.check_details(session, details, cycle=cycle), **errors}
+    if errors:
+        return _cycle_form(request, session, partnership, details, errors, cycle, 400, form)
+    cycle = cycles_service.save_cycle(
+        session, partnership=partnership, details=details, actor=person, cycle=cycle
+    )
+    return RedirectResponse(f"/round/cycles/{cycle.slug}", status_code=303)
+
+
+@router.get("/round/cycles/new")
+def new_cycle_page(
+    request: Request, session: DbSession, person: Coordinator, partnership: CurrentPartnership
+) -> Response:
+    partnership = _partnership_or_404(person, partnership)
+    return _cycle_form(request, session, partnership, cycles_service.blank_details())
+
+
+@router.post("/round/cycles/new")
+async def new_cycle(
+    request: Request, session: DbSession, person: Coordinator, partnership: CurrentPartnership
+) -> Response:
+    partnership = _partnership_or_404(person, partnership)
+    form = await request.form()
+    return await run_in_threadpool(
+        _save_cycle_form, request, session, person, partnership, form, None
+    )
+
+
+@router.get("/round/cycles/{slug}/edit")
+def edit_cycle_page(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    slug: str,
+) -> Response:
+    partnership, cycle = _cycle_or_404(session, person, partnership, slug)
+    details = cycles_service.details_of(session, cycle)
+    return _cycle_form(request, session, partnership, details, cycle=cycle)
+
+
+@router.post("/round/cycles/{slug}/edit")
+async def edit_cycle(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    slug: str,
+) -> Response:
+    form = await request.form()
+
+    def save() -> Response:
+        found, cycle = _cycle_or_404(session, person, partnership, slug)
+        return _save_cycle_form(request, session, person, found, form, cycle)
+
+    return await run_in_threadpool(save)
+
+
+@router.get("/round/cycles/{slug}")
+def dashboard(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    slug: str,
+    sector: str = "",
+    status: str = "",
+    added: str = "",
+    imported: int | None = None,
+    invited: int | None = None,
+) -> Response:
+    partnership, cycle = _cycle_or_404(session, person, partnership, slug)
+    chosen_sector = AgencySector(sector) if sector in AgencySector._value2member_map_ else None
+    chosen_status = ReturnStatus(status) if status in ReturnStatus._value2member_map_ else None
+    progress = cycles_service.progress(
+        session, cycle=cycle, partnership=partnership, sector=chosen_sector, status=chosen_status
+    )
+    return render(
+        request,
+        "cycles/dashboard.html",
+        {
+            "partnership": partnership,
+            "cycle": cycle,
+            "progress": progress,
+            "sector": chosen_sector,
+            "status": chosen_status,
+            "sectors": list(AgencySector),
+            "statuses": list(ReturnStatus),
+            "added": added,
+            "imported": imported,
+            "invited": invited,
+            "today": date.today(),
+        },
+    )
+
+
+@router.get("/round/cycles/{slug}/agencies/new")
+def add_agency_page(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    slug: str,
+) -> Response:
+    _partnership, cycle = _cycle_or_404(session, person, partnership, slug)
+    return render(
+        request,
+        "cycles/add_agency.html",
+        {"cycle": cycle, "sectors": list(AgencySector), "typed": {}, "error": None},
+    )
+
+
+@router.post("/round/cycles/{slug}/agencies/new")
+def add_agency(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    slug: str,
+    name: Annotated[str, Form()] = "",
+    sector: Annotated[str, Form()] = "",
+    lead_name: Annotated[str, Form()] = "",
+    lead_email: Annotated[str, Form()] = "",
+) -> Response:
+    partnership, cycle = _cycle_or_404(session, person, partnership, slug)
+    settings = request.app.state.settings
+    typed = {"name": name, "sector": sector, "lead_name": lead_name, "lead_email": lead_email}
+    try:
+        if sector not in AgencySector._value2member_map_:
+            raise cycles_service.CycleError("Select the agency's sector")
+        added = cycles_service.add_agency(
+            session,
+            cycle=cycle,
+            partnership=partnership,
+            name=name,
+            sector=AgencySector(sector),
+            lead_name=lead_name,
+            lead_email=lead_email,
+            actor=person,
+            base_url=settings.base_url,
+        )
+    except cycles_service.CycleError as error:
+        return render(
+            request,
+            "cycles/add_agency.html",
+            {"cycle": cycle, "sectors": list(AgencySector), "typed": typed, "error": str(error)},
+            status_code=400,
+        )
+    if added.invitation is not None:
+        notifications_service.deliver(
+            session, settings, added.invitation, kind="invitation", partnership_id=partnership.id
+        )
+    return RedirectResponse(
+        f"/round/cycles/{cycle.slug}?added={quote(added.agency.name)}", status_code=303
+    )
+
+
+@router.post("/round/cycles/{slug}/invitations")
+def send_invitations(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    slug: str,
+) -> Response:
+    partnership, cycle = _cycle_or_404(session, person, partnership, slug)
+    settings = request.app.state.settings
+    emails = cycles_service.invite_leads(
+        session, cycle=cycle, partnership=partnership, base_url=settings.base_url, actor=person
+    )
+    for email in emails:
+        notifications_service.deliver(
+            session, settings, email, kind="round_invitation", partnership_id=partnership.id
+        )
+    return RedirectResponse(f"/round/cycles/{cycle.slug}?invited={len(emails)}", status_code=303)
+
+
+@router.get("/round/returns/{return_id}/extend")
+def extend_page(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    return_id: int,
+) -> Response:
+    agency_return, cycle, agency = _return_or_404(session, person, partnership, return_id)
+    return render(
+        request,
+        "cycles/extend.html",
+        {"agency_return": agency_return, "cycle": cycle, "agency": agency, "typed": {}},
+    )
+
+
+@router.post("/round/returns/{return_id}/extend")
+async def extend(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    return_id: int,
+) -> Response:
+    form = await request.form()
+
+    def save() -> Response:
+        agency_return, cycle, agency = _return_or_404(session, person, partnership, return_id)
+        try:
+            to = read_date(form, "extend-to")
+            cycles_service.extend_deadline(
+                session,
+                agency_return=agency_return,
+                cycle=cycle,
+                to=to,
+                reason=str(form.get("reason") or ""),
+                actor=person,
+            )
+        except (ValueError, cycles_service.CycleError) as error:
+            return render(
+                request,
+                "cycles/extend.html",
+                {
+                    "agency_return": agency_return,
+                    "cycle": cycle,
+                    "agency": agency,
+                    "typed": form,
+                    "error": str(error),
+                },
+                status_code=400,
+            )
+        return RedirectResponse(f"/round/cycles/{cycle.slug}", status_code=303)
+
+    return await run_in_threadpool(save)
+
+
+# Importing agencies from a spreadsheet -------------------------------------------------------
+
+SUMMARY_LIMIT = 20  # the table shows every problem; a summary of hundreds helps nobody
+
+
+def _import_page(request, cycle, problems=(), status_code=200):  # type: ignore[no-untyped-def]
+    return render(
+        request,
+        "cycles/import.html",
+        {
+            "cycle": cycle,
+            "sectors": list(AgencySector),
+            "errors": [{"text": problem, "href": "#file"} for problem in problems],
+        },
+        status_code=status_code,
+    )
+
+
+def _import_preview(request, session, cycle, result, token=None):  # type: ignore[no-untyped-def]
+    """Every row checked, or the upload page again when the file itself cannot be read."""
+    if result.problems:
+        return _import_page(request, cycle, result.problems, status_code=400)
+    importing.mark_existing(session, rows=result.rows)
+    errors = [
+        {"text": f"Line {row.line}: {error}", "href": f"#line-{row.line}"}
+        for row in result.rows
+        for error in row.errors
+    ]
+    if len(errors) > SUMMARY_LIMIT:
+        more = {
+            "text": f"{len(errors) - SUMMARY_LIMIT} more problems are listed below",
+            "href": errors[SUMMARY_LIMIT]["href"],
+        }
+        errors = [*errors[:SUMMARY_LIMIT], more]
+    return render(
+        request,
+        "cycles/import_preview.html",
+        {"cycle": cycle, "result": result, "token": token, "errors": errors},
+        status_code=200 if result.ready else 400,
+    )
+
+
+@router.get("/round/cycles/{slug}/import")
+def import_page(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    slug: str,
+) -> Response:
+    _partnership, cycle = _cycle_or_404(session, person, partnership, slug)
+    return _import_page(request, cycle)
+
+
+@router.post("/round/cycles/{slug}/import")
+async def import_file(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    slug: str,
+) -> Response:
+    upload = (await request.form()).get("file")
+    data = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        # One byte past the limit is enough to know the file is too large.
+        data = await upload.read(importing.MAX_FILE_BYTES + 1)
+
+    def check() -> Response:
+        _partnership, cycle = _cycle_or_404(session, person, partnership, slug)
+        if data is None:
+            return _import_page(request, cycle, ["Select a CSV or Excel file"], 400)
+        result = importing.read_agency_file(data)
+        imports = request.app.state.settings.var_dir / "imports"
+        token = importing.keep_upload(imports, data) if result.ready else None
+        return _import_preview(request, session, cycle, result, token)
+
+    return await run_in_threadpool(check)
+
+
+@router.post("/round/cycles/{slug}/import/{token}/confirm")
+def confirm_import(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    slug: str,
+    token: str,
+) -> Response:
+    partnership, cycle = _cycle_or_404(session, person, partnership, slug)
+    settings = request.app.state.settings
+    kept = importing.kept_upload(settings.var_dir / "imports", token)
+    if kept is None:
+        raise HTTPException(status_code=404)
+    # Read again rather than trusted from the preview: the file decides, as checked now.
+    result = importing.read_agency_file(kept.read_bytes())
+    if not result.ready:
+        return _import_preview(request, session, cycle, result)
+    try:
+        added = importing.apply_import(
+            session,
+            cycle=cycle,
+            partnership=partnership,
+            rows=result.rows,
+            actor=person,
+            base_url=settings.base_url,
+        )
+    except cycles_service.CycleError as error:
+        return _import_page(request, cycle, [str(error)], status_code=400)
+    for item in added:
+        if item.invitation is not None:
+            notifications_service.deliver(
+                session, settings, item.invitation, kind="invitation", partnership_id=partnership.id
+            )
+    kept.unlink(missing_ok=True)
+    return RedirectResponse(f"/round/cycles/{cycle.slug}?imported={len(added)}", status_code=303)

@@ -1,19 +1,225 @@
-"""Setting up a cycle and opening a return for each agency in it.
+"""Running a round: setting up cycles, opening a return per agency, extensions, progress.
 
 Functions flush and never commit; opening returns is idempotent (one return per agency).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import select
+from markupsafe import escape
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.cycles.models import Cycle, CyclePartnership
-from app.directory.models import Agency, Partnership, Person, Role
+from app.audit import service as audit_service
+from app.auth import service as auth_service
+from app.auth.models import Invitation
+from app.cycles.models import (
+    DEFAULT_REMINDER_DAYS,
+    NORFOLK_PRIORITIES,
+    NORFOLK_THEMES,
+    Cycle,
+    CyclePartnership,
+    CycleSectorQuestionnaire,
+)
+from app.db import utcnow
+from app.directory import service as directory_service
+from app.directory.models import (
+    Agency,
+    AgencyDuty,
+    AgencySector,
+    Membership,
+    Partnership,
+    PartnershipAgency,
+    Person,
+    Role,
+)
+from app.notifications.mail import Email
 from app.questionnaires.models import QuestionnaireVersion
-from app.returns.models import AgencyReturn
+from app.returns import service as returns_service
+from app.returns.models import AgencyReturn, Answer, ReturnStatus
+
+
+class CycleError(ValueError):
+    """A cycle that cannot be set up or changed so, with a message for the page."""
+
+
+@dataclass
+class CycleDetails:
+    """What the cycle form says; checked by `check_details` before anything is saved."""
+
+    name: str
+    slug: str
+    questionnaire_version_id: int | None
+    opens_on: date | None
+    deadline_on: date | None
+    panel_starts_on: date | None = None
+    panel_ends_on: date | None = None
+    senior_sign_off_required: bool = False
+    priorities: list[str] = field(default_factory=lambda: list(NORFOLK_PRIORITIES))
+    themes: list[str] = field(default_factory=lambda: list(NORFOLK_THEMES))
+    reminder_days: list[int] = field(default_factory=lambda: list(DEFAULT_REMINDER_DAYS))
+    guidance: str = ""
+    sector_versions: dict[AgencySector, int] = field(default_factory=dict)
+    joint_partnership_ids: list[int] = field(default_factory=list)
+
+
+def blank_details() -> CycleDetails:
+    """A new cycle's form: Norfolk's priorities, themes and reminder days to start from."""
+    return CycleDetails(
+        name="", slug="", questionnaire_version_id=None, opens_on=None, deadline_on=None
+    )
+
+
+def details_of(session: Session, cycle: Cycle) -> CycleDetails:
+    """A cycle as its form shows it."""
+    return CycleDetails(
+        name=cycle.name,
+        slug=cycle.slug,
+        questionnaire_version_id=cycle.questionnaire_version_id,
+        opens_on=cycle.opens_on,
+        deadline_on=cycle.deadline_on,
+        panel_starts_on=cycle.panel_starts_on,
+        panel_ends_on=cycle.panel_ends_on,
+        senior_sign_off_required=cycle.senior_sign_off_required,
+        priorities=list(cycle.priorities),
+        themes=list(cycle.themes),
+        reminder_days=list(cycle.reminder_days),
+        guidance=cycle.guidance,
+        sector_versions=sector_versions(session, cycle),
+        joint_partnership_ids=partnership_ids_of(session, cycle),
+    )
+
+
+def check_details(
+    session: Session, details: CycleDetails, *, cycle: Cycle | None = None
+) -> dict[str, str]:
+    """Problems with the form, by field; empty when it can be saved."""
+    errors: dict[str, str] = {}
+    if not details.name.strip():
+        errors["name"] = "Enter a name for the cycle, like Section 11 2021"
+    taken = session.scalar(select(Cycle.id).where(Cycle.slug == details.slug))
+    if not details.slug:
+        errors["slug"] = "Enter a short name for links, like s11-2021"
+    elif taken is not None and (cycle is None or taken != cycle.id):
+        errors["slug"] = f"Another cycle already uses {details.slug}: choose another"
+    versions = [details.questionnaire_version_id, *details.sector_versions.values()]
+    if details.questionnaire_version_id is None:
+        errors["questionnaire_version_id"] = "Select the questionnaire agencies will answer"
+    elif any(session.get(QuestionnaireVersion, v) is None for v in versions if v is not None):
+        errors["questionnaire_version_id"] = "Select a published questionnaire"
+    if details.opens_on is None:
+        errors["opens_on"] = "Enter the date the cycle opens, like 1 9 2021"
+    if details.deadline_on is None:
+        errors["deadline_on"] = "Enter the submission deadline, like 30 11 2021"
+    elif details.opens_on and details.deadline_on <= details.opens_on:
+        errors["deadline_on"] = "The deadline must be after the date the cycle opens"
+    if (
+        details.panel_starts_on
+        and details.deadline_on
+        and details.panel_starts_on < details.deadline_on
+    ):
+        errors["panel_starts_on"] = "Panels start on or after the submission deadline"
+    if (
+        details.panel_starts_on
+        and details.panel_ends_on
+        and details.panel_ends_on < details.panel_starts_on
+    ):
+        errors["panel_ends_on"] = "The panel window must end on or after the day it starts"
+    if any(day < 0 or day > 120 for day in details.reminder_days):
+        errors["reminder_days"] = "Give reminder days as whole numbers from 0 to 120, like 14, 7, 1"
+    if cycle is not None and is_open(cycle) and _versions_changed(session, cycle, details):
+        errors["questionnaire_version_id"] = (
+            "The questionnaire is frozen: this cycle opened on "
+            f"{cycle.opens_on:%-d %B %Y}, so agencies may already be answering it"
+        )
+    return errors
+
+
+def _versions_changed(session: Session, cycle: Cycle, details: CycleDetails) -> bool:
+    return details.questionnaire_version_id != cycle.questionnaire_version_id or (
+        details.sector_versions != sector_versions(session, cycle)
+    )
+
+
+def is_open(cycle: Cycle, today: date | None = None) -> bool:
+    return cycle.opens_on <= (today or date.today())
+
+
+def save_cycle(
+    session: Session,
+    *,
+    partnership: Partnership,
+    details: CycleDetails,
+    actor: Person,
+    cycle: Cycle | None = None,
+) -> Cycle:
+    """Create a cycle for the partnership, or change one; `check_details` must pass first."""
+    errors = check_details(session, details, cycle=cycle)
+    if errors:
+        raise CycleError(next(iter(errors.values())))
+    created = cycle is None
+    if cycle is None:
+        cycle = Cycle()
+        session.add(cycle)
+    for name in (
+        "name", "slug", "questionnaire_version_id", "opens_on", "deadline_on", "panel_starts_on",
+        "panel_ends_on", "senior_sign_off_required", "priorities", "themes", "reminder_days",
+        "guidance",
+    ):  # fmt: skip
+        setattr(cycle, name, getattr(details, name))
+    cycle.name = cycle.name.strip()
+    session.flush()
+    current = {row.sector: row for row in _sector_rows(session, cycle)}
+    for sector, row in current.items():
+        if sector not in details.sector_versions:
+            session.delete(row)
+    for sector, version_id in details.sector_versions.items():
+        if sector in current:
+            current[sector].questionnaire_version_id = version_id
+        else:
+            session.add(
+                CycleSectorQuestionnaire(
+                    cycle_id=cycle.id, sector=sector, questionnaire_version_id=version_id
+                )
+            )
+    wanted = {partnership.id, *details.joint_partnership_ids}
+    have = set(partnership_ids_of(session, cycle))
+    for partnership_id in wanted - have:
+        session.add(CyclePartnership(cycle_id=cycle.id, partnership_id=partnership_id))
+    session.flush()
+    audit_service.record_event(
+        session,
+        actor=actor,
+        action="cycle_created" if created else "cycle_changed",
+        object_type="cycle",
+        object_id=cycle.id,
+        detail={"slug": cycle.slug, "partnerships": sorted(wanted | have)},
+    )
+    return cycle
+
+
+def _sector_rows(session: Session, cycle: Cycle) -> list[CycleSectorQuestionnaire]:
+    return list(
+        session.scalars(
+            select(CycleSectorQuestionnaire).where(CycleSectorQuestionnaire.cycle_id == cycle.id)
+        )
+    )
+
+
+def sector_versions(session: Session, cycle: Cycle) -> dict[AgencySector, int]:
+    return {row.sector: row.questionnaire_version_id for row in _sector_rows(session, cycle)}
+
+
+def partnership_ids_of(session: Session, cycle: Cycle) -> list[int]:
+    return list(
+        session.scalars(
+            select(CyclePartnership.partnership_id).where(CyclePartnership.cycle_id == cycle.id)
+        )
+    )
 
 
 def ensure_cycle(
@@ -26,7 +232,9 @@ def ensure_cycle(
     opens_on: date,
     deadline_on: date,
     senior_sign_off_required: bool = False,
+    **more: Any,
 ) -> Cycle:
+    """The cycle with this slug, made if missing (demo data and tests)."""
     cycle = session.scalar(select(Cycle).where(Cycle.slug == slug))
     if cycle is None:
         cycle = Cycle(
@@ -36,6 +244,10 @@ def ensure_cycle(
             opens_on=opens_on,
             deadline_on=deadline_on,
             senior_sign_off_required=senior_sign_off_required,
+            priorities=list(more.pop("priorities", NORFOLK_PRIORITIES)),
+            themes=list(more.pop("themes", NORFOLK_THEMES)),
+            reminder_days=list(more.pop("reminder_days", DEFAULT_REMINDER_DAYS)),
+            **more,
         )
         session.add(cycle)
         session.flush()
@@ -47,13 +259,21 @@ def ensure_cycle(
 
 
 def open_returns(session: Session, *, cycle: Cycle, agencies: list[Agency]) -> list[AgencyReturn]:
+    """A return for each agency, on the cycle's questionnaire or its sector's."""
     existing = {
         r.agency_id: r
         for r in session.scalars(select(AgencyReturn).where(AgencyReturn.cycle_id == cycle.id))
     }
+    by_sector = sector_versions(session, cycle)
     for agency in agencies:
         if agency.id not in existing:
-            existing[agency.id] = AgencyReturn(cycle_id=cycle.id, agency_id=agency.id)
+            existing[agency.id] = AgencyReturn(
+                cycle_id=cycle.id,
+                agency_id=agency.id,
+                questionnaire_version_id=by_sector.get(
+                    agency.sector, cycle.questionnaire_version_id
+                ),
+            )
             session.add(existing[agency.id])
     session.flush()
     return [existing[agency.id] for agency in agencies]
@@ -69,16 +289,62 @@ def coordinates(person: Person, partnership: Partnership | None) -> bool:
     )
 
 
+def cycle_choices(
+    session: Session, *, partnership: Partnership
+) -> tuple[list[QuestionnaireVersion], list[Partnership]]:
+    """What the cycle form offers: published agency questionnaires, and the partnerships a
+    cycle may be run jointly with."""
+    versions = session.scalars(
+        select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.audience == "agency_return")
+        .order_by(QuestionnaireVersion.title, QuestionnaireVersion.published_at.desc())
+    )
+    others = session.scalars(
+        select(Partnership).where(Partnership.id != partnership.id).order_by(Partnership.name)
+    )
+    return list(versions), list(others)
+
+
+def cycles_of(session: Session, *, partnership: Partnership) -> list[Cycle]:
+    """The cycles this partnership takes part in, newest deadline first."""
+    return list(
+        session.scalars(
+            select(Cycle)
+            .join(CyclePartnership, CyclePartnership.cycle_id == Cycle.id)
+            .where(CyclePartnership.partnership_id == partnership.id)
+            .order_by(Cycle.deadline_on.desc())
+        )
+    )
+
+
+def cycle_for(session: Session, *, partnership: Partnership, slug: str) -> Cycle | None:
+    """A cycle by slug, if this partnership takes part in it; another's does not exist."""
+    return session.scalar(
+        select(Cycle)
+        .join(CyclePartnership, CyclePartnership.cycle_id == Cycle.id)
+        .where(CyclePartnership.partnership_id == partnership.id, Cycle.slug == slug)
+    )
+
+
+def _own_agencies(partnership: Partnership) -> Any:
+    return select(PartnershipAgency.agency_id).where(
+        PartnershipAgency.partnership_id == partnership.id
+    )
+
+
 def returns_in_round(
     session: Session, *, partnership: Partnership
 ) -> list[tuple[AgencyReturn, Cycle, Agency]]:
-    """Every return of every cycle this partnership takes part in, newest cycle first."""
+    """Every return of this partnership's agencies in its cycles, newest cycle first."""
     rows = session.execute(
         select(AgencyReturn, Cycle, Agency)
         .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
         .join(Agency, Agency.id == AgencyReturn.agency_id)
         .join(CyclePartnership, CyclePartnership.cycle_id == Cycle.id)
-        .where(CyclePartnership.partnership_id == partnership.id)
+        .where(
+            CyclePartnership.partnership_id == partnership.id,
+            Agency.id.in_(_own_agencies(partnership)),
+        )
         .order_by(Cycle.deadline_on.desc(), Agency.name)
     )
     return [tuple(row) for row in rows]  # type: ignore[misc]
@@ -87,12 +353,375 @@ def returns_in_round(
 def return_in_round(
     session: Session, *, partnership: Partnership, return_id: int
 ) -> tuple[AgencyReturn, Cycle, Agency] | None:
-    """One return, if its cycle is this partnership's; another partnership's finds nothing."""
+    """One return, if its cycle and agency are this partnership's; any other finds nothing."""
     row = session.execute(
         select(AgencyReturn, Cycle, Agency)
         .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
         .join(Agency, Agency.id == AgencyReturn.agency_id)
         .join(CyclePartnership, CyclePartnership.cycle_id == Cycle.id)
-        .where(CyclePartnership.partnership_id == partnership.id, AgencyReturn.id == return_id)
+        .where(
+            CyclePartnership.partnership_id == partnership.id,
+            AgencyReturn.id == return_id,
+            Agency.id.in_(_own_agencies(partnership)),
+        )
     ).first()
     return tuple(row) if row else None  # type: ignore[return-value]
+
+
+# Agencies and their leads ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddedAgency:
+    agency: Agency
+    agency_return: AgencyReturn
+    new_agency: bool  # False: an agency already known by that name was used
+    invitation: Email | None  # the lead's account invitation, to send; None if not needed
+
+
+def add_agency(
+    session: Session,
+    *,
+    cycle: Cycle,
+    partnership: Partnership,
+    name: str,
+    sector: AgencySector,
+    lead_name: str,
+    lead_email: str,
+    actor: Person,
+    base_url: str,
+    duty: AgencyDuty | None = None,
+) -> AddedAgency:
+    """Bring an agency into the cycle: matched by name or created, linked to the partnership,
+    its return opened, and its lead invited unless they already lead it here."""
+    if not name.strip():
+        raise CycleError("Enter the agency's name")
+    if not lead_name.strip():
+        raise CycleError("Enter the name of the agency's safeguarding lead")
+    try:  # checked before anything is saved, so a refused lead leaves no half-added agency
+        lead_email = directory_service.normalise_email(lead_email)
+    except directory_service.DirectoryError as error:
+        raise CycleError(str(error)) from None
+    known = session.scalar(select(Agency).where(func.lower(Agency.name) == name.strip().lower()))
+    agency = directory_service.ensure_agency(
+        session,
+        name=name,
+        sector=sector,
+        duty=duty or DUTY_BY_SECTOR.get(sector, AgencyDuty.SECTION_11),
+        partnership=partnership,
+    )
+    [agency_return] = open_returns(session, cycle=cycle, agencies=[agency])
+    invitation = _invite_lead(session, partnership, agency, lead_name, lead_email, actor, base_url)
+    return AddedAgency(agency, agency_return, known is None, invitation)
+
+
+# Voluntary organisations, schools and early years settings sign up to equivalent standards.
+DUTY_BY_SECTOR = {
+    AgencySector.VOLUNTARY: AgencyDuty.EQUIVALENT_STANDARDS,
+    AgencySector.EDUCATION: AgencyDuty.EQUIVALENT_STANDARDS,
+    AgencySector.EARLY_YEARS: AgencyDuty.EQUIVALENT_STANDARDS,
+}
+
+
+def _invite_lead(
+    session: Session,
+    partnership: Partnership,
+    agency: Agency,
+    lead_name: str,
+    lead_email: str,
+    actor: Person,
+    base_url: str,
+) -> Email | None:
+    address = directory_service.normalise_email(lead_email)
+    already = session.scalar(
+        select(Membership.id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Person.email == address,
+            Membership.partnership_id == partnership.id,
+            Membership.role == Role.AGENCY_LEAD,
+            Membership.agency_id == agency.id,
+        )
+    )
+    if already is not None:
+        return None
+    scope = auth_service.invitation_scope(actor, partnership)
+    if scope is None:
+        raise CycleError("Only the partnership's coordinators bring agencies into a cycle")
+    try:
+        _invitation, email = auth_service.invite(
+            session,
+            actor=actor,
+            scope=scope,
+            email=address,
+            name=lead_name,
+            role=Role.AGENCY_LEAD,
+            agency_id=agency.id,
+            base_url=base_url,
+        )
+    except auth_service.InvitationError as error:
+        if "already has an invitation waiting" in str(error):
+            return None  # invited before, e.g. by an earlier import: not twice
+        raise CycleError(str(error)) from None
+    return email
+
+
+def invite_leads(
+    session: Session, *, cycle: Cycle, partnership: Partnership, base_url: str, actor: Person
+) -> list[Email]:
+    """The round's invitation to the lead of each of the partnership's agencies not yet sent
+    one: the link to their return, the deadline and the cycle's guidance."""
+    rows = session.execute(
+        select(AgencyReturn, Agency)
+        .join(Agency, Agency.id == AgencyReturn.agency_id)
+        .where(
+            AgencyReturn.cycle_id == cycle.id,
+            AgencyReturn.invited_at.is_(None),
+            Agency.id.in_(_own_agencies(partnership)),
+        )
+        .order_by(Agency.name)
+    ).all()
+    addresses = _lead_addresses(session, partnership, [agency.id for _, agency in rows])
+    emails = []
+    for agency_return, agency in rows:
+        for name, address in addresses.get(agency.id, []):
+            emails.append(_round_invitation(cycle, agency_return, agency, name, address, base_url))
+        if agency.id in addresses:
+            agency_return.invited_at = utcnow()
+    session.flush()
+    audit_service.record_event(
+        session,
+        actor=actor,
+        action="round_invitations_sent",
+        object_type="cycle",
+        object_id=cycle.id,
+        detail={"partnership_id": partnership.id, "emails": len(emails)},
+    )
+    return emails
+
+
+def _lead_addresses(
+    session: Session, partnership: Partnership, agency_ids: list[int]
+) -> dict[int, list[tuple[str, str]]]:
+    """Each agency's leads here: people in the role, and leads invited but not yet joined."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    people = session.execute(
+        select(Membership.agency_id, Person.name, Person.email)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Membership.partnership_id == partnership.id,
+            Membership.role == Role.AGENCY_LEAD,
+            Membership.agency_id.in_(agency_ids),
+        )
+    )
+    waiting = session.execute(
+        select(Invitation.agency_id, Invitation.name, Invitation.email).where(
+            Invitation.partnership_id == partnership.id,
+            Invitation.role == Role.AGENCY_LEAD,
+            Invitation.agency_id.in_(agency_ids),
+            Invitation.accepted_at.is_(None),
+            Invitation.cancelled_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+    )
+    for agency_id, name, email in [*people, *waiting]:
+        if email not in [address for _, address in found.get(agency_id, [])]:
+            found.setdefault(agency_id, []).append((name, email))
+    return found
+
+
+def _round_invitation(
+    cycle: Cycle, agency_return: AgencyReturn, agency: Agency, name: str, to: str, base_url: str
+) -> Email:
+    link = f"{base_url.rstrip('/')}/returns/{agency_return.id}"
+    deadline = f"{deadline_of(agency_return, cycle):%-d %B %Y}"
+    text = (
+        f"Hello {name},\n\n{cycle.name} is open. Please complete {agency.name}'s Section 11 "
+        f"self-assessment by {deadline}:\n\n{link}\n\n"
+        + (f"{cycle.guidance}\n\n" if cycle.guidance else "")
+        + "You can invite colleagues to help; only you, as safeguarding lead, submit it.\n"
+    )
+    html = (
+        f"<p>Hello {escape(name)},</p><p>{escape(cycle.name)} is open. Please complete "
+        f"{escape(agency.name)}'s Section 11 self-assessment by <strong>{deadline}</strong>.</p>"
+        f'<p><a href="{escape(link)}">Open your return</a></p>'
+        + "".join(f"<p>{escape(line)}</p>" for line in cycle.guidance.splitlines() if line)
+        + "<p>You can invite colleagues to help; only you, as safeguarding lead, submit it.</p>"
+    )
+    return Email(
+        to=to, subject=f"{cycle.name}: your agency's Section 11 return", body=text, html=html
+    )
+
+
+# Deadlines ----------------------------------------------------------------------------------
+
+
+def deadline_of(agency_return: AgencyReturn, cycle: Cycle) -> date:
+    """The agency's deadline: its extension, if it has one, else the cycle's."""
+    return agency_return.deadline_extended_to or cycle.deadline_on
+
+
+def extend_deadline(
+    session: Session,
+    *,
+    agency_return: AgencyReturn,
+    cycle: Cycle,
+    to: date | None,
+    reason: str,
+    actor: Person,
+) -> None:
+    if to is None:
+        raise CycleError("Enter the new deadline, like 14 12 2021")
+    if to <= cycle.deadline_on:
+        raise CycleError(
+            f"An extension must be later than the cycle's deadline, {cycle.deadline_on:%-d %B %Y}"
+        )
+    if not reason.strip():
+        raise CycleError("Say why this agency has longer: the reason is kept with the return")
+    if not agency_return.status.editable:
+        raise CycleError("This return has been submitted: reopen it before extending its deadline")
+    was = agency_return.deadline_extended_to
+    agency_return.deadline_extended_to = to
+    agency_return.extension_reason = reason.strip()
+    session.flush()
+    audit_service.record_event(
+        session,
+        actor=actor,
+        action="deadline_extended",
+        object_type="return",
+        object_id=agency_return.id,
+        detail={
+            "from": (was or cycle.deadline_on).isoformat(),
+            "to": to.isoformat(),
+            "reason": reason.strip(),
+        },
+    )
+
+
+# Progress -----------------------------------------------------------------------------------
+
+SUBMITTED = frozenset(
+    {
+        ReturnStatus.SUBMITTED,
+        ReturnStatus.AT_PANEL,
+        ReturnStatus.FEEDBACK_ISSUED,
+        ReturnStatus.ACTION_PLAN_AGREED,
+        ReturnStatus.CLOSED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class AgencyProgress:
+    agency_return: AgencyReturn
+    agency: Agency
+    lead: str | None  # "Name <email>" of the agency lead in this partnership, if any
+    answered: int
+    required: int
+    last_activity: datetime | None
+    deadline: date
+
+    @property
+    def submitted(self) -> bool:
+        return self.agency_return.status in SUBMITTED
+
+
+@dataclass(frozen=True)
+class SectorCount:
+    sector: AgencySector
+    submitted: int
+    invited: int
+
+
+@dataclass
+class RoundProgress:
+    cycle: Cycle
+    agencies: list[AgencyProgress]  # filtered as asked
+    submitted: int  # of all this partnership's agencies in the cycle, before filtering
+    invited: int
+    by_status: list[tuple[ReturnStatus, int]]
+    by_sector: list[SectorCount]
+
+    @property
+    def chase(self) -> list[AgencyProgress]:
+        """Agencies that have not submitted, the nearest deadline and least progress first."""
+        waiting = [a for a in self.agencies if not a.submitted]
+        return sorted(waiting, key=lambda a: (a.deadline, a.answered - a.required, a.agency.name))
+
+
+def progress(
+    session: Session,
+    *,
+    cycle: Cycle,
+    partnership: Partnership,
+    sector: AgencySector | None = None,
+    status: ReturnStatus | None = None,
+) -> RoundProgress:
+    """The round as the partnership's coordinators see it: only its own agencies' returns."""
+    rows = session.execute(
+        select(AgencyReturn, Agency)
+        .join(Agency, Agency.id == AgencyReturn.agency_id)
+        .where(AgencyReturn.cycle_id == cycle.id, Agency.id.in_(_own_agencies(partnership)))
+        .order_by(Agency.name)
+    ).all()
+    views = returns_service.views_of(session, [row[0] for row in rows], cycle=cycle)
+    last = dict(
+        session.execute(
+            select(Answer.return_id, func.max(Answer.updated_at))
+            .where(Answer.return_id.in_([row[0].id for row in rows]))
+            .group_by(Answer.return_id)
+        ).all()
+    )
+    leads = _leads(session, partnership, [row[1].id for row in rows])
+    everyone = []
+    for agency_return, agency in rows:
+        answered, required = views[agency_return.id].required_progress
+        moments = [m for m in (last.get(agency_return.id), agency_return.submitted_at) if m]
+        everyone.append(
+            AgencyProgress(
+                agency_return=agency_return,
+                agency=agency,
+                lead=leads.get(agency.id),
+                answered=answered,
+                required=required,
+                last_activity=max(moments) if moments else None,
+                deadline=deadline_of(agency_return, cycle),
+            )
+        )
+    statuses = Counter(a.agency_return.status for a in everyone)
+    sectors: dict[AgencySector, list[AgencyProgress]] = {}
+    for entry in everyone:
+        sectors.setdefault(entry.agency.sector, []).append(entry)
+    return RoundProgress(
+        cycle=cycle,
+        agencies=[
+            a
+            for a in everyone
+            if (sector is None or a.agency.sector is sector)
+            and (status is None or a.agency_return.status is status)
+        ],
+        submitted=sum(1 for a in everyone if a.submitted),
+        invited=len(everyone),
+        by_status=[(s, statuses[s]) for s in ReturnStatus],
+        by_sector=[
+            SectorCount(s, sum(1 for a in entries if a.submitted), len(entries))
+            for s, entries in sorted(sectors.items(), key=lambda item: item[0].label)
+        ],
+    )
+
+
+def _leads(session: Session, partnership: Partnership, agency_ids: list[int]) -> dict[int, str]:
+    rows = session.execute(
+        select(Membership.agency_id, Person.name, Person.email)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Membership.partnership_id == partnership.id,
+            Membership.role == Role.AGENCY_LEAD,
+            Membership.agency_id.in_(agency_ids),
+        )
+        .order_by(Membership.id)
+    )
+    leads: dict[int, str] = {}
+    for agency_id, name, email in rows:
+        leads.setdefault(agency_id, f"{name} <{email}>")
+    return leads

@@ -96,6 +96,10 @@ def role_column() -> Enum:
     return _enum_column(Role, length=20)
 
 
+def sector_column() -> Enum:
+    return _enum_column(AgencySector)
+
+
 class Partnership(Base):
     __tablename__ = "partnership"
 
@@ -115,7 +119,7 @@ class Agency(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    sector: Mapped[AgencySector] = mapped_column(_enum_column(AgencySector))
+    sector: Mapped[AgencySector] = mapped_column(sector_column())
     duty: Mapped[AgencyDuty] = mapped_column(_enum_column(AgencyDuty))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -26,7 +26,8 @@ class MailError(RuntimeError):
 class Email:
     to: str
     subject: str
-    body: str
+    body: str  # plain text, always sent
+    html: str | None = None  # an HTML alternative, where the message has one
 
 
 def send_email(settings: Settings, email: Email) -> None:
@@ -36,6 +37,8 @@ def send_email(settings: Settings, email: Email) -> None:
     message["Subject"] = email.subject
     message["Message-ID"] = make_msgid(domain="s11")
     message.set_content(email.body)
+    if email.html:
+        message.add_alternative(email.html, subtype="html")
     if not settings.smtp_host:
         _write_to_outbox(settings.var_dir / "outbox", message)
         return

@@ -89,7 +89,7 @@ def kind_of(path: Path, *, claimed_name: str) -> Kind:
     if head.startswith((b"GIF87a", b"GIF89a")):
         return KINDS["gif"]
     if head.startswith(b"PK\x03\x04"):
-        return _office_open_xml(path)
+        return office_open_xml(path)
     if head.startswith(_OLE2):
         data = path.read_bytes()
         for name, stream in _OLE2_STREAMS.items():
@@ -99,9 +99,10 @@ def kind_of(path: Path, *, claimed_name: str) -> Kind:
     return _text(path, claimed_name=claimed_name)
 
 
-def _office_open_xml(path: Path) -> Kind:
+def office_open_xml(source: Path | BinaryIO) -> Kind:
+    """Which Office file a zip is, by the part it holds; damaged zips and macros refused."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(source) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError):
         raise EvidenceRefused("The file is damaged: it could not be opened") from None

@@ -6,11 +6,11 @@ revision (who, when, old, new), so nothing anyone typed is ever lost.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -59,6 +59,10 @@ class AgencyReturn(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id", ondelete="CASCADE"), index=True)
+    # The cycle's version, or its sector's, fixed when the return was opened.
+    questionnaire_version_id: Mapped[int] = mapped_column(
+        ForeignKey("questionnaire_version.id", ondelete="RESTRICT")
+    )
     status: Mapped[ReturnStatus] = mapped_column(
         Enum(
             ReturnStatus,
@@ -77,6 +81,10 @@ class AgencyReturn(Base):
     signed_off_name: Mapped[str | None] = mapped_column(String(200))
     signed_off_role: Mapped[str | None] = mapped_column(String(200))
     signed_off_at: Mapped[datetime | None]
+    # A later deadline for this agency alone, and why the coordinator gave it.
+    deadline_extended_to: Mapped[date | None]
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    invited_at: Mapped[datetime | None]  # when the lead was last sent the round's invitation
 
     __table_args__ = (UniqueConstraint("cycle_id", "agency_id"),)
 

@@ -15,7 +15,7 @@ from app.auth.deps import require
 from app.auth.policy import Permission
 from app.db import DbSession
 from app.directory.models import Person
-from app.notifications.mail import send_email
+from app.notifications import service as notifications_service
 from app.returns import evidence, sign_off
 from app.returns import service as returns_service
 from app.returns.forms import (
@@ -384,14 +384,23 @@ def _submit(request, session, person, return_id, form) -> Response:  # type: ign
             },
             status_code=400,
         )
-    if submitted_now and officer is not None:
-        email = sign_off.request_sign_off(
-            session, view=view, officer=officer, actor=person, base_url=settings.base_url
-        )
-        send_email(settings, email)
-    elif submitted_now:
-        send_email(
-            settings, returns_service.receipt_email(view, to=person, base_url=settings.base_url)
+    if submitted_now:
+        if officer is not None:
+            email = sign_off.request_sign_off(
+                session, view=view, officer=officer, actor=person, base_url=settings.base_url
+            )
+            kind = "sign_off_request"
+        else:
+            email = returns_service.receipt_email(view, to=person, base_url=settings.base_url)
+            kind = "receipt"
+        notifications_service.deliver(
+            session,
+            settings,
+            email,
+            kind=kind,
+            partnership_id=returns_service.partnership_id_of(
+                session, agency_return=view.agency_return
+            ),
         )
     return RedirectResponse(f"/returns/{return_id}/submitted", status_code=303)
 
@@ -574,14 +583,20 @@ def _answer_sign_off(request, session, token, form) -> Response:  # type: ignore
         )
     if not done:
         return _link_not_usable(request, session, token)
-    lead = returns_service.submitter_of(session, agency_return=pending.view.agency_return)
-    if lead is not None and choice == "confirm":
-        send_email(
+    agency_return = pending.view.agency_return
+    lead = returns_service.submitter_of(session, agency_return=agency_return)
+    if lead is not None:
+        if choice == "confirm":
+            email = returns_service.receipt_email(pending.view, to=lead, base_url=settings.base_url)
+            kind = "receipt"
+        else:
+            email = sign_off.sent_back_email(pending, lead=lead, base_url=settings.base_url)
+            kind = "sent_back"
+        notifications_service.deliver(
+            session,
             settings,
-            returns_service.receipt_email(pending.view, to=lead, base_url=settings.base_url),
-        )
-    elif lead is not None:
-        send_email(
-            settings, sign_off.sent_back_email(pending, lead=lead, base_url=settings.base_url)
+            email,
+            kind=kind,
+            partnership_id=returns_service.partnership_id_of(session, agency_return=agency_return),
         )
     return render(request, "returns/signed_off.html", {"view": pending.view, "choice": choice})

@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.audit import service as audit_service
 from app.cycles.models import Cycle, CyclePartnership
 from app.db import utcnow
-from app.directory.models import Agency, Person, Role
+from app.directory.models import Agency, PartnershipAgency, Person, Role
 from app.notifications.mail import Email
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
@@ -347,7 +347,10 @@ def answer_to_save(
     row = session.execute(
         _visible_returns(person)
         .add_columns(QuestionnaireVersion)
-        .join(QuestionnaireVersion, QuestionnaireVersion.id == Cycle.questionnaire_version_id)
+        .join(
+            QuestionnaireVersion,
+            QuestionnaireVersion.id == AgencyReturn.questionnaire_version_id,
+        )
         .where(AgencyReturn.id == return_id)
     ).first()
     if row is None:
@@ -403,7 +406,7 @@ def view_of(session: Session, agency_return: AgencyReturn, *, is_lead: bool = Fa
     cycle = session.get(Cycle, agency_return.cycle_id)
     agency = session.get(Agency, agency_return.agency_id)
     assert cycle is not None and agency is not None
-    version = session.get(QuestionnaireVersion, cycle.questionnaire_version_id)
+    version = session.get(QuestionnaireVersion, agency_return.questionnaire_version_id)
     assert version is not None
     return ReturnView(
         agency_return=agency_return,
@@ -414,6 +417,49 @@ def view_of(session: Session, agency_return: AgencyReturn, *, is_lead: bool = Fa
         is_lead=is_lead,
         evidence=evidence_of(session, agency_return=agency_return),
     )
+
+
+def views_of(
+    session: Session, returns: list[AgencyReturn], *, cycle: Cycle
+) -> dict[int, ReturnView]:
+    """Many returns of one cycle at once, in a fixed number of statements (for dashboards)."""
+    ids = [r.id for r in returns]
+    answers: dict[int, dict[str, Answer]] = {i: {} for i in ids}
+    for answer in session.scalars(select(Answer).where(Answer.return_id.in_(ids))):
+        answers[answer.return_id][answer.question_id] = answer
+    files: dict[int, dict[str, list[EvidenceFile]]] = {i: {} for i in ids}
+    for file in session.scalars(
+        select(EvidenceFile)
+        .where(EvidenceFile.return_id.in_(ids))
+        .order_by(EvidenceFile.uploaded_at, EvidenceFile.id)
+    ):
+        files[file.return_id].setdefault(file.question_id, []).append(file)
+    agencies = {
+        a.id: a
+        for a in session.scalars(
+            select(Agency).where(Agency.id.in_({r.agency_id for r in returns}))
+        )
+    }
+    versions = {
+        v.id: v
+        for v in session.scalars(
+            select(QuestionnaireVersion).where(
+                QuestionnaireVersion.id.in_({r.questionnaire_version_id for r in returns})
+            )
+        )
+    }
+    return {
+        r.id: ReturnView(
+            agency_return=r,
+            cycle=cycle,
+            agency=agencies[r.agency_id],
+            questionnaire=questionnaire_service.snapshot(versions[r.questionnaire_version_id]),
+            answers=answers[r.id],
+            is_lead=False,
+            evidence=files[r.id],
+        )
+        for r in returns
+    }
 
 
 @dataclass
@@ -828,6 +874,22 @@ def reopened_email(view: ReturnView, *, to: Person, reason: str, base_url: str) 
             "Make the changes, then submit it again from "
             f"{base_url.rstrip('/')}/returns/{view.agency_return.id}/check\n"
         ),
+    )
+
+
+def partnership_id_of(session: Session, *, agency_return: AgencyReturn) -> int | None:
+    """The partnership whose round the return is in: of the cycle's, the first the agency is
+    in; its coordinators see the return's emails."""
+    return session.scalar(
+        select(CyclePartnership.partnership_id)
+        .join(
+            PartnershipAgency,
+            (PartnershipAgency.partnership_id == CyclePartnership.partnership_id)
+            & (PartnershipAgency.agency_id == agency_return.agency_id),
+        )
+        .where(CyclePartnership.cycle_id == agency_return.cycle_id)
+        .order_by(CyclePartnership.partnership_id)
+        .limit(1)
     )
 
 

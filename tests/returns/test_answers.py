@@ -39,7 +39,9 @@ def make_return(session, *, slug: str = "test-cycle"):
     )
     session.add(cycle)
     session.flush()
-    agency_return = AgencyReturn(cycle_id=cycle.id, agency_id=agency.id)
+    agency_return = AgencyReturn(
+        cycle_id=cycle.id, agency_id=agency.id, questionnaire_version_id=version.id
+    )
     session.add(agency_return)
     session.flush()
     return agency_return, questionnaire_service.snapshot(version), lead, colleague

@@ -1,0 +1,179 @@
+"""Reminding agency leads that their return is due: one email per reminder point reached.
+
+Nothing is sent before its points are committed, so no two hosts running it send one twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from markupsafe import escape
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.cycles.models import Cycle, CyclePartnership, ReminderSent
+from app.cycles.service import deadline_of
+from app.directory.models import Agency, Membership, Person, Role
+from app.notifications import service as notifications_service
+from app.notifications.mail import Email
+from app.notifications.models import SentEmail
+from app.returns.models import AgencyReturn, ReturnStatus
+
+NOT_SUBMITTED = [status for status in ReturnStatus if status.editable]
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    return_id: int
+    points: list[int]  # every point reached and not yet sent: one email covers them all
+    emails: list[tuple[Email, int]]  # to each lead, with the partnership they lead it in
+
+
+def send_reminders(
+    session_factory: Callable[[], Session], settings: Settings, *, today: date | None = None
+) -> int:
+    """Remind the leads of every return not yet submitted whose reminder point has come;
+    returns how many reminders the mail server took (a refused one waits for retry_due)."""
+    with session_factory() as session:
+        due = due_reminders(session, settings, today=today or date.today())
+    sent = 0
+    for reminder in due:
+        with session_factory() as session:
+            records = _claim(session, reminder)
+            for record in records:
+                sent += notifications_service.attempt(session, settings, record)
+                session.commit()
+    return sent
+
+
+def _claim(session: Session, reminder: DueReminder) -> list[SentEmail]:
+    """Commit the points and the queued emails together, or nothing if another host has."""
+    # The points go first, in one statement: their key is what stops a second host, and on
+    # SQLite a transaction that starts by writing waits its turn instead of failing.
+    points = insert(ReminderSent).values(
+        [{"return_id": reminder.return_id, "days_before": point} for point in reminder.points]
+    )
+    try:
+        session.execute(points)
+    except IntegrityError:
+        session.rollback()
+        return []
+    records = [
+        notifications_service.record(session, email, kind="reminder", partnership_id=partnership)
+        for email, partnership in reminder.emails
+    ]
+    session.commit()
+    return records
+
+
+def due_reminders(session: Session, settings: Settings, *, today: date) -> list[DueReminder]:
+    """The reminders to send today: for each return, the most urgent point reached (an
+    extension moves the points; those already sent stay sent)."""
+    rows = session.execute(
+        select(AgencyReturn, Cycle, Agency)
+        .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
+        .join(Agency, Agency.id == AgencyReturn.agency_id)
+        .where(
+            Cycle.opens_on <= today,
+            AgencyReturn.status.in_(NOT_SUBMITTED),
+            func.coalesce(AgencyReturn.deadline_extended_to, Cycle.deadline_on) >= today,
+        )
+        .order_by(AgencyReturn.id)
+    ).all()
+    return_ids = [agency_return.id for agency_return, _, _ in rows]
+    already = set(
+        session.execute(
+            select(ReminderSent.return_id, ReminderSent.days_before).where(
+                ReminderSent.return_id.in_(return_ids)
+            )
+        ).tuples()
+    )
+    leads = _leads(session, {(cycle.id, agency.id) for _, cycle, agency in rows})
+    due = []
+    for agency_return, cycle, agency in rows:
+        deadline = deadline_of(agency_return, cycle)
+        points = sorted(
+            point
+            for point in set(cycle.reminder_days)
+            if deadline - timedelta(days=point) <= today
+            and (agency_return.id, point) not in already
+        )
+        recipients = leads.get((cycle.id, agency.id), [])
+        if points and recipients:  # with no lead yet, a lead added later is still reminded
+            link = f"{settings.base_url.rstrip('/')}/returns/{agency_return.id}"
+            emails = [
+                (
+                    reminder_email(
+                        name=name,
+                        to=email,
+                        agency=agency,
+                        cycle=cycle,
+                        deadline=deadline,
+                        today=today,
+                        link=link,
+                    ),
+                    partnership,
+                )
+                for name, email, partnership in recipients
+            ]
+            due.append(DueReminder(agency_return.id, points, emails))
+    return due
+
+
+def _leads(
+    session: Session, returns: set[tuple[int, int]]
+) -> dict[tuple[int, int], list[tuple[str, str, int]]]:
+    """(name, email, partnership) of each agency's leads in any partnership of the cycle."""
+    rows = session.execute(
+        select(
+            CyclePartnership.cycle_id,
+            Membership.agency_id,
+            Person.name,
+            Person.email,
+            Membership.partnership_id,
+        )
+        .join(Membership, Membership.partnership_id == CyclePartnership.partnership_id)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Membership.role == Role.AGENCY_LEAD,
+            CyclePartnership.cycle_id.in_(sorted({cycle_id for cycle_id, _ in returns})),
+            Membership.agency_id.in_(sorted({agency_id for _, agency_id in returns})),
+        )
+        .order_by(Membership.id)
+    )
+    leads: dict[tuple[int, int], list[tuple[str, str, int]]] = {}
+    for cycle_id, agency_id, name, email, partnership_id in rows:
+        known = leads.setdefault((cycle_id, agency_id), [])
+        if email not in [address for _, address, _ in known]:  # one lead in two partnerships
+            known.append((name, email, partnership_id))
+    return leads
+
+
+def reminder_email(
+    *, name: str, to: str, agency: Agency, cycle: Cycle, deadline: date, today: date, link: str
+) -> Email:
+    days = (deadline - today).days
+    when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+    on = f"{deadline:%A %-d %B %Y}"
+    return Email(
+        to=to,
+        subject=f"Reminder: {agency.name}'s Section 11 return is due {when}",
+        body=(
+            f"Hello {name},\n\n"
+            f"{agency.name}'s Section 11 return for {cycle.name} has not been submitted yet. "
+            f"It is due {when}, on {on}.\n\n"
+            f"Carry on with it, and submit it, at {link}\n\n"
+            "If you need longer, ask the partnership's business unit before the deadline.\n"
+        ),
+        html=(
+            f"<p>Hello {escape(name)},</p>\n"
+            f"<p>{escape(agency.name)}'s Section 11 return for {escape(cycle.name)} has not been "
+            f"submitted yet. It is due {when}, on <strong>{on}</strong>.</p>\n"
+            f'<p><a href="{escape(link)}">Carry on with the return</a></p>\n'
+            "<p>If you need longer, ask the partnership's business unit before the deadline.</p>\n"
+        ),
+    )

@@ -1,0 +1,64 @@
+"""The round's emails for its coordinators: what s11 sent, what the mail server refused, and
+a retry for a refused message. Only the current partnership's messages are ever shown."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.auth.deps import CurrentPartnership, require
+from app.auth.policy import Permission
+from app.cycles import service as cycles_service
+from app.db import DbSession
+from app.directory.models import Partnership, Person
+from app.notifications import service as notifications_service
+from app.templating import render
+
+router = APIRouter()
+
+Coordinator = Annotated[Person, require(Permission.MANAGE_ROUND)]
+
+
+def _partnership_or_404(person: Person, partnership: Partnership | None) -> Partnership:
+    if partnership is None or not cycles_service.coordinates(person, partnership):
+        raise HTTPException(status_code=404)  # coordinating elsewhere, working here
+    return partnership
+
+
+@router.get("/round/emails")
+def emails_page(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    retried: int | None = None,
+) -> Response:
+    partnership = _partnership_or_404(person, partnership)
+    emails = notifications_service.emails_of(session, partnership_id=partnership.id)
+    return render(
+        request,
+        "notifications/emails.html",
+        {
+            "partnership": partnership,
+            "emails": emails,
+            "retried": next((email for email in emails if email.id == retried), None),
+        },
+    )
+
+
+@router.post("/round/emails/{email_id}/retry")
+def retry_email(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    email_id: int,
+) -> Response:
+    partnership = _partnership_or_404(person, partnership)
+    sent = notifications_service.email_of(session, partnership_id=partnership.id, email_id=email_id)
+    if sent is None:
+        raise HTTPException(status_code=404)
+    notifications_service.retry(session, request.app.state.settings, sent)
+    return RedirectResponse(f"/round/emails?retried={sent.id}", status_code=303)

@@ -1,0 +1,56 @@
+"""The coordinator's round pages in Chromium: each one reached by its links, refused input
+shown with the GOV.UK error summary, and zero axe-core violations on every page."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import assert_accessible, sign_in_as
+
+
+def test_a_coordinator_can_reach_every_round_page_and_each_is_accessible(page: Page):
+    sign_in_as(page, "Priya Shah")  # the demo coordinator of Norfolk
+    page.get_by_role("link", name="Round").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cycles")
+    assert_accessible(page)
+    page.get_by_role("link", name="Section 11 2021", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Section 11 2021")
+    expect(page.locator("main")).to_contain_text("2 of 38 agencies have submitted")
+    assert_accessible(page)
+    dashboard = page.url
+
+    page.get_by_label("Status").select_option("submitted")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#agencies + form + table tbody tr")).to_have_count(2)
+    assert_accessible(page)
+
+    page.goto(dashboard)
+    page.get_by_role("link", name="Change the cycle").click()
+    assert_accessible(page)
+    page.get_by_label("Name", exact=True).fill("")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a name for the cycle")
+    assert_accessible(page)
+
+    page.goto(dashboard)
+    page.get_by_role("button", name="Add an agency").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Add the agency and invite its lead").click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert_accessible(page)
+
+    page.goto(dashboard)
+    page.get_by_role("button", name="Import agencies").click()
+    assert_accessible(page)
+
+    page.goto(dashboard)
+    page.locator("a", has_text="Extend").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Extend the deadline")
+    assert_accessible(page)
+
+    page.goto(dashboard)
+    page.get_by_role("link", name="Emails sent").click()
+    assert_accessible(page)
+
+    page.goto("/round/cycles/new")
+    assert_accessible(page)

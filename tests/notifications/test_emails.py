@@ -1,0 +1,179 @@
+"""Every email on the record: a refused message is kept as failed, shown to the partnership's
+coordinators, and sent by a retry once the mail server is back, never twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.auth.models import Invitation
+from app.db import utcnow
+from app.directory.models import Partnership
+from app.notifications import service as notifications_service
+from app.notifications.mail import Email
+from app.notifications.models import SendStatus, SentEmail
+from app.returns.models import ReturnStatus
+from tests.conftest import client_for, free_port, lead_of, person_by_email, sign_in, test_settings
+from tests.returns import conftest as returns_fixtures
+
+nspcc_return = returns_fixtures.nspcc_return
+
+
+@pytest.fixture
+def coordinator(db, demo):
+    return person_by_email(db, "coordinator@nscp.example.org")
+
+
+@pytest.fixture
+def norfolk(db, demo):
+    return db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
+
+
+@pytest.fixture
+def mail_server_down(database_url, var_dir):
+    """Settings whose mail server refuses every connection: nothing listens on the port."""
+    return test_settings(database_url, var_dir, smtp_host="127.0.0.1", smtp_port=free_port())
+
+
+@pytest.fixture
+def mail_server_up(database_url, var_dir, smtp_server):
+    return test_settings(database_url, var_dir, smtp_host="127.0.0.1", smtp_port=smtp_server[1])
+
+
+def invite(client, email: str):
+    token = client.csrf_token("/invitations/new")
+    return client.post(
+        "/invitations/new",
+        data={"csrf_token": token, "email": email, "name": "Sam Reed", "role": "panel_member"},
+        follow_redirects=False,
+    )
+
+
+def send_again(client, email_id: int):
+    token = client.csrf_token("/round/emails")
+    return client.post(
+        f"/round/emails/{email_id}/retry", data={"csrf_token": token}, follow_redirects=False
+    )
+
+
+def test_an_invitation_the_mail_server_refuses_is_kept_shown_and_sent_when_tried_again(
+    db, engine, coordinator, mail_server_down, mail_client, mailbox
+):
+    with client_for(mail_server_down, engine, db) as down:
+        sign_in(down, coordinator)
+        assert invite(down, "sam.reed@example.org").status_code == 303
+        refused = db.scalars(select(SentEmail).where(SentEmail.to == "sam.reed@example.org")).one()
+        assert refused.status is SendStatus.FAILED and refused.attempts == 1
+        assert "did not accept" in refused.last_error
+        # The invitation itself is kept: only its email waits.
+        assert db.scalars(select(Invitation).where(Invitation.email == refused.to)).one()
+
+        page = down.page("/round/emails")
+        first_row = page.select("tbody tr")[0].get_text(" ", strip=True)
+        assert "sam.reed@example.org" in first_row and "Failed" in first_row
+        assert "did not accept" in first_row
+
+    sign_in(mail_client, coordinator)
+    response = send_again(mail_client, refused.id)
+    assert response.status_code == 303
+    assert "has been sent" in mail_client.get(response.headers["location"]).text
+    [message] = mailbox.to("sam.reed@example.org")
+    assert "/join/" in message.get_content()
+    db.refresh(refused)
+    assert refused.status is SendStatus.SENT and refused.attempts == 2
+    assert "/join/" not in refused.body  # a link that signs someone in is not kept once sent
+
+
+def test_a_return_is_submitted_even_when_its_receipt_cannot_be_sent(
+    db, engine, coordinator, norfolk, nspcc_return, mail_server_down
+):
+    with client_for(mail_server_down, engine, db) as down:
+        sign_in(down, lead_of(db, "NSPCC"))
+        returns_fixtures.answer_everything(down, nspcc_return)
+        token = down.csrf_token(f"/returns/{nspcc_return.id}/check")
+        response = down.post(
+            f"/returns/{nspcc_return.id}/submit", data={"csrf_token": token}, follow_redirects=False
+        )
+        assert response.headers["location"] == f"/returns/{nspcc_return.id}/submitted"
+        db.refresh(nspcc_return)
+        assert nspcc_return.status is ReturnStatus.SUBMITTED
+        receipt = db.scalars(select(SentEmail).where(SentEmail.kind == "receipt")).one()
+        assert receipt.status is SendStatus.FAILED and receipt.partnership_id == norfolk.id
+
+        down.cookies.clear()
+        sign_in(down, coordinator)
+        assert receipt.subject in down.page("/round/emails").get_text()
+
+
+def test_a_coordinator_sees_and_retries_only_their_own_partnerships_emails(db, client, coordinator):
+    suffolk = db.scalars(select(Partnership).where(Partnership.slug == "suffolk")).one()
+    theirs = notifications_service.record(
+        db,
+        Email(to="lead@suffolk.example.org", subject="Hello", body="Hi"),
+        kind="receipt",
+        partnership_id=suffolk.id,
+    )
+    theirs.status = SendStatus.FAILED
+    sign_in(client, coordinator)
+    assert "lead@suffolk.example.org" not in client.page("/round/emails").get_text()
+    assert send_again(client, theirs.id).status_code == 404
+    db.refresh(theirs)
+    assert theirs.attempts == 0
+
+
+def failed_email(db, norfolk, to: str, *, attempts: int = 1) -> SentEmail:
+    sent = notifications_service.record(
+        db,
+        Email(to=to, subject="Your receipt", body="Thank you"),
+        kind="receipt",
+        partnership_id=norfolk.id,
+    )
+    sent.status, sent.attempts, sent.last_error = SendStatus.FAILED, attempts, "refused"
+    db.flush()
+    return sent
+
+
+def test_the_cron_retry_sends_failed_emails_once_and_gives_up_after_five_attempts(
+    db, norfolk, mail_server_up, mailbox
+):
+    failed_email(db, norfolk, "retry@example.org")
+    failed_email(db, norfolk, "given.up@example.org", attempts=notifications_service.MAX_ATTEMPTS)
+    assert notifications_service.retry_due(db, mail_server_up) == 1
+    assert notifications_service.retry_due(db, mail_server_up) == 0
+    assert len(mailbox.to("retry@example.org")) == 1
+    assert mailbox.to("given.up@example.org") == []
+
+
+def test_an_email_a_crash_left_queued_is_sent_after_five_minutes_not_before(
+    db, norfolk, mail_server_up, mailbox
+):
+    notifications_service.record(
+        db,
+        Email(to="left@example.org", subject="Reminder", body="Due soon"),
+        kind="reminder",
+        partnership_id=norfolk.id,
+    )
+    assert notifications_service.retry_due(db, mail_server_up) == 0  # maybe being sent now
+    later = utcnow() + timedelta(minutes=6)
+    assert notifications_service.retry_due(db, mail_server_up, now=later) == 1
+    assert len(mailbox.to("left@example.org")) == 1
+
+
+def test_a_second_runner_during_a_send_does_not_send_the_same_email_again(
+    db, norfolk, mail_server_up, mailbox, monkeypatch
+):
+    failed_email(db, norfolk, "once@example.org")
+    real_send = notifications_service.send_email
+    others_sent = []
+
+    def send_while_another_runner_starts(settings, email):
+        # Another host's cron run starting now, while this message is with the mail server.
+        others_sent.append(notifications_service.retry_due(db, mail_server_up))
+        real_send(settings, email)
+
+    monkeypatch.setattr(notifications_service, "send_email", send_while_another_runner_starts)
+    assert notifications_service.retry_due(db, mail_server_up) == 1
+    assert others_sent == [0]
+    assert len(mailbox.to("once@example.org")) == 1
