@@ -85,13 +85,14 @@ def due_reminders(session: Session, settings: Settings, *, today: date) -> list[
         .order_by(AgencyReturn.id)
     ).all()
     return_ids = [agency_return.id for agency_return, _, _ in rows]
-    already = set(
-        session.execute(
+    already = {
+        (return_id, days)
+        for return_id, days in session.execute(
             select(ReminderSent.return_id, ReminderSent.days_before).where(
                 ReminderSent.return_id.in_(return_ids)
             )
-        ).tuples()
-    )
+        )
+    }
     leads = _leads(session, {(cycle.id, agency.id) for _, cycle, agency in rows})
     due = []
     for agency_return, cycle, agency in rows:

@@ -324,3 +324,17 @@ def test_another_partnerships_coordinator_finds_no_such_cycle(client, db, demo):
     sign_in(client, person_by_email(db, "coordinator@ssp.example.org"))
     assert client.get("/round/cycles/s11-2021").status_code == 404
     assert client.get("/round/cycles/s11-2021/edit").status_code == 404
+
+
+def test_an_open_cycles_deadline_and_reminders_can_still_change(client, db, demo):
+    sign_in(client, person_by_email(db, COORDINATOR))
+    cycle = db.scalars(select(Cycle).where(Cycle.slug == "s11-2021")).one()
+    later = cycle.deadline_on + timedelta(days=7)
+    form = _cycle_form(client, cycle.questionnaire_version_id, name=cycle.name, slug=cycle.slug)
+    form |= _dates("opens", cycle.opens_on) | _dates("deadline", later)
+    form["reminder_days"] = "10 3"
+    response = client.post("/round/cycles/s11-2021/edit", data=form, follow_redirects=False)
+    assert response.status_code == 303
+    db.refresh(cycle)
+    assert cycle.deadline_on == later
+    assert cycle.reminder_days == [10, 3]
