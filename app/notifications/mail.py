@@ -13,6 +13,8 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
+from icalendar import Calendar
+
 from app.config import Settings
 
 logger = logging.getLogger("s11.mail")
@@ -28,6 +30,7 @@ class Email:
     subject: str
     body: str  # plain text, always sent
     html: str | None = None  # an HTML alternative, where the message has one
+    calendar: str | None = None  # an .ics invitation or cancellation, where it has one
 
 
 def send_email(settings: Settings, email: Email) -> None:
@@ -39,6 +42,8 @@ def send_email(settings: Settings, email: Email) -> None:
     message.set_content(email.body)
     if email.html:
         message.add_alternative(email.html, subtype="html")
+    if email.calendar:
+        _add_calendar(message, email.calendar)
     if not settings.smtp_host:
         _write_to_outbox(settings.var_dir / "outbox", message)
         return
@@ -52,6 +57,17 @@ def send_email(settings: Settings, email: Email) -> None:
     except (OSError, smtplib.SMTPException) as error:
         logger.error("could not send mail to %s: %s", email.to, error)
         raise MailError(f"the mail server did not accept the message: {error}") from error
+
+
+def _add_calendar(message: EmailMessage, calendar: str) -> None:
+    method = str(Calendar.from_ical(calendar).method or "REQUEST").upper()
+    # As an alternative with its method, mail clients show the meeting with accept and decline
+    # buttons; as an attachment too, for those that show only attachments. The attachment is
+    # application/ics, as Gmail sends it: two text/calendar parts make some clients show the
+    # meeting twice.
+    message.add_alternative(calendar, subtype="calendar", params={"method": method})
+    name = "cancellation.ics" if method == "CANCEL" else "invitation.ics"
+    message.add_attachment(calendar.encode(), "application", "ics", filename=name)
 
 
 def _write_to_outbox(outbox: Path, message: EmailMessage) -> None:

@@ -32,6 +32,8 @@ class SentEmail(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     html: Mapped[str | None] = mapped_column(Text)
+    # A panel invitation's .ics, kept so that a retry sends the meeting, not only its text.
+    calendar: Mapped[str | None] = mapped_column(Text)
     status: Mapped[SendStatus] = mapped_column(
         Enum(
             SendStatus,

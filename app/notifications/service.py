@@ -33,6 +33,7 @@ def record(
         subject=email.subject,
         body=email.body,
         html=email.html,
+        calendar=email.calendar,
         status=SendStatus.QUEUED,
         attempts=0,
     )
@@ -50,7 +51,14 @@ def attempt(session: Session, settings: Settings, sent: SentEmail) -> bool:
 def _hand_over(session: Session, settings: Settings, sent: SentEmail) -> bool:
     try:
         send_email(
-            settings, Email(to=sent.to, subject=sent.subject, body=sent.body, html=sent.html)
+            settings,
+            Email(
+                to=sent.to,
+                subject=sent.subject,
+                body=sent.body,
+                html=sent.html,
+                calendar=sent.calendar,
+            ),
         )
     except MailError as error:
         sent.status = SendStatus.FAILED
@@ -62,7 +70,7 @@ def _hand_over(session: Session, settings: Settings, sent: SentEmail) -> bool:
     sent.sent_at = utcnow()
     sent.last_error = None
     if sent.kind in SECRET_KINDS:
-        sent.body, sent.html = WITHHELD, None
+        sent.body, sent.html, sent.calendar = WITHHELD, None, None
     session.flush()
     return True
 
