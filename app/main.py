@@ -38,6 +38,7 @@ from app.db import (
 from app.home import routes as home_routes
 from app.notifications import routes as notification_routes
 from app.notifications.mail import MailError
+from app.panels import routes as panel_routes
 from app.questionnaires import rendering as questionnaire_rendering
 from app.questionnaires import routes as questionnaire_routes
 from app.returns import routes as return_routes
@@ -53,6 +54,7 @@ ROUTERS = [
     return_routes.router,
     cycle_routes.router,
     notification_routes.router,
+    panel_routes.router,
 ]
 questionnaire_rendering.register_template_helpers(templates.env)
 templates.env.globals["evidence_upload"] = pure_macro("returns/_evidence.html", "evidence_upload")

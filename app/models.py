@@ -3,22 +3,26 @@
 Add a module's models here when the module gains tables.
 """
 
+from app.actions import models as action_models
 from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.cycles import models as cycle_models
 from app.db import Base
 from app.directory import models as directory_models
 from app.notifications import models as notification_models
+from app.panels import models as panel_models
 from app.questionnaires import models as questionnaire_models
 from app.returns import models as return_models
 
 __all__ = [
     "Base",
+    "action_models",
     "audit_models",
     "auth_models",
     "cycle_models",
     "directory_models",
     "notification_models",
+    "panel_models",
     "questionnaire_models",
     "return_models",
 ]

@@ -96,6 +96,7 @@ NAVIGATION = (
     ("/", "Home", Permission.SIGNED_IN),
     ("/returns", "Returns", Permission.WORK_ON_RETURNS),
     ("/round/cycles", "Round", Permission.MANAGE_ROUND),
+    ("/panels", "Panels", Permission.SIT_ON_PANELS),
     ("/invitations", "People", Permission.INVITE_PEOPLE),
     ("/questionnaires", "Questionnaires", Permission.PREVIEW_QUESTIONNAIRES),
     ("/audit", "Audit log", Permission.VIEW_AUDIT_LOG),

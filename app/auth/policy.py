@@ -22,6 +22,8 @@ class Permission(StrEnum):
     VIEW_AUDIT_LOG = "view_audit_log"  # coordinators, site admins
     WORK_ON_RETURNS = "work_on_returns"  # agency leads and contributors, on their own agency's
     MANAGE_ROUND = "manage_round"  # coordinators, in the partnership they are working in
+    SIT_ON_PANELS = "sit_on_panels"  # panel members: score, declare interests, chair
+    FOLLOW_PANELS = "follow_panels"  # panel members and coordinators: read, moderation, agenda
 
 
 class Decision(StrEnum):
@@ -67,6 +69,8 @@ ROLES_GRANTED: dict[Permission, frozenset[Role]] = {
     Permission.WORK_ON_RETURNS: frozenset({Role.AGENCY_LEAD, Role.CONTRIBUTOR}),
     Permission.INVITE_PEOPLE: frozenset({Role.COORDINATOR, Role.AGENCY_LEAD}),
     Permission.MANAGE_ROUND: frozenset({Role.COORDINATOR}),
+    Permission.SIT_ON_PANELS: frozenset({Role.PANEL_MEMBER}),
+    Permission.FOLLOW_PANELS: frozenset({Role.PANEL_MEMBER, Role.COORDINATOR}),
 }
 
 

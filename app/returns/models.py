@@ -46,7 +46,8 @@ ALLOWED_MOVES: dict[ReturnStatus, frozenset[ReturnStatus]] = {
     ReturnStatus.AWAITING_SIGN_OFF: frozenset({ReturnStatus.SUBMITTED, ReturnStatus.IN_PROGRESS}),
     # A coordinator may reopen a submitted return, with a reason.
     ReturnStatus.SUBMITTED: frozenset({ReturnStatus.IN_PROGRESS, ReturnStatus.AT_PANEL}),
-    ReturnStatus.AT_PANEL: frozenset({ReturnStatus.FEEDBACK_ISSUED}),
+    # Taken off a panel's agenda before feedback, it waits for another slot.
+    ReturnStatus.AT_PANEL: frozenset({ReturnStatus.FEEDBACK_ISSUED, ReturnStatus.SUBMITTED}),
     ReturnStatus.FEEDBACK_ISSUED: frozenset({ReturnStatus.ACTION_PLAN_AGREED}),
     ReturnStatus.ACTION_PLAN_AGREED: frozenset({ReturnStatus.CLOSED}),
     ReturnStatus.CLOSED: frozenset(),

@@ -1,0 +1,1 @@
+"""Recommendations agreed at panels, agency action plans and the Composite Action Plan."""

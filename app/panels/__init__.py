@@ -1,0 +1,1 @@
+"""Challenge and support panels: sessions, slots, members, conflicts, scoring, moderation."""
