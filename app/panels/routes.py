@@ -93,6 +93,7 @@ def panels_page(
         request,
         "panels/sessions.html",
         {
+            "london": panels_service.london,
             "cycle": cycle,
             "rows": rows,
             "waiting": panels_service.waiting_returns(
@@ -192,7 +193,6 @@ async def edit_session(
                 session, panel=panel, details=details, actor=person, base_url=_base_url(request)
             )
         except panels_service.PanelError as error:
-            session.rollback()
             return _session_form(
                 request, cycle, details, {"ends": str(error)}, panel, status_code=400
             )
@@ -260,9 +260,7 @@ def _session_action(request, session, person, partnership, session_id, act):  # 
     found, panel = _session_or_404(session, person, partnership, session_id)
     try:
         emails = act(found, panel) or []
-    except panels_service.PanelError as error:
-        session.rollback()
-        found, panel = _session_or_404(session, person, partnership, session_id)
+    except panels_service.PanelError as error:  # refused before anything changed
         return _session_page(request, session, found, panel, error=str(error), status_code=400)
     _send(request, session, emails, found.id)
     return RedirectResponse(f"/round/panels/{panel.id}", status_code=303)
@@ -649,9 +647,7 @@ async def save_scores(
             panels_service.save_scores(session, target=target, person=person, entries=entries)
             if form.get("action") == "submit":
                 panels_service.submit_scores(session, target=target, person=person)
-        except panels_service.PanelError as error:
-            session.rollback()
-            target = _target_or_404(session, person, return_id)
+        except panels_service.PanelError as error:  # drafts saved stay saved
             return _scores_page(
                 request, session, person, target, {"scores": str(error)}, typed, 400
             )
@@ -698,25 +694,21 @@ async def agree_ratings(
 
     def save() -> Response:
         target = _target_or_404(session, person, return_id)
-        errors = {}
+        fields = {}
         for index, item in enumerate(target.items):
             chosen = str(form.get(f"agreed-{index}") or "")
-            if not chosen:
-                continue
-            try:
-                panels_service.agree_rating(
-                    session,
-                    target=target,
-                    item_key=item.key,
-                    rating=int(chosen) if chosen.lstrip("-").isdigit() else None,
-                    notes=str(form.get(f"agreed-{index}-notes") or ""),
-                    actor=person,
-                )
-            except panels_service.PanelError as error:
-                errors[f"agreed-{index}"] = str(error)
-        if errors:
-            session.rollback()
-            target = _target_or_404(session, person, return_id)
+            if chosen:
+                rating = int(chosen) if chosen.lstrip("-").isdigit() else None
+                fields[item.key] = (rating, str(form.get(f"agreed-{index}-notes") or ""))
+        try:
+            problems = panels_service.agree_ratings(
+                session, target=target, agreed=fields, actor=person
+            )
+        except panels_service.PanelError:
+            raise HTTPException(status_code=404) from None  # not the chair, or too late
+        if problems:
+            index_of = {item.key: index for index, item in enumerate(target.items)}
+            errors = {f"agreed-{index_of[key]}": message for key, message in problems.items()}
             return _moderation_page(request, session, person, target, errors, dict(form), 400)
         return RedirectResponse(f"/panels/returns/{return_id}/moderation", status_code=303)
 

@@ -192,13 +192,14 @@ def change_session(
         raise PanelError("The session's details need correcting")
     _refuse_if_cancelled(panel)
     placed = [slot.return_id for slot in slots_of(session, panel) if slot.return_id]
-    _apply(panel, details)
-    times = _slot_times(aware(panel.starts_at), aware(panel.ends_at), panel.slot_minutes)
+    assert details.slot_minutes is not None
+    times = _slot_times(*_moments(details), details.slot_minutes)
     if len(times) < len(placed):
         raise PanelError(
             f"{len(placed)} agencies are booked into this session, but the new times leave "
             f"room for {len(times)}. Move some agencies to another session first."
         )
+    _apply(panel, details)
     session.execute(delete(PanelSlot).where(PanelSlot.session_id == panel.id))
     session.flush()
     for index, (start, end) in enumerate(times):
@@ -1154,6 +1155,7 @@ def save_scores(
             raise PanelError("That item is not scored in this return")
         if entry.rating is not None and items[key].level(entry.rating) is None:
             raise PanelError(f"Choose a rating on the scale for {items[key].title}")
+    for key, entry in entries.items():
         score = mine.get(key)
         if score is None:
             score = PanelScore(return_id=return_id, person_id=person.id, item=key)
@@ -1236,43 +1238,49 @@ def agreed_of(session: Session, *, return_id: int) -> dict[str, AgreedRating]:
     }
 
 
-def agree_rating(
+def agree_ratings(
     session: Session,
     *,
     target: PanelReturn,
-    item_key: str,
-    rating: int | None,
-    notes: str,
+    agreed: dict[str, tuple[int | None, str]],
     actor: Person,
-) -> None:
-    """The chair records what the panel agreed for one item, changeable until feedback."""
+) -> dict[str, str]:
+    """The chair records what the panel agreed, item key → (rating, notes); changeable until
+    feedback. Returns each item's problem; nothing is saved unless every item is right."""
     if not target.is_chair:
         raise PanelError("Only the panel's chair records the agreed ratings")
     if target.view.agency_return.status is not ReturnStatus.AT_PANEL:
         raise PanelError("Feedback has been issued: the agreed ratings can no longer change")
-    item = next((i for i in target.items if i.key == item_key), None)
-    if item is None:
-        raise PanelError("That item is not scored in this return")
-    if rating is None or item.level(rating) is None:
-        raise PanelError(f"Choose the agreed rating for {item.title}")
+    items = {item.key: item for item in target.items}
+    problems = {}
+    for key, (rating, _notes) in agreed.items():
+        if key not in items:
+            raise PanelError("That item is not scored in this return")
+        if rating is None or items[key].level(rating) is None:
+            problems[key] = f"Choose the agreed rating for {items[key].title} from its scale"
+    if problems:
+        return problems
     return_id = target.view.agency_return.id
-    agreed = session.get(AgreedRating, (return_id, item_key))
-    if agreed is None:
-        agreed = AgreedRating(return_id=return_id, item=item_key)
-        session.add(agreed)
-    agreed.rating = rating
-    agreed.notes = notes.strip()
-    agreed.agreed_by_id = actor.id
-    agreed.agreed_at = utcnow()
+    kept = agreed_of(session, return_id=return_id)
+    for key, (rating, notes) in agreed.items():
+        row = kept.get(key)
+        if row is None:
+            row = AgreedRating(return_id=return_id, item=key)
+            session.add(row)
+        row.rating = rating  # type: ignore[assignment]
+        row.notes = notes.strip()
+        row.agreed_by_id = actor.id
+        row.agreed_at = utcnow()
     session.flush()
     audit_service.record_event(
         session,
         actor=actor,
-        action="panel_rating_agreed",
+        action="panel_ratings_agreed",
         object_type="return",
         object_id=return_id,
-        detail={"item": item_key, "rating": rating},
+        detail={key: rating for key, (rating, _notes) in agreed.items()},
     )
+    return {}
 
 
 def runs_meeting(person: Person, panel: PanelSession) -> bool:

@@ -3,17 +3,17 @@ conflicts of interest, scoring in private, moderation, recommendations and feedb
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
 from app.cycles.models import Cycle
+from app.directory import service as directory_service
 from app.directory.models import Agency, Membership, Person, Role
 from app.panels import service as panels_service
-from app.panels.models import PanelSession, PanelSlot
-from app.returns import service as returns_service
+from app.panels.models import MeetingMode, PanelSession, PanelSlot
 from app.returns.models import AgencyReturn, ReturnStatus
 from tests.conftest import lead_of, person_by_email, sign_in
 
@@ -27,7 +27,7 @@ def _members(db) -> list[Person]:
         .where(Membership.role == Role.PANEL_MEMBER)
         .order_by(Membership.id)
     ).all()
-    return [db.get(Person, i) for i in ids]
+    return [directory_service.get_person(db, person_id=i) for i in ids]
 
 
 def _agency(db, name: str) -> Agency:
@@ -197,3 +197,254 @@ def test_auto_fill_books_waiting_returns_and_skips_the_one_a_member_declared_an_
     assert "Norwich City Council" in page.text and "declared an interest" in page.text
     booked = [s.return_id for s in _slots(db, panel) if s.return_id]
     assert booked == [_return_of(db, "Break").id]
+
+
+@pytest.fixture
+def booked(db, demo):
+    """Panel 1 with two members, the first in the chair, and Break's return booked."""
+    coordinator = person_by_email(db, COORDINATOR)
+    partnership = next(m.partnership for m in coordinator.memberships if m.role is Role.COORDINATOR)
+    cycle = db.scalars(select(Cycle).where(Cycle.slug == "s11-2021")).one()
+    day = date.today() + timedelta(days=60)
+    details = panels_service.SessionDetails(
+        title="Panel 1",
+        day=day,
+        starts=time(9, 30),
+        ends=time(12, 30),
+        slot_minutes=45,
+        mode=MeetingMode.IN_PERSON,
+        location="County Hall, Norwich",
+    )
+    panel = panels_service.create_session(
+        db, cycle=cycle, partnership=partnership, details=details, actor=coordinator
+    )
+    chair, member = _members(db)[:2]
+    for person in (chair, member):
+        panels_service.add_member(
+            db,
+            panel=panel,
+            partnership=partnership,
+            person_id=person.id,
+            agency_id=None,
+            actor=coordinator,
+            base_url="http://localhost",
+        )
+    panels_service.make_chair(db, panel=panel, person_id=chair.id, actor=coordinator)
+    break_return = _return_of(db, "Break")
+    panels_service.assign(
+        db,
+        panel=panel,
+        partnership=partnership,
+        slot_id=_slots(db, panel)[0].id,
+        return_id=break_return.id,
+        actor=coordinator,
+        base_url="http://localhost",
+    )
+    db.flush()
+    return panel, chair, member, break_return
+
+
+def _target(db, person, agency_return):
+    target = panels_service.panel_return_for(db, person=person, return_id=agency_return.id)
+    assert target is not None
+    return target
+
+
+def _score_all(db, person, agency_return, rating_index: int, submit: bool = True) -> None:
+    target = _target(db, person, agency_return)
+    entries = {
+        item.key: panels_service.ScoreEntry(
+            rating=item.levels[rating_index].value, worries=f"{person.name} wonders"
+        )
+        for item in target.items
+    }
+    panels_service.save_scores(db, target=target, person=person, entries=entries)
+    if submit:
+        panels_service.submit_scores(db, target=target, person=person)
+
+
+def test_colleagues_scores_stay_hidden_until_a_member_submits_their_own(client, db, booked):
+    panel, chair, member, break_return = booked
+    _score_all(db, chair, break_return, rating_index=0)
+    sign_in(client, member)
+    page = client.page(f"/panels/returns/{break_return.id}/moderation")
+    cells = [td.get_text(" ", strip=True) for td in page.select("tbody td")]
+    assert "Hidden" in cells and "Inadequate" not in " ".join(cells)
+    assert f"{chair.name} wonders" not in page.get_text()
+
+    _score_all(db, member, break_return, rating_index=2)
+    page = client.page(f"/panels/returns/{break_return.id}/moderation")
+    assert "Hidden" not in page.get_text()
+    assert "Inadequate" in page.get_text() and f"{chair.name} wonders" in page.get_text()
+
+
+def test_scores_once_submitted_cannot_change(client, db, booked):
+    _panel, chair, _member, break_return = booked
+    _score_all(db, chair, break_return, rating_index=1)
+    sign_in(client, chair)
+    target = _target(db, chair, break_return)
+    response = client.post(
+        f"/panels/returns/{break_return.id}/scores",
+        data={
+            "csrf_token": client.csrf_token(f"/panels/returns/{break_return.id}/scores"),
+            "item-0-rating": str(target.items[0].levels[3].value),
+            "action": "save",
+        },
+    )
+    assert response.status_code == 400
+    assert "You have submitted your scores" in response.text
+    mine = panels_service.scores_of(db, return_id=break_return.id)[chair.id]
+    assert mine[target.items[0].key].rating == target.items[0].levels[1].value
+
+
+def test_submitting_scores_with_an_item_unrated_is_refused_and_the_notes_typed_are_kept(
+    client, db, booked
+):
+    _panel, _chair, member, break_return = booked
+    sign_in(client, member)
+    response = client.post(
+        f"/panels/returns/{break_return.id}/scores",
+        data={
+            "csrf_token": client.csrf_token(f"/panels/returns/{break_return.id}/scores"),
+            "item-0-worries": "No neglect audit since 2019",
+            "action": "submit",
+        },
+    )
+    assert response.status_code == 400
+    assert "Give a rating for" in response.text
+    assert "No neglect audit since 2019" in response.text
+    assert member.id not in panels_service.sheets_of(db, return_id=break_return.id)
+
+
+def test_moderation_shows_the_widest_disagreement_first(db, booked):
+    _panel, chair, member, break_return = booked
+    target = _target(db, chair, break_return)
+    first, second, *_rest = target.items
+    ratings = {first.key: (1, 1), second.key: (0, 3)}  # agreement, then a wide gap
+    for person, side in ((chair, 0), (member, 1)):
+        entries = {
+            item.key: panels_service.ScoreEntry(
+                rating=item.levels[ratings.get(item.key, (2, 2))[side]].value
+            )
+            for item in target.items
+        }
+        panels_service.save_scores(
+            db, target=_target(db, person, break_return), person=person, entries=entries
+        )
+    rows = panels_service.moderation(db, _target(db, chair, break_return))
+    spreads = [row.spread for row in rows]
+    assert rows[0].item.key == second.key and rows[0].spread == 3
+    assert spreads == sorted(spreads, key=lambda s: -1 if s is None else s, reverse=True)
+
+
+def test_a_panel_member_opening_a_return_not_booked_for_them_finds_nothing(client, db, booked):
+    _panel, _chair, member, break_return = booked
+    sign_in(client, member)
+    assert client.get(f"/panels/returns/{break_return.id}").status_code == 200
+    not_booked = _return_of(db, "Norwich City Council")
+    for path in (
+        f"/panels/returns/{not_booked.id}",
+        f"/panels/returns/{not_booked.id}/scores",
+        f"/panels/returns/{not_booked.id}/moderation",
+    ):
+        assert client.get(path).status_code == 404, path
+    third = _members(db)[2]
+    sign_in(client, third)  # a panel member, but not on this session
+    assert client.get(f"/panels/returns/{break_return.id}").status_code == 404
+
+
+def test_a_member_who_declares_an_interest_after_booking_no_longer_sees_the_return(
+    client, db, booked
+):
+    _panel, _chair, member, break_return = booked
+    sign_in(client, member)
+    client.post(
+        "/panels/conflicts",
+        data={
+            "csrf_token": client.csrf_token("/panels/conflicts"),
+            "agency": str(break_return.agency_id),
+            "reason": "I volunteer there",
+        },
+    )
+    assert client.get(f"/panels/returns/{break_return.id}").status_code == 404
+    sign_in(client, person_by_email(db, COORDINATOR))
+    panels_page = client.page("/round/cycles/s11-2021/panels")
+    assert "declared an interest in Break (I volunteer there)" in panels_page.get_text()
+
+
+def _recommendation(client, return_id: int, **fields):
+    form = {
+        "csrf_token": client.csrf_token(f"/panels/returns/{return_id}/moderation"),
+        "worry_statement": "Staff do not recognise neglect early",
+        "safety_goal": "Every practitioner uses the Graded Care Profile 2",
+        "next_steps": "Train frontline staff by March",
+        "priority": "Neglect",
+        "theme": "Professional curiosity",
+        "item": "",
+    }
+    return client.post(f"/panels/returns/{return_id}/recommendations", data=form | fields)
+
+
+def test_a_recommendation_without_a_worry_statement_is_refused_and_the_rest_is_kept(
+    client, db, booked
+):
+    _panel, chair, _member, break_return = booked
+    sign_in(client, chair)
+    response = _recommendation(client, break_return.id, worry_statement="  ")
+    assert response.status_code == 400
+    assert "Enter the worry statement" in response.text
+    assert "Every practitioner uses the Graded Care Profile 2" in response.text
+    assert panels_service.recommendations_of(db, return_id=break_return.id) == []
+
+
+def test_feedback_waits_for_every_agreed_rating_and_a_recommendation_for_each_red_one(
+    mail_client, db, booked, mailbox
+):
+    panel, chair, member, break_return = booked
+    client = mail_client
+    _score_all(db, chair, break_return, rating_index=0)
+    _score_all(db, member, break_return, rating_index=1)
+    target = _target(db, chair, break_return)
+    sign_in(client, chair)
+    form = {"csrf_token": client.csrf_token(f"/panels/returns/{break_return.id}/moderation")}
+    for index, item in enumerate(target.items):
+        form[f"agreed-{index}"] = str(item.levels[0 if index == 0 else 2].value)
+        form[f"agreed-{index}-notes"] = "Agreed with the agency"
+    response = client.post(
+        f"/panels/returns/{break_return.id}/agreed", data=form, follow_redirects=False
+    )
+    assert response.status_code == 303, response.text
+
+    sign_in(client, person_by_email(db, COORDINATOR))
+    path = f"/round/returns/{break_return.id}/feedback"
+    issue = {"csrf_token": client.csrf_token(path), "strengths": "A strong safeguarding culture"}
+    refused = client.post(path, data=issue)
+    assert refused.status_code == 400
+    assert "add at least one recommendation for it" in refused.text
+    db.refresh(break_return)
+    assert break_return.status is ReturnStatus.AT_PANEL
+
+    sign_in(client, chair)
+    red = target.items[0].key
+    evil = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    assert (
+        _recommendation(client, break_return.id, item=red, worry_statement=evil).status_code == 200
+    )
+
+    sign_in(client, person_by_email(db, COORDINATOR))
+    issue["csrf_token"] = client.csrf_token(path)
+    assert client.post(path, data=issue, follow_redirects=False).status_code == 303
+    assert client.post(path, data=issue, follow_redirects=False).status_code == 303  # again
+    db.refresh(break_return)
+    assert break_return.status is ReturnStatus.FEEDBACK_ISSUED
+    lead = lead_of(db, "Break")
+    [email] = [m for m in mailbox.to(lead.email) if "feedback" in m["Subject"]]
+    assert "A strong safeguarding culture" in email.get_content()
+
+    sign_in(client, lead)
+    assert "Read the panel's feedback" in client.page(f"/returns/{break_return.id}").get_text()
+    response = client.get(f"/returns/{break_return.id}/feedback")
+    assert response.status_code == 200
+    assert "<script>alert(1)" not in response.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+    assert "A strong safeguarding culture" in response.text
