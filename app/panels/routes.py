@@ -95,6 +95,7 @@ def panels_page(
         {
             "london": panels_service.london,
             "cycle": cycle,
+            "declared": panels_service.declarations_in(session, partnership=partnership),
             "rows": rows,
             "waiting": panels_service.waiting_returns(
                 session, cycle=cycle, partnership=partnership

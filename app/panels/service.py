@@ -486,6 +486,33 @@ def declared_conflicts(session: Session, *, person: Person) -> list[tuple[Confli
     ]
 
 
+def declarations_in(session: Session, *, partnership: Partnership) -> list[Conflict]:
+    """Every interest the partnership's steering group has declared in its agencies."""
+    rows = session.execute(
+        select(ConflictOfInterest, Person.name, Agency.name)
+        .join(Person, Person.id == ConflictOfInterest.person_id)
+        .join(Agency, Agency.id == ConflictOfInterest.agency_id)
+        .where(
+            ConflictOfInterest.person_id.in_(
+                select(Membership.person_id).where(
+                    Membership.partnership_id == partnership.id,
+                    Membership.role == Role.PANEL_MEMBER,
+                )
+            ),
+            ConflictOfInterest.agency_id.in_(
+                select(PartnershipAgency.agency_id).where(
+                    PartnershipAgency.partnership_id == partnership.id
+                )
+            ),
+        )
+        .order_by(Person.name, Agency.name)
+    )
+    return [
+        Conflict(c.person_id, person_name, c.agency_id, agency_name, c.reason)
+        for c, person_name, agency_name in rows
+    ]
+
+
 def declarable_agencies(session: Session, *, person: Person) -> list[Agency]:
     """The agencies of the partnerships the person sits on panels for."""
     partnership_ids = {m.partnership_id for m in person.memberships if m.role is Role.PANEL_MEMBER}

@@ -370,6 +370,11 @@ def test_a_member_who_declares_an_interest_after_booking_no_longer_sees_the_retu
     sign_in(client, person_by_email(db, COORDINATOR))
     panels_page = client.page("/round/cycles/s11-2021/panels")
     assert "declared an interest in Break (I volunteer there)" in panels_page.get_text()
+    declared = [
+        [cell.get_text(strip=True) for cell in row.select("td")]
+        for row in panels_page.select("table")[-1].select("tbody tr")
+    ]
+    assert [member.name, "Break", "I volunteer there"] in declared
 
 
 def _recommendation(client, return_id: int, **fields):
