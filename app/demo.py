@@ -1,4 +1,5 @@
-"""Demo data for `s11 demo`: a Norfolk-style partnership so every feature can be explored.
+"""Demo data for `s11 demo`: a Norfolk-style partnership so every feature can be explored,
+running this year's round jointly with Suffolk.
 
 Idempotent: every row is found by its natural key before it is created. People are fictional.
 """
@@ -82,6 +83,14 @@ SHARED_WITH_SUFFOLK = [
     "Norfolk and Suffolk NHS Foundation Trust",
     "East of England Ambulance Service NHS Trust",
     "Probation Service, East of England",
+]
+
+# Suffolk's own agencies, in the joint round: Norfolk's coordinators never see their returns.
+SUFFOLK_AGENCIES: list[tuple[str, AgencySector, AgencyDuty]] = [
+    ("Suffolk County Council Children and Young People's Services", S.CHILDRENS_SERVICES, S11),
+    ("Suffolk Constabulary", S.POLICE, S11),
+    ("East Suffolk and North Essex NHS Foundation Trust", S.HEALTH_PROVIDER, S11),
+    ("Ipswich Borough Council", S.DISTRICT_COUNCIL, S11),
 ]
 
 FIRST_NAMES = [
@@ -207,6 +216,14 @@ def load_demo(session: Session) -> DemoSummary:
                 Role.PANEL_MEMBER,
             )
 
+    for index, (name, sector, duty) in enumerate(SUFFOLK_AGENCIES, start=100):
+        agency = directory_service.ensure_agency(
+            session, name=name, sector=sector, duty=duty, partnership=suffolk
+        )
+        first, last = _person_name(index)
+        email = f"{first}.{last}@{_email_domain(name)}".lower()
+        person(email, f"{first} {last}", suffolk, Role.AGENCY_LEAD, agency)
+
     versions = {
         (v.questionnaire_id, v.version): v for v in questionnaire_service.publish_shipped(session)
     }
@@ -217,12 +234,18 @@ def load_demo(session: Session) -> DemoSummary:
         slug="s11-2021",
         name="Section 11 2021",
         version=versions[("norfolk-section11", "2021")],
-        partnerships=[norfolk],
+        partnerships=[norfolk, suffolk],
         opens_on=today - timedelta(days=30),
         deadline_on=today + timedelta(days=45),
     )
+    # Run jointly: an agency working with both partnerships has one return, which both see.
+    agencies = {
+        agency.id: agency
+        for partnership in (norfolk, suffolk)
+        for agency in directory_service.agencies_of(session, partnership=partnership)
+    }
     cycle_returns = cycles_service.open_returns(
-        session, cycle=cycle, agencies=directory_service.agencies_of(session, partnership=norfolk)
+        session, cycle=cycle, agencies=list(agencies.values())
     )
     _returns_in_each_state(session, cycle_returns)
     # The leads were invited when the round opened; one agency has been given longer.

@@ -263,6 +263,13 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.refused: set[str] = set()  # addresses the server answers 550, as for a full box
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]  # noqa: N802
+        if address in self.refused:
+            return "550 5.2.2 Mailbox full"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]  # noqa: N802
         self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
@@ -295,10 +302,12 @@ def smtp_server() -> Iterator[tuple[Mailbox, int]]:
 
 
 @pytest.fixture
-def mailbox(smtp_server: tuple[Mailbox, int]) -> Mailbox:
+def mailbox(smtp_server: tuple[Mailbox, int]) -> Iterator[Mailbox]:
     box, _ = smtp_server
     box.messages.clear()
-    return box
+    box.refused.clear()
+    yield box
+    box.refused.clear()  # the browser tests' server shares this mail server
 
 
 @pytest.fixture

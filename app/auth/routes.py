@@ -394,6 +394,10 @@ def cancel_invitation(
         auth_service.cancel_invitation(session, actor=person, invitation=invitation)
     except auth_service.InvitationError as error:
         raise HTTPException(status_code=409, detail=str(error)) from None
+    # Its email, if the mail server refused it, must not go out on a retry.
+    notifications_service.withdraw_dead_links(
+        session, partnership_id=invitation.partnership_id, to=invitation.email
+    )
     return RedirectResponse("/invitations", status_code=303)
 
 

@@ -6,6 +6,7 @@ It never touches cookies or HTTP; routes keep the session, this decides and reco
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -516,6 +517,24 @@ def resend_invitation(
         detail={"email": invitation.email, "resent": True},
     )
     return _invitation_email(invitation, token, base_url, actor.name)
+
+
+JOIN_LINK = re.compile(r"/join/([A-Za-z0-9_-]+)")
+
+
+def stale_invitation_link(session: Session, *, text: str) -> str | None:
+    """Why the invitation link in an email's text no longer works, or None while it does: an
+    invitation email that failed must not go out once its link was replaced, used or ended."""
+    found = JOIN_LINK.search(text)
+    if found is None:
+        return None
+    invitation = find_invitation(session, token=found.group(1))
+    if invitation is None:  # resending gives the invitation a new link; this one is gone
+        return "the invitation was sent again with a new link"
+    state = invitation_state(invitation)
+    if state == "waiting":
+        return None
+    return f"the invitation has {'been ' if state != 'expired' else ''}{state}"
 
 
 def find_invitation(session: Session, *, token: str) -> Invitation | None:

@@ -20,6 +20,7 @@ from app.cycles.forms import read_cycle_form, read_date
 from app.db import DbSession
 from app.directory.models import AgencySector, Person
 from app.notifications import service as notifications_service
+from app.notifications.models import SendStatus
 from app.returns import service as returns_service
 from app.returns.models import ReturnStatus
 from app.templating import render
@@ -234,6 +235,34 @@ def dashboard(
     invited: int | None = None,
 ) -> Response:
     partnership, cycle = _cycle_or_404(session, person, partnership, slug)
+    return _dashboard(
+        request,
+        session,
+        partnership,
+        cycle,
+        sector=sector,
+        status=status,
+        added=added,
+        imported=imported,
+        invited=invited,
+    )
+
+
+def _dashboard(  # type: ignore[no-untyped-def]
+    request,
+    session,
+    partnership,
+    cycle,
+    *,
+    sector: str = "",
+    status: str = "",
+    added: str = "",
+    imported: int | None = None,
+    invited: int | None = None,
+    refused: list[cycles_service.LeadInvitation] | None = None,
+) -> Response:
+    """The dashboard, with what was just done in a banner: `invited` counts the invitations
+    the mail server took, `refused` names those it did not."""
     chosen_sector = AgencySector(sector) if sector in AgencySector._value2member_map_ else None
     chosen_status = ReturnStatus(status) if status in ReturnStatus._value2member_map_ else None
     progress = cycles_service.progress(
@@ -253,9 +282,28 @@ def dashboard(
             "added": added,
             "imported": imported,
             "invited": invited,
+            "refused": refused or [],
             "today": date.today(),
         },
     )
+
+
+def _send_invitations(  # type: ignore[no-untyped-def]
+    request, session, partnership, invitations: list[cycles_service.LeadInvitation], kind: str
+) -> list[cycles_service.LeadInvitation]:
+    """Hand each invitation to the mail server; those it refused, which wait for a retry."""
+    refused = []
+    for invitation in invitations:
+        sent = notifications_service.deliver(
+            session,
+            request.app.state.settings,
+            invitation.email,
+            kind=kind,
+            partnership_id=partnership.id,
+        )
+        if sent.status is SendStatus.FAILED:
+            refused.append(invitation)
+    return refused
 
 
 @router.get("/round/cycles/{slug}/agencies/new")
@@ -311,9 +359,12 @@ def add_agency(
             status_code=400,
         )
     if added.invitation is not None:
-        notifications_service.deliver(
-            session, settings, added.invitation, kind="invitation", partnership_id=partnership.id
-        )
+        invitation = cycles_service.LeadInvitation(added.agency, added.invitation)
+        if _send_invitations(request, session, partnership, [invitation], "invitation"):
+            # Said on the page now, not in a redirect's banner that would call it sent.
+            return _dashboard(
+                request, session, partnership, cycle, added=added.agency.name, refused=[invitation]
+            )
     return RedirectResponse(
         f"/round/cycles/{cycle.slug}?added={quote(added.agency.name)}", status_code=303
     )
@@ -328,15 +379,27 @@ def send_invitations(
     slug: str,
 ) -> Response:
     partnership, cycle = _cycle_or_404(session, person, partnership, slug)
-    settings = request.app.state.settings
-    emails = cycles_service.invite_leads(
-        session, cycle=cycle, partnership=partnership, base_url=settings.base_url, actor=person
+    invitations = cycles_service.invite_leads(
+        session,
+        cycle=cycle,
+        partnership=partnership,
+        base_url=request.app.state.settings.base_url,
+        actor=person,
     )
-    for email in emails:
-        notifications_service.deliver(
-            session, settings, email, kind="round_invitation", partnership_id=partnership.id
+    refused = _send_invitations(request, session, partnership, invitations, "round_invitation")
+    if refused:
+        # Said on the page now, not in a redirect's banner that would call them all sent.
+        return _dashboard(
+            request,
+            session,
+            partnership,
+            cycle,
+            invited=len(invitations) - len(refused),
+            refused=refused,
         )
-    return RedirectResponse(f"/round/cycles/{cycle.slug}?invited={len(emails)}", status_code=303)
+    return RedirectResponse(
+        f"/round/cycles/{cycle.slug}?invited={len(invitations)}", status_code=303
+    )
 
 
 @router.get("/round/returns/{return_id}/extend")
@@ -504,10 +567,21 @@ def confirm_import(
         )
     except cycles_service.CycleError as error:
         return _import_page(request, cycle, [str(error)], status_code=400)
-    for item in added:
-        if item.invitation is not None:
-            notifications_service.deliver(
-                session, settings, item.invitation, kind="invitation", partnership_id=partnership.id
-            )
+    invitations = [
+        cycles_service.LeadInvitation(item.agency, item.invitation)
+        for item in added
+        if item.invitation is not None
+    ]
+    refused = _send_invitations(request, session, partnership, invitations, "invitation")
     kept.unlink(missing_ok=True)
+    if refused:
+        return _dashboard(
+            request,
+            session,
+            partnership,
+            cycle,
+            imported=len(added),
+            invited=len(invitations) - len(refused),
+            refused=refused,
+        )
     return RedirectResponse(f"/round/cycles/{cycle.slug}?imported={len(added)}", status_code=303)

@@ -466,9 +466,18 @@ def _invite_lead(
     return email
 
 
+@dataclass(frozen=True)
+class LeadInvitation:
+    """An email inviting an agency's lead, kept with its agency so that, if the mail server
+    refuses it, the page can say whose invitation has not gone."""
+
+    agency: Agency
+    email: Email
+
+
 def invite_leads(
     session: Session, *, cycle: Cycle, partnership: Partnership, base_url: str, actor: Person
-) -> list[Email]:
+) -> list[LeadInvitation]:
     """The round's invitation to the lead of each of the partnership's agencies not yet sent
     one: the link to their return, the deadline and the cycle's guidance."""
     rows = session.execute(
@@ -482,10 +491,14 @@ def invite_leads(
         .order_by(Agency.name)
     ).all()
     addresses = _lead_addresses(session, partnership, [agency.id for _, agency in rows])
-    emails = []
+    invitations = []
     for agency_return, agency in rows:
         for name, address in addresses.get(agency.id, []):
-            emails.append(_round_invitation(cycle, agency_return, agency, name, address, base_url))
+            invitations.append(
+                LeadInvitation(
+                    agency, _round_invitation(cycle, agency_return, agency, name, address, base_url)
+                )
+            )
         if agency.id in addresses:
             agency_return.invited_at = utcnow()
     session.flush()
@@ -495,9 +508,9 @@ def invite_leads(
         action="round_invitations_sent",
         object_type="cycle",
         object_id=cycle.id,
-        detail={"partnership_id": partnership.id, "emails": len(emails)},
+        detail={"partnership_id": partnership.id, "emails": len(invitations)},
     )
-    return emails
+    return invitations
 
 
 def _lead_addresses(

@@ -18,6 +18,8 @@ class SendStatus(StrEnum):
     QUEUED = "queued"  # recorded, not yet handed to the mail server
     SENT = "sent"
     FAILED = "failed"  # refused; retried until MAX_ATTEMPTS
+    # Failed, then its link stopped working (a newer invitation, say): never sent again.
+    WITHDRAWN = "withdrawn"
 
 
 class SentEmail(Base):

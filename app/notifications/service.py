@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.auth import service as auth_service
 from app.config import Settings
 from app.db import utcnow
 from app.notifications.mail import Email, MailError, send_email
@@ -84,9 +85,63 @@ def deliver(
     partnership_id: int | None = None,
 ) -> SentEmail:
     """Record a message and try to send it now; a failure stays recorded for a retry."""
+    if kind == "invitation":
+        # A new invitation to someone comes once their last one's link was replaced or
+        # ended: its failed email shows as withdrawn now, not as waiting for a retry.
+        withdraw_dead_links(session, partnership_id=partnership_id, to=email.to)
     sent = record(session, email, kind=kind, partnership_id=partnership_id)
     attempt(session, settings, sent)
     return sent
+
+
+def dead_link(session: Session, sent: SentEmail) -> str | None:
+    """Why the link a message carries no longer works, or None: an invitation's stops when it
+    is sent again with a new link, cancelled, accepted or expired."""
+    if sent.kind == "invitation":
+        return auth_service.stale_invitation_link(session, text=sent.body)
+    return None
+
+
+def withdraw_dead_links(session: Session, *, partnership_id: int | None, to: str) -> int:
+    """Withdraw the failed messages to this address whose link no longer works, so that the
+    emails page offers no retry of them; returns how many."""
+    failed = session.scalars(
+        select(SentEmail).where(
+            SentEmail.partnership_id == partnership_id,
+            SentEmail.to == to,
+            SentEmail.status == SendStatus.FAILED,
+        )
+    ).all()
+    withdrawn = 0
+    for sent in failed:
+        reason = dead_link(session, sent)
+        # Only while it is as read, like a claim: a runner sending it now keeps it.
+        if reason is not None and _take(
+            session, sent.id, status=sent.status, attempts=sent.attempts, at=utcnow()
+        ):
+            session.refresh(sent)
+            _withdraw(session, sent, reason)
+            withdrawn += 1
+    return withdrawn
+
+
+def _withdraw(session: Session, sent: SentEmail, reason: str) -> None:
+    """Give up a claimed message for good, as never handed to the mail server again."""
+    sent.status = SendStatus.WITHDRAWN
+    sent.attempts -= 1  # the claim counted an attempt that was not made
+    sent.sent_at = None
+    sent.last_error = f"Its link no longer works: {reason}."
+    session.flush()
+
+
+def _send_claimed(session: Session, settings: Settings, sent: SentEmail) -> bool:
+    """Hand over a claimed message, unless its link has stopped working since it was
+    written: an old invitation must never reach someone after a newer one."""
+    reason = dead_link(session, sent)
+    if reason is not None:
+        _withdraw(session, sent, reason)
+        return False
+    return _hand_over(session, settings, sent)
 
 
 def emails_of(session: Session, *, partnership_id: int) -> list[SentEmail]:
@@ -128,13 +183,13 @@ def _take(
 
 def retry(session: Session, settings: Settings, sent: SentEmail) -> bool:
     """Send a failed message again now, as a coordinator asked; False if it had not failed,
-    as when `s11 send-reminders` has just sent it."""
+    as when `s11 send-reminders` has just sent it, or if its link no longer works."""
     if sent.status is not SendStatus.FAILED or not _take(
         session, sent.id, status=sent.status, attempts=sent.attempts, at=utcnow()
     ):
         return False
     session.refresh(sent)
-    return _hand_over(session, settings, sent)
+    return _send_claimed(session, settings, sent)
 
 
 def retry_due(session: Session, settings: Settings, *, now: datetime | None = None) -> int:
@@ -166,6 +221,6 @@ def retry_due(session: Session, settings: Settings, *, now: datetime | None = No
         message = session.get(SentEmail, email_id, populate_existing=True)
         session.commit()
         assert message is not None
-        sent += _hand_over(session, settings, message)
+        sent += _send_claimed(session, settings, message)
         session.commit()
     return sent

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from bs4 import BeautifulSoup
 from sqlalchemy import func, select, update
 
 from app.audit.models import AuditEvent
@@ -12,7 +13,7 @@ from app.cycles import service as cycles_service
 from app.cycles.models import NORFOLK_PRIORITIES, Cycle
 from app.directory import service as directory_service
 from app.directory.models import Agency, AgencyDuty, AgencySector, Partnership
-from app.notifications.models import SentEmail
+from app.notifications.models import SendStatus, SentEmail
 from app.questionnaires.models import QuestionnaireVersion
 from app.returns.models import AgencyReturn
 from tests.conftest import lead_of, person_by_email, sign_in
@@ -320,10 +321,64 @@ def test_invitations_go_once_to_each_lead_with_the_link_and_deadline(
     assert message.get_body(("html",)) is not None
 
 
+def test_invitations_the_mail_server_refuses_are_named_on_the_page_not_counted_as_sent(
+    mail_client, db, demo, mailbox
+):
+    cycle = db.scalars(select(Cycle).where(Cycle.slug == "s11-2021")).one()
+    db.execute(
+        update(AgencyReturn).where(AgencyReturn.cycle_id == cycle.id).values(invited_at=None)
+    )
+    db.commit()
+    refused = lead_of(db, "NSPCC").email
+    mailbox.refused.add(refused)
+    sign_in(mail_client, person_by_email(db, COORDINATOR))
+    token = mail_client.csrf_token("/round/cycles/s11-2021")
+    response = mail_client.post(
+        "/round/cycles/s11-2021/invitations", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert response.status_code == 200  # said here and now, not in a banner after a redirect
+    banner = BeautifulSoup(response.text, "html.parser").select_one(".govuk-notification-banner")
+    text = " ".join(banner.get_text().split())
+    assert "The mail server refused 1 invitation" in text
+    assert "37 of 38 invitations were handed to the mail server" in text
+    assert f"NSPCC: {refused}" in text
+    assert "Break" not in text  # its lead's invitation went
+    assert banner.select_one("a[href='/round/emails']") is not None
+    assert mailbox.to(refused) == []
+    assert len(mailbox.to(lead_of(db, "Break").email)) == 1
+    failed = db.scalars(select(SentEmail).where(SentEmail.to == refused)).one()
+    assert failed.status is SendStatus.FAILED  # and so waits on the emails page for a retry
+
+
+def test_an_agency_whose_leads_invitation_is_refused_says_the_lead_has_not_been_sent_it(
+    mail_client, db, demo, mailbox
+):
+    mailbox.refused.add("lead@homestart.example.org")
+    sign_in(mail_client, person_by_email(db, COORDINATOR))
+    token = mail_client.csrf_token("/round/cycles/s11-2021/agencies/new")
+    response = mail_client.post(
+        "/round/cycles/s11-2021/agencies/new",
+        data={
+            "csrf_token": token,
+            "name": "Home-Start Norwich",
+            "sector": "voluntary",
+            "lead_name": "Ann Other",
+            "lead_email": "lead@homestart.example.org",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 200
+    text = " ".join(response.text.split())
+    assert "its lead, lead@homestart.example.org, has not been sent their invitation" in text
+    assert "its lead has been invited" not in text
+    assert db.scalars(select(Agency).where(Agency.name == "Home-Start Norwich")).one()
+
+
 def test_another_partnerships_coordinator_finds_no_such_cycle(client, db, demo):
     sign_in(client, person_by_email(db, "coordinator@ssp.example.org"))
-    assert client.get("/round/cycles/s11-2021").status_code == 404
-    assert client.get("/round/cycles/s11-2021/edit").status_code == 404
+    # Last year's round was Norfolk's alone (this year's is run jointly with Suffolk).
+    assert client.get("/round/cycles/s11-2020").status_code == 404
+    assert client.get("/round/cycles/s11-2020/edit").status_code == 404
 
 
 def test_an_open_cycles_deadline_and_reminders_can_still_change(client, db, demo):

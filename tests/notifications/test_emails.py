@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.auth import service as auth_service
 from app.auth.models import Invitation
 from app.db import utcnow
 from app.directory.models import Partnership
@@ -84,6 +85,70 @@ def test_an_invitation_the_mail_server_refuses_is_kept_shown_and_sent_when_tried
     db.refresh(refused)
     assert refused.status is SendStatus.SENT and refused.attempts == 2
     assert "/join/" not in refused.body  # a link that signs someone in is not kept once sent
+
+
+def refused_invitation(db, engine, coordinator, mail_server_down, email: str) -> SentEmail:
+    with client_for(mail_server_down, engine, db) as down:
+        sign_in(down, coordinator)
+        assert invite(down, email).status_code == 303
+    refused = db.scalars(select(SentEmail).where(SentEmail.to == email)).one()
+    assert refused.status is SendStatus.FAILED
+    return refused
+
+
+def test_an_invitation_sent_again_with_a_new_link_withdraws_the_failed_email_with_the_old_one(
+    db, engine, coordinator, mail_server_down, mail_server_up, mail_client, mailbox
+):
+    refused = refused_invitation(db, engine, coordinator, mail_server_down, "sam.reed@example.org")
+    invitation = db.scalars(select(Invitation).where(Invitation.email == refused.to)).one()
+    sign_in(mail_client, coordinator)
+    token = mail_client.csrf_token("/invitations")
+    response = mail_client.post(
+        f"/invitations/{invitation.id}/resend", data={"csrf_token": token}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    [fresh] = mailbox.to("sam.reed@example.org")
+
+    db.refresh(refused)
+    assert refused.status is SendStatus.WITHDRAWN
+    row = next(
+        row
+        for row in mail_client.page("/round/emails").select("tbody tr")
+        if "Withdrawn" in row.get_text()
+    )
+    assert "sent again with a new link" in row.get_text()
+    assert row.find("button") is None  # nothing to send again
+    # Neither a coordinator's retry nor the cron job sends the old link after the new one.
+    assert (
+        "was withdrawn"
+        in mail_client.get(send_again(mail_client, refused.id).headers["location"]).text
+    )
+    assert notifications_service.retry_due(db, mail_server_up) == 0
+    assert mailbox.to("sam.reed@example.org") == [fresh]
+    assert "/join/" in fresh.get_content()
+
+
+def test_a_failed_invitation_is_not_sent_once_its_invitation_has_expired_or_was_cancelled(
+    db, engine, coordinator, mail_server_down, mail_server_up, mail_client, mailbox
+):
+    expired = refused_invitation(db, engine, coordinator, mail_server_down, "old@example.org")
+    cancelled = refused_invitation(db, engine, coordinator, mail_server_down, "gone@example.org")
+    old, gone = (
+        db.scalars(select(Invitation).where(Invitation.email == email.to)).one()
+        for email in (expired, cancelled)
+    )
+    old.expires_at = utcnow() - timedelta(days=1)  # weeks pass before anyone retries it
+    auth_service.cancel_invitation(db, actor=coordinator, invitation=gone)
+    db.commit()
+
+    sign_in(mail_client, coordinator)
+    page = mail_client.get(send_again(mail_client, expired.id).headers["location"]).text
+    assert "was withdrawn, not sent again" in page and "the invitation has expired" in page
+    assert notifications_service.retry_due(db, mail_server_up) == 0
+    db.refresh(cancelled)
+    assert cancelled.status is SendStatus.WITHDRAWN
+    assert cancelled.last_error == "Its link no longer works: the invitation has been cancelled."
+    assert mailbox.to("old@example.org") == mailbox.to("gone@example.org") == []
 
 
 def test_a_return_is_submitted_even_when_its_receipt_cannot_be_sent(
