@@ -98,6 +98,7 @@ def panels_page(
             "waiting": panels_service.waiting_returns(
                 session, cycle=cycle, partnership=partnership
             ),
+            "london": panels_service.london,
         },
     )
 
@@ -188,11 +189,11 @@ async def edit_session(
         if errors:
             return _session_form(request, cycle, details, errors, panel, status_code=400)
         try:
-            emails = panels_service.change_session(
-                session, panel=panel, details=details, actor=person, base_url=_base_url(request)
-            )
+            with session.begin_nested():  # a refusal undoes only this; see _session_action
+                emails = panels_service.change_session(
+                    session, panel=panel, details=details, actor=person, base_url=_base_url(request)
+                )
         except panels_service.PanelError as error:
-            session.rollback()
             return _session_form(
                 request, cycle, details, {"ends": str(error)}, panel, status_code=400
             )
@@ -256,12 +257,17 @@ def session_page(
 
 def _session_action(request, session, person, partnership, session_id, act):  # type: ignore[no-untyped-def]
     """Run one change to a session: emails go out on success; a refusal is shown on the page
-    with nothing changed."""
+    with nothing changed.
+
+    The change runs in a SAVEPOINT, so a refusal undoes just the change. A whole rollback
+    expired everything the request had loaded, the signed-in person too, whose memberships
+    (lazy="raise") the access checks read again to show the refusal: a refused submission of
+    scores answered with a server error that way."""
     found, panel = _session_or_404(session, person, partnership, session_id)
     try:
-        emails = act(found, panel) or []
+        with session.begin_nested():
+            emails = act(found, panel) or []
     except panels_service.PanelError as error:
-        session.rollback()
         found, panel = _session_or_404(session, person, partnership, session_id)
         return _session_page(request, session, found, panel, error=str(error), status_code=400)
     _send(request, session, emails, found.id)
@@ -646,11 +652,11 @@ async def save_scores(
         if errors:
             return _scores_page(request, session, person, target, errors, typed, 400)
         try:
-            panels_service.save_scores(session, target=target, person=person, entries=entries)
-            if form.get("action") == "submit":
-                panels_service.submit_scores(session, target=target, person=person)
+            with session.begin_nested():  # a refusal undoes only this; see _session_action
+                panels_service.save_scores(session, target=target, person=person, entries=entries)
+                if form.get("action") == "submit":
+                    panels_service.submit_scores(session, target=target, person=person)
         except panels_service.PanelError as error:
-            session.rollback()
             target = _target_or_404(session, person, return_id)
             return _scores_page(
                 request, session, person, target, {"scores": str(error)}, typed, 400
@@ -699,6 +705,7 @@ async def agree_ratings(
     def save() -> Response:
         target = _target_or_404(session, person, return_id)
         errors = {}
+        agreeing = session.begin_nested()  # a refusal undoes only this; see _session_action
         for index, item in enumerate(target.items):
             chosen = str(form.get(f"agreed-{index}") or "")
             if not chosen:
@@ -715,9 +722,10 @@ async def agree_ratings(
             except panels_service.PanelError as error:
                 errors[f"agreed-{index}"] = str(error)
         if errors:
-            session.rollback()
+            agreeing.rollback()
             target = _target_or_404(session, person, return_id)
             return _moderation_page(request, session, person, target, errors, dict(form), 400)
+        agreeing.commit()
         return RedirectResponse(f"/panels/returns/{return_id}/moderation", status_code=303)
 
     return await run_in_threadpool(save)
