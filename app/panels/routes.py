@@ -100,6 +100,7 @@ def panels_page(
             "waiting": panels_service.waiting_returns(
                 session, cycle=cycle, partnership=partnership
             ),
+            "london": panels_service.london,
         },
     )
 
@@ -257,7 +258,10 @@ def session_page(
 
 def _session_action(request, session, person, partnership, session_id, act):  # type: ignore[no-untyped-def]
     """Run one change to a session: emails go out on success; a refusal is shown on the page
-    with nothing changed."""
+    with nothing changed.
+
+    Services check before they change anything, so a refusal needs no rollback: a rollback
+    would expire the signed-in person too, whose memberships (lazy="raise") the page reads."""
     found, panel = _session_or_404(session, person, partnership, session_id)
     try:
         emails = act(found, panel) or []

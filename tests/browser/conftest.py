@@ -42,11 +42,8 @@ def _server_env(var_dir: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def base_url(
-    tmp_path_factory: pytest.TempPathFactory, smtp_server, oidc_provider: str
-) -> Iterator[str]:
-    var_dir = tmp_path_factory.mktemp("browser-var")
+def server_env(var_dir: Path, smtp_port: int, oidc_issuer: str) -> tuple[dict[str, str], str]:
+    """The environment of an s11 server in var_dir, on a free port, and its address."""
     env = _server_env(var_dir)
     port = free_port()
     # One host name throughout (localhost), or the browser loses the session cookie between
@@ -56,22 +53,29 @@ def base_url(
         {
             "S11_BASE_URL": url,
             "S11_SMTP_HOST": "127.0.0.1",
-            "S11_SMTP_PORT": str(smtp_server[1]),
-            "S11_OIDC_ISSUER": oidc_provider,
+            "S11_SMTP_PORT": str(smtp_port),
+            "S11_OIDC_ISSUER": oidc_issuer,
             "S11_OIDC_CLIENT_ID": "s11-browser",
             "S11_OIDC_CLIENT_SECRET": "s11-browser-secret",
         }
     )
-    every_type = str(PROJECT_ROOT / "tests" / "fixtures" / "every-type.yaml")
-    for command in (["migrate"], ["demo"], ["questionnaire", "publish", every_type]):
-        subprocess.run(
-            [sys.executable, "-m", "app.cli", *command],
-            cwd=PROJECT_ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+    return env, url
+
+
+def run_cli(env: dict[str, str], *command: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", *command],
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def serve(var_dir: Path, env: dict[str, str], url: str) -> Iterator[str]:
+    """Run s11 on the database already in var_dir until the generator is closed."""
+    port = url.rsplit(":", 1)[1]
     log = (var_dir / "server.log").open("w")
     server = subprocess.Popen(
         [
@@ -83,7 +87,7 @@ def base_url(
             "--host",
             "127.0.0.1",
             "--port",
-            str(port),
+            port,
         ],
         cwd=PROJECT_ROOT,
         env=env,
@@ -104,6 +108,18 @@ def base_url(
     server.terminate()
     server.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def base_url(
+    tmp_path_factory: pytest.TempPathFactory, smtp_server, oidc_provider: str
+) -> Iterator[str]:
+    var_dir = tmp_path_factory.mktemp("browser-var")
+    env, url = server_env(var_dir, smtp_server[1], oidc_provider)
+    every_type = str(PROJECT_ROOT / "tests" / "fixtures" / "every-type.yaml")
+    for command in (["migrate"], ["demo"], ["questionnaire", "publish", every_type]):
+        run_cli(env, *command)
+    yield from serve(var_dir, env, url)
 
 
 @pytest.fixture(scope="session")
