@@ -100,7 +100,6 @@ def panels_page(
             "waiting": panels_service.waiting_returns(
                 session, cycle=cycle, partnership=partnership
             ),
-            "london": panels_service.london,
         },
     )
 
