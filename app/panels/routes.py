@@ -14,6 +14,7 @@ from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
 from app.cycles import service as cycles_service
 from app.db import DbSession
+from app.directory import service as directory_service
 from app.directory.models import Person
 from app.notifications import service as notifications_service
 from app.notifications.mail import Email
@@ -42,6 +43,14 @@ def _send(request: Request, session: DbSession, emails: list[Email], partnership
 
 def _base_url(request: Request) -> str:
     return request.app.state.settings.base_url
+
+
+def _undo(session: DbSession, person: Person) -> None:
+    """Roll back a refused change before showing why. The rollback expires every object, and
+    reading a member's row again (as `members_of` does) would leave their roles unloaded,
+    which never load lazily: so they are read again, into the same object, first."""
+    session.rollback()
+    directory_service.get_person(session, person_id=person.id)
 
 
 # Scheduling, for coordinators ------------------------------------------------------------------
@@ -98,6 +107,7 @@ def panels_page(
             "waiting": panels_service.waiting_returns(
                 session, cycle=cycle, partnership=partnership
             ),
+            "london": panels_service.london,
         },
     )
 
@@ -650,7 +660,7 @@ async def save_scores(
             if form.get("action") == "submit":
                 panels_service.submit_scores(session, target=target, person=person)
         except panels_service.PanelError as error:
-            session.rollback()
+            _undo(session, person)
             target = _target_or_404(session, person, return_id)
             return _scores_page(
                 request, session, person, target, {"scores": str(error)}, typed, 400
@@ -715,7 +725,7 @@ async def agree_ratings(
             except panels_service.PanelError as error:
                 errors[f"agreed-{index}"] = str(error)
         if errors:
-            session.rollback()
+            _undo(session, person)
             target = _target_or_404(session, person, return_id)
             return _moderation_page(request, session, person, target, errors, dict(form), 400)
         return RedirectResponse(f"/panels/returns/{return_id}/moderation", status_code=303)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -13,7 +12,6 @@ from app.cycles.models import Cycle
 from app.directory.models import Agency, Membership, Person, Role
 from app.panels import service as panels_service
 from app.panels.models import PanelSession, PanelSlot
-from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, ReturnStatus
 from tests.conftest import lead_of, person_by_email, sign_in
 
@@ -197,3 +195,26 @@ def test_auto_fill_books_waiting_returns_and_skips_the_one_a_member_declared_an_
     assert "Norwich City Council" in page.text and "declared an interest" in page.text
     booked = [s.return_id for s in _slots(db, panel) if s.return_id]
     assert booked == [_return_of(db, "Break").id]
+
+
+def test_a_member_who_submits_with_a_standard_unrated_is_told_which_and_keeps_what_they_typed(
+    client, db, demo
+):
+    # The demo's second panel member has drafts for Great Yarmouth and has not submitted.
+    member = _members(db)[1]
+    scoring = _return_of(db, "Great Yarmouth Borough Council")
+    sign_in(client, member)
+    response = client.post(
+        f"/panels/returns/{scoring.id}/scores",
+        data={
+            "csrf_token": client.csrf_token(f"/panels/returns/{scoring.id}/scores"),
+            "item-0-rating": "3",
+            "item-0-worries": "Who audits the neglect cases?",
+            "action": "submit",
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 400
+    assert "Give a rating for" in response.text
+    assert "Who audits the neglect cases?" in response.text
+    assert member.id not in panels_service.sheets_of(db, return_id=scoring.id)
