@@ -1,19 +1,22 @@
 """Demo data for `s11 demo`: a Norfolk-style partnership so every feature can be explored,
 running this year's round jointly with Suffolk.
 
-Idempotent: every row is found by its natural key before it is created. People are fictional.
+Idempotent: every row is found by its natural key before it is created, and a cycle's panels
+are set up only while it has none. People are fictional.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.actions import service as actions_service
 from app.cycles import service as cycles_service
+from app.cycles.models import Cycle
 from app.db import utcnow
 from app.directory import service as directory_service
 from app.directory.models import (
@@ -25,6 +28,8 @@ from app.directory.models import (
     Person,
     Role,
 )
+from app.panels import service as panels_service
+from app.panels.models import MeetingMode, PanelSession
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.rendering import levels_for
@@ -146,6 +151,16 @@ class DemoSummary:
     voluntary_agencies: int
 
 
+@dataclass(frozen=True)
+class Panels:
+    """Who runs the demo's panels: the coordinator books them, and the steering group sits on
+    them, each member with the agency they come from (which they never score)."""
+
+    partnership: Partnership
+    coordinator: Person
+    members: list[tuple[Person, Agency]]
+
+
 def _email_domain(agency_name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", agency_name.lower())[:40].strip("-")
     return f"{slug}.example.org"
@@ -175,16 +190,18 @@ def load_demo(session: Session) -> DemoSummary:
 
     def person(
         email: str, name: str, partnership: Partnership, role: Role, agency: Agency | None = None
-    ) -> None:
+    ) -> Person:
         someone = directory_service.ensure_person(session, email=email, name=name)
         directory_service.ensure_membership(
             session, person=someone, partnership=partnership, role=role, agency=agency
         )
+        return someone
 
-    person("coordinator@nscp.example.org", "Priya Shah", norfolk, Role.COORDINATOR)
+    coordinator = person("coordinator@nscp.example.org", "Priya Shah", norfolk, Role.COORDINATOR)
     person("chair@nscp.example.org", "Jonathan Ellery", norfolk, Role.CHAIR)
     person("coordinator@ssp.example.org", "Harriet Moss", suffolk, Role.COORDINATOR)
 
+    steering_group: list[tuple[Person, Agency]] = []
     for index, (name, sector, duty) in enumerate(NORFOLK_AGENCIES):
         agency = directory_service.ensure_agency(
             session, name=name, sector=sector, duty=duty, partnership=norfolk
@@ -209,12 +226,13 @@ def load_demo(session: Session) -> DemoSummary:
             )
         if index in (1, 3, 14):  # steering group members come from different agencies
             member_first, member_last = _person_name(index + 80)
-            person(
+            member = person(
                 f"panel.{member_first}.{member_last}@{domain}".lower(),
                 f"{member_first} {member_last}",
                 norfolk,
                 Role.PANEL_MEMBER,
             )
+            steering_group.append((member, agency))
 
     for index, (name, sector, duty) in enumerate(SUFFOLK_AGENCIES, start=100):
         agency = directory_service.ensure_agency(
@@ -228,7 +246,13 @@ def load_demo(session: Session) -> DemoSummary:
         (v.questionnaire_id, v.version): v for v in questionnaire_service.publish_shipped(session)
     }
     today = date.today()
-    _last_years_round(session, norfolk, versions[("norfolk-section11", "2020")], today)
+    # The panel services read each person's roles, which come loaded only with `get_person`.
+    panels = Panels(
+        norfolk,
+        _loaded(session, coordinator),
+        [(_loaded(session, member), agency) for member, agency in steering_group],
+    )
+    _last_years_round(session, panels, versions[("norfolk-section11", "2020")], today)
     cycle = cycles_service.ensure_cycle(
         session,
         slug="s11-2021",
@@ -257,6 +281,7 @@ def load_demo(session: Session) -> DemoSummary:
         extended.deadline_extended_to = cycle.deadline_on + timedelta(days=21)
         extended.extension_reason = "Restructure of the safeguarding team"
     session.flush()
+    _this_years_panel(session, panels, cycle, cycle_returns)
 
     counts = directory_service.count_agencies_by_sector(session, partnership=norfolk)
     return DemoSummary(
@@ -321,14 +346,15 @@ DEMO_EXTENSION = "Norfolk Community Health and Care NHS Trust"
 
 
 def _returns_in_each_state(session: Session, cycle_returns: list[AgencyReturn]) -> None:
-    """Most returns not started; a few in progress; two submitted (the rest is panels' work)."""
+    """Most returns not started; a few in progress; two submitted and waiting for a panel, and
+    the four that Panel 1 meets (`_this_years_panel` books them)."""
     by_agency = {r.agency_id: r for r in cycle_returns}
     plans = {
         "Norfolk and Norwich University Hospitals NHS Foundation Trust": 2,
         "NSPCC": 1,
         "Break": None,
         "Norwich City Council": None,
-    }
+    } | dict.fromkeys(PANEL_1)
     for agency_name, sections in plans.items():
         agency, lead = _agency_and_lead(session, agency_name)
         agency_return = by_agency[agency.id]
@@ -336,6 +362,12 @@ def _returns_in_each_state(session: Session, cycle_returns: list[AgencyReturn]) 
         if sections is None and agency_return.status.editable:
             view = returns_service.return_for(session, person=lead, return_id=agency_return.id)
             returns_service.submit_return(session, view=view, actor=lead)
+
+
+def _loaded(session: Session, person: Person) -> Person:
+    found = directory_service.get_person(session, person_id=person.id)
+    assert found is not None
+    return found
 
 
 def _agency_and_lead(session: Session, agency_name: str) -> tuple[Agency, Person]:
@@ -348,26 +380,29 @@ def _agency_and_lead(session: Session, agency_name: str) -> tuple[Agency, Person
     return agency, directory_service.get_person(session, person_id=lead_id)
 
 
-# Agencies that took part last year, so this year's return can start from last year's answers.
+# Agencies that took part last year, so this year's return can start from last year's answers
+# and the panel reads what was agreed with them last year.
 LAST_YEAR = [
     "Norfolk County Council Children's Services",
     "Norfolk Constabulary",
     "NSPCC",
     "Break",
     "Norwich City Council",
+    "Great Yarmouth Borough Council",
+    "Norfolk Fire and Rescue Service",
 ]
 
 
 def _last_years_round(
-    session: Session, norfolk: Partnership, version: QuestionnaireVersion, today: date
+    session: Session, panels: Panels, version: QuestionnaireVersion, today: date
 ) -> None:
-    """Section 11 2020 on the Norfolk 2020 tool, answered in full and closed."""
+    """Section 11 2020 on the Norfolk 2020 tool, answered in full, met by its panel, closed."""
     cycle = cycles_service.ensure_cycle(
         session,
         slug="s11-2020",
         name="Section 11 2020",
         version=version,
-        partnerships=[norfolk],
+        partnerships=[panels.partnership],
         opens_on=today - timedelta(days=400),
         deadline_on=today - timedelta(days=320),
     )
@@ -378,7 +413,12 @@ def _last_years_round(
         if agency_return.status.editable:
             view = returns_service.return_for(session, person=lead, return_id=agency_return.id)
             returns_service.submit_return(session, view=view, actor=lead)
-        # Panels and action plans are later modules; last year's returns went through them.
+    # Only a first load finds them submitted; after that they are closed and the panel met.
+    waiting = [r for r in returns if r.status is ReturnStatus.SUBMITTED]
+    if waiting:
+        _last_years_panel(session, panels, cycle, waiting)
+    for agency_return in returns:
+        # Action plans are a later module; last year's returns went through them.
         for status in (
             ReturnStatus.AT_PANEL,
             ReturnStatus.FEEDBACK_ISSUED,
@@ -389,3 +429,307 @@ def _last_years_round(
                 returns_service.move_return(
                     session, agency_return=agency_return, to=status, actor=None
                 )
+
+
+# The demo sends no email: the links in the emails the panel services return go nowhere.
+BASE_URL = "http://127.0.0.1:8000"
+
+# The agencies this year's Panel 1 meets, in slot order, each further through the panel's work.
+PANEL_1 = [
+    "Norfolk Youth Justice Service",  # ratings agreed, recommendations made, feedback issued
+    "Norfolk Fire and Rescue Service",  # everyone has scored; the chair is agreeing ratings
+    "Great Yarmouth Borough Council",  # the chair has submitted scores; the others have drafts
+    "City College Norwich",  # nobody has scored it yet
+]
+
+# Notes a member might write beside each rating: strengths, worries, lines of enquiry.
+NOTES = {
+    1: (
+        "",
+        "Training is described, but nothing shows practice has changed for children.",
+        "What do your own case audits say about how well staff recognise this?",
+    ),
+    2: (
+        "A clear policy and a named lead.",
+        "Not yet applied in the same way across every team.",
+        "How do you know each team understands and uses it?",
+    ),
+    3: (
+        "Good evidence of impact, with audit findings and a case example.",
+        "",
+        "What would it take to make this outstanding and share it with partners?",
+    ),
+    4: ("Strong, reflective practice that partners have learnt from.", "", ""),
+}
+
+AGREED_NOTES = {
+    1: "The agency agreed that practice has not changed yet: see the recommendation.",
+    2: "In place, but not yet consistent across teams.",
+    3: "Well evidenced; the agency showed the difference it has made.",
+    4: "",
+}
+
+# Recommendations in the Signs of Safety form: what worries the panel, the safety goal, the
+# next steps; the priority and theme are the cycle's (`_recommend` checks them).
+NEGLECT_RECOMMENDATION = actions_service.RecommendationDraft(
+    worry_statement=(
+        "The panel is worried that staff do not recognise the build-up of low-level neglect, "
+        "so children may live with neglect for longer before anyone acts."
+    ),
+    safety_goal=(
+        "Staff in every team spot neglect early, use the Graded Care Profile 2 and can say how "
+        "the children they work with are better off."
+    ),
+    next_steps=(
+        "Train all frontline staff in the Graded Care Profile 2 within six months; audit 20 "
+        "cases and bring the findings to next year's panel."
+    ),
+    priority="Neglect",
+    theme="Professional curiosity",
+)
+EXPLOITATION_RECOMMENDATION = actions_service.RecommendationDraft(
+    worry_statement=(
+        "The panel is worried that what staff learn about young people at risk of exploitation "
+        "does not reach partners quickly enough to keep them safe."
+    ),
+    safety_goal=(
+        "Concerns about exploitation reach the multi-agency child exploitation meeting within a "
+        "week, and every member of staff knows how to share them."
+    ),
+    next_steps=(
+        "Name an exploitation lead who attends the monthly multi-agency meeting; brief every "
+        "team manager by the end of the quarter."
+    ),
+    priority="Child exploitation and vulnerable adolescents",
+    theme="Fora for discussion and information sharing",
+)
+LAST_YEARS_RECOMMENDATION = actions_service.RecommendationDraft(
+    worry_statement=(
+        "The panel is worried that policies are in place but there is little evidence yet of "
+        "the difference they make to children."
+    ),
+    safety_goal=(
+        "Managers can show, from audits and from what children and families say, how practice "
+        "has changed."
+    ),
+    next_steps=(
+        "Audit a sample of cases against this standard and report back to next year's panel."
+    ),
+)
+
+
+def _this_years_panel(
+    session: Session, panels: Panels, cycle: Cycle, cycle_returns: list[AgencyReturn]
+) -> None:
+    """Panel 1, in the cycle's panel window, with the four agencies of PANEL_1 at four stages:
+    feedback issued, being moderated, being scored, not yet read."""
+    if cycle.panel_starts_on is None or cycle.panel_ends_on is None:
+        # Panels meet in the weeks after the deadline, once the returns are in.
+        cycle.panel_starts_on = cycle.deadline_on + timedelta(days=7)
+        cycle.panel_ends_on = cycle.deadline_on + timedelta(days=63)
+    if session.scalar(select(PanelSession.id).where(PanelSession.cycle_id == cycle.id).limit(1)):
+        return  # loaded before: Panel 1 and all it did are there already
+    by_agency = {r.agency_id: r for r in cycle_returns}
+    met, moderating, scoring, unread = (
+        by_agency[_agency_and_lead(session, name)[0].id] for name in PANEL_1
+    )
+    day = min(cycle.panel_starts_on + timedelta(days=7), cycle.panel_ends_on)
+    while day.weekday() >= 5 and day < cycle.panel_ends_on:  # panels meet on weekdays
+        day += timedelta(days=1)
+    details = panels_service.SessionDetails(
+        title="Panel 1",
+        day=day,
+        starts=time(9, 30),
+        ends=time(13, 0),
+        slot_minutes=45,
+        mode=MeetingMode.IN_PERSON,
+        location="County Hall, Martineau Lane, Norwich NR1 2DH",
+    )
+    # The first steering group member chairs, so signing in as them (as the access tests do)
+    # reaches every page a chair uses.
+    chair = panels.members[0][0]
+    booked = [met, moderating, scoring, unread]
+    _session_with(session, panels, cycle, details, panels.members, chair, booked)
+    first, second, third = (member for member, _agency in panels.members)
+
+    # Everyone scored the first two; the chair agreed every rating of the first, with a red
+    # that needs its recommendation, and the coordinator issued the feedback.
+    for member, ratings in ((first, (1, 2, 3, 2)), (second, (2, 2, 3, 3)), (third, (1, 3, 3, 2))):
+        _score(session, member, met, ratings, submit=True)
+    _agree(session, chair, met, (1, 2, 3, 2))
+    _recommend(session, chair, met, 0, NEGLECT_RECOMMENDATION)
+    _recommend(session, chair, met, 1, EXPLOITATION_RECOMMENDATION)
+    panels_service.issue_feedback(
+        session,
+        target=_target(session, panels.coordinator, met),
+        strengths=(
+            "A candid return that knows its own weaknesses. The panel saw strong multi-agency "
+            "work with the police on exploitation, and a well-supported team who could say what "
+            "had changed for the young people they work with."
+        ),
+        actor=panels.coordinator,
+        base_url=BASE_URL,
+    )
+
+    # Here the members disagree widely; the chair has settled two items so far, one of them
+    # red with its recommendation, and two are still to agree before feedback can go.
+    for member, ratings in ((first, (3, 1, 2, 3)), (second, (2, 2, 2, 3)), (third, (3, 2, 1, 3))):
+        _score(session, member, moderating, ratings, submit=True)
+    _agree(session, chair, moderating, (3, 1))
+    _recommend(session, chair, moderating, 1, EXPLOITATION_RECOMMENDATION)
+
+    # Scoring under way: the chair has submitted, so sees the others' drafts; they do not yet
+    # see the chair's.
+    _score(session, first, scoring, (2, 3, 3, 2), submit=True)
+    _score(session, second, scoring, (3, 2), submit=False)
+    _score(session, third, scoring, (2,), submit=False)
+
+
+def _last_years_panel(
+    session: Session, panels: Panels, cycle: Cycle, returns: list[AgencyReturn]
+) -> None:
+    """Last year's panel met every agency: ratings agreed (amber and green), a recommendation
+    each and feedback issued, so this year's panel reads what was agreed last year."""
+    # The first steering group member comes from Norfolk Constabulary, which this panel met.
+    members = panels.members[1:]
+    chair = members[0][0]
+    details = panels_service.SessionDetails(
+        title="Panel 1",
+        day=cycle.deadline_on + timedelta(days=21),
+        starts=time(9, 30),
+        ends=time(15, 0),  # seven slots, one for each agency of LAST_YEAR
+        slot_minutes=45,
+        mode=MeetingMode.ONLINE,
+        meeting_link="https://meet.example.org/nscp-panel-2020",
+    )
+    _session_with(session, panels, cycle, details, members, chair, returns)
+    for index, agency_return in enumerate(returns):
+        items = _target(session, chair, agency_return).items
+        ratings = tuple(2 if (index + k) % 3 == 0 else 3 for k in range(len(items)))
+        _agree(session, chair, agency_return, ratings)
+        draft = LAST_YEARS_RECOMMENDATION
+        _recommend(
+            session,
+            chair,
+            agency_return,
+            ratings.index(2),
+            replace(
+                draft,
+                priority=cycle.priorities[index % len(cycle.priorities)],
+                theme=cycle.themes[index % len(cycle.themes)],
+            ),
+        )
+        panels_service.issue_feedback(
+            session,
+            target=_target(session, panels.coordinator, agency_return),
+            strengths=(
+                "An honest, well-evidenced return. The panel saw committed safeguarding "
+                "leadership and good examples of working with partners."
+            ),
+            actor=panels.coordinator,
+            base_url=BASE_URL,
+        )
+
+
+def _session_with(
+    session: Session,
+    panels: Panels,
+    cycle: Cycle,
+    details: panels_service.SessionDetails,
+    members: list[tuple[Person, Agency]],
+    chair: Person,
+    returns: list[AgencyReturn],
+) -> PanelSession:
+    """A session set up as a coordinator would: members seated, the chair named, then the
+    returns booked into its slots in order. The invitations are not sent."""
+    coordinator, partnership = panels.coordinator, panels.partnership
+    panel = panels_service.create_session(
+        session, cycle=cycle, partnership=partnership, details=details, actor=coordinator
+    )
+    for member, agency in members:
+        panels_service.add_member(
+            session,
+            panel=panel,
+            partnership=partnership,
+            person_id=member.id,
+            agency_id=agency.id,
+            actor=coordinator,
+            base_url=BASE_URL,
+        )
+    panels_service.make_chair(session, panel=panel, person_id=chair.id, actor=coordinator)
+    slots = panels_service.slots_of(session, panel)
+    assert len(slots) >= len(returns), f"{panel.title} is too short for its agencies"
+    for slot, agency_return in zip(slots, returns, strict=False):
+        panels_service.assign(
+            session,
+            panel=panel,
+            partnership=partnership,
+            slot_id=slot.id,
+            return_id=agency_return.id,
+            actor=coordinator,
+            base_url=BASE_URL,
+        )
+    return panel
+
+
+def _target(
+    session: Session, person: Person, agency_return: AgencyReturn
+) -> panels_service.PanelReturn:
+    target = panels_service.panel_return_for(session, person=person, return_id=agency_return.id)
+    assert target is not None, f"{person.name} cannot reach a return the demo booked"
+    return target
+
+
+def _score(
+    session: Session,
+    member: Person,
+    agency_return: AgencyReturn,
+    ratings: tuple[int, ...],
+    *,
+    submit: bool,
+) -> None:
+    """A member's ratings of the first items, with notes; submitted, or left as a draft."""
+    target = _target(session, member, agency_return)
+    entries = {
+        item.key: panels_service.ScoreEntry(rating, *NOTES[rating])
+        for item, rating in zip(target.items, ratings, strict=False)
+    }
+    panels_service.save_scores(session, target=target, person=member, entries=entries)
+    if submit:
+        panels_service.submit_scores(session, target=target, person=member)
+
+
+def _agree(
+    session: Session, chair: Person, agency_return: AgencyReturn, ratings: tuple[int, ...]
+) -> None:
+    """The chair's agreed ratings of the first items, in order."""
+    target = _target(session, chair, agency_return)
+    agreed = {
+        item.key: (rating, AGREED_NOTES[rating])
+        for item, rating in zip(target.items, ratings, strict=False)
+    }
+    problems = panels_service.agree_ratings(session, target=target, agreed=agreed, actor=chair)
+    assert not problems, problems
+
+
+def _recommend(
+    session: Session,
+    chair: Person,
+    agency_return: AgencyReturn,
+    item_index: int,
+    draft: actions_service.RecommendationDraft,
+) -> None:
+    """The chair's recommendation about one scored item, checked as the page checks it."""
+    target = _target(session, chair, agency_return)
+    draft = replace(draft, item=target.items[item_index].key)
+    cycle = target.view.cycle
+    errors = actions_service.check_recommendation(
+        draft,
+        priorities=cycle.priorities,
+        themes=cycle.themes,
+        items={item.key for item in target.items},
+    )
+    assert not errors, f"a demo recommendation breaks the rules: {errors}"
+    actions_service.add_recommendation(
+        session, return_id=agency_return.id, draft=draft, actor=chair
+    )

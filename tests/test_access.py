@@ -15,7 +15,7 @@ from app.auth.deps import declared_permission
 from app.auth.policy import Permission
 from app.directory.models import Role
 from app.main import create_app
-from tests.conftest import attach_pdf, person_by_email, person_with_role, sign_in
+from tests.conftest import attach_pdf, lead_of, person_by_email, person_with_role, sign_in
 
 P = Permission
 
@@ -81,6 +81,38 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
     ("GET", "/questionnaires"): P.PREVIEW_QUESTIONNAIRES,
     ("GET", "/questionnaires/{questionnaire_id}/{version}"): P.PREVIEW_QUESTIONNAIRES,
+    ("GET", "/round/cycles/{slug}/panels"): P.MANAGE_ROUND,
+    ("GET", "/round/cycles/{slug}/panels/new"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/{slug}/panels/new"): P.MANAGE_ROUND,
+    ("GET", "/round/panels/{session_id}"): P.MANAGE_ROUND,
+    ("GET", "/round/panels/{session_id}/edit"): P.MANAGE_ROUND,
+    ("POST", "/round/panels/{session_id}/edit"): P.MANAGE_ROUND,
+    ("POST", "/round/panels/{session_id}/members"): P.MANAGE_ROUND,
+    ("POST", "/round/panels/{session_id}/members/{person_id}/remove"): P.MANAGE_ROUND,
+    ("POST", "/round/panels/{session_id}/members/{person_id}/chair"): P.MANAGE_ROUND,
+    ("POST", "/round/panels/{session_id}/slots/{slot_id}/book"): P.MANAGE_ROUND,
+    ("POST", "/round/panels/{session_id}/slots/{slot_id}/free"): P.MANAGE_ROUND,
+    ("POST", "/round/panels/{session_id}/auto-fill"): P.MANAGE_ROUND,
+    ("GET", "/round/panels/{session_id}/cancel"): P.MANAGE_ROUND,
+    ("POST", "/round/panels/{session_id}/cancel"): P.MANAGE_ROUND,
+    ("GET", "/round/returns/{return_id}/feedback"): P.MANAGE_ROUND,
+    ("POST", "/round/returns/{return_id}/feedback"): P.MANAGE_ROUND,
+    ("GET", "/panels"): P.SIT_ON_PANELS,
+    ("GET", "/panels/conflicts"): P.SIT_ON_PANELS,
+    ("POST", "/panels/conflicts"): P.SIT_ON_PANELS,
+    ("GET", "/panels/returns/{return_id}"): P.FOLLOW_PANELS,
+    ("GET", "/panels/returns/{return_id}/evidence/{file_id}"): P.FOLLOW_PANELS,
+    ("GET", "/panels/returns/{return_id}/scores"): P.SIT_ON_PANELS,
+    ("POST", "/panels/returns/{return_id}/scores"): P.SIT_ON_PANELS,
+    ("GET", "/panels/returns/{return_id}/moderation"): P.FOLLOW_PANELS,
+    ("POST", "/panels/returns/{return_id}/agreed"): P.SIT_ON_PANELS,
+    ("POST", "/panels/returns/{return_id}/recommendations"): P.SIT_ON_PANELS,
+    ("POST", "/panels/returns/{return_id}/recommendations/{recommendation_id}/remove"): (
+        P.SIT_ON_PANELS
+    ),
+    ("GET", "/panels/sessions/{session_id}/meeting"): P.FOLLOW_PANELS,
+    ("POST", "/panels/sessions/{session_id}/start"): P.FOLLOW_PANELS,
+    ("GET", "/returns/{return_id}/feedback"): P.WORK_ON_RETURNS,
 }
 
 # Who holds each permission that depends on a role, written out here rather than read from
@@ -91,6 +123,8 @@ ROLES_ALLOWED: dict[Permission, set[Role]] = {
     P.VIEW_AUDIT_LOG: {Role.COORDINATOR},
     P.WORK_ON_RETURNS: {Role.AGENCY_LEAD, Role.CONTRIBUTOR},
     P.MANAGE_ROUND: {Role.COORDINATOR},
+    P.SIT_ON_PANELS: {Role.PANEL_MEMBER},
+    P.FOLLOW_PANELS: {Role.PANEL_MEMBER, Role.COORDINATOR},
 }
 
 
@@ -139,7 +173,8 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
         settings.var_dir / "imports",
         b"Agency,Sector,Lead name,Lead email\nWalk Agency,Other,Wal Ker,walker@example.org\n",
     )
-    return {
+    panels = _panel_samples(db, settings, lead)
+    return panels | {
         "/returns/{return_id}/evidence/{file_id}": f"/returns/{lead_return.id}/evidence/{evidence}",
         "/returns/{return_id}/evidence/{file_id}/remove": (
             f"/returns/{lead_return.id}/evidence/{evidence}/remove"
@@ -176,6 +211,83 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
         "/round/emails/{email_id}/retry": f"/round/emails/{recorded.id}/retry",
         "/invitations/{invitation_id}/cancel": f"/invitations/{invitation.id}/cancel",
         "/invitations/{invitation_id}/resend": f"/invitations/{invitation.id}/resend",
+    }
+
+
+def _panel_samples(db, settings, lead) -> dict[str, str]:
+    """The demo's Panel 1, chaired by the first panel member: the return it is moderating is
+    still at the panel with a recommendation, so every member's and chair's page opens on it."""
+    from app.cycles.models import Cycle
+    from app.directory.models import Agency
+    from app.panels import service as panels_service
+    from app.panels.models import PanelSession
+    from app.returns.models import AgencyReturn, ReturnStatus
+
+    def return_of(agency_name: str, cycle: str = "s11-2021") -> AgencyReturn:
+        return db.scalars(
+            select(AgencyReturn)
+            .join(Cycle)
+            .join(Agency, Agency.id == AgencyReturn.agency_id)
+            .where(Agency.name == agency_name, Cycle.slug == cycle)
+        ).one()
+
+    panel = db.scalars(
+        select(PanelSession)
+        .join(Cycle)
+        .where(Cycle.slug == "s11-2021", PanelSession.title == "Panel 1")
+    ).one()
+    chair = person_with_role(db, Role.PANEL_MEMBER)
+    assert panel.chair_id == chair.id, "the walk needs the first panel member in the chair"
+    moderating = return_of("Norfolk Fire and Rescue Service")
+    assert moderating.status is ReturnStatus.AT_PANEL
+    [recommendation] = panels_service.recommendations_of(db, return_id=moderating.id)
+    # Evidence goes in while the return is written; the demo's went in without any.
+    moderating.status = ReturnStatus.IN_PROGRESS
+    evidence = attach_pdf(
+        db, settings, lead_of(db, "Norfolk Fire and Rescue Service"), moderating.id
+    )
+    moderating.status = ReturnStatus.AT_PANEL
+    db.flush()
+    # A slot whose agency nobody has scored yet: freeing it really frees it, and changes
+    # nothing the other pages need.
+    unread = return_of("City College Norwich")
+    [unread_slot] = [s for s in panels_service.slots_of(db, panel) if s.return_id == unread.id]
+    leaving = next(m for m in panels_service.members_of(db, panel) if not m.is_chair)
+    # The agency lead's feedback is last year's: the demo's first lead's agency took part then.
+    last_year = return_of(db.get(Agency, lead.memberships[0].agency_id).name, "s11-2020")
+    # Its cancel is refused, as feedback has gone to one of its agencies: the session stays
+    # for the pages walked after it.
+    session = f"/round/panels/{panel.id}"
+    here = f"/panels/returns/{moderating.id}"
+    return {
+        "/round/cycles/{slug}/panels": "/round/cycles/s11-2021/panels",
+        "/round/cycles/{slug}/panels/new": "/round/cycles/s11-2021/panels/new",
+        "/round/panels/{session_id}": session,
+        "/round/panels/{session_id}/edit": f"{session}/edit",
+        "/round/panels/{session_id}/members": f"{session}/members",
+        "/round/panels/{session_id}/members/{person_id}/remove": (
+            f"{session}/members/{leaving.person_id}/remove"
+        ),
+        "/round/panels/{session_id}/members/{person_id}/chair": (
+            f"{session}/members/{chair.id}/chair"
+        ),
+        "/round/panels/{session_id}/slots/{slot_id}/book": f"{session}/slots/{unread_slot.id}/book",
+        "/round/panels/{session_id}/slots/{slot_id}/free": f"{session}/slots/{unread_slot.id}/free",
+        "/round/panels/{session_id}/auto-fill": f"{session}/auto-fill",
+        "/round/panels/{session_id}/cancel": f"{session}/cancel",
+        "/round/returns/{return_id}/feedback": f"/round/returns/{moderating.id}/feedback",
+        "/panels/returns/{return_id}": here,
+        "/panels/returns/{return_id}/evidence/{file_id}": f"{here}/evidence/{evidence}",
+        "/panels/returns/{return_id}/scores": f"{here}/scores",
+        "/panels/returns/{return_id}/moderation": f"{here}/moderation",
+        "/panels/returns/{return_id}/agreed": f"{here}/agreed",
+        "/panels/returns/{return_id}/recommendations": f"{here}/recommendations",
+        "/panels/returns/{return_id}/recommendations/{recommendation_id}/remove": (
+            f"{here}/recommendations/{recommendation.id}/remove"
+        ),
+        "/panels/sessions/{session_id}/meeting": f"/panels/sessions/{panel.id}/meeting",
+        "/panels/sessions/{session_id}/start": f"/panels/sessions/{panel.id}/start",
+        "/returns/{return_id}/feedback": f"/returns/{last_year.id}/feedback",
     }
 
 
