@@ -23,7 +23,7 @@ from app.auth.models import (
     SignInLink,
     SignInSession,
 )
-from app.db import utcnow
+from app.db import aware, utcnow
 from app.directory import service as directory_service
 from app.directory.models import Agency, Partnership, Person, Role
 from app.notifications.mail import Email
@@ -148,17 +148,17 @@ def resume_session(
         return SessionEnd.UNKNOWN
     if record.revoked_at is not None:
         return SessionEnd.REVOKED
-    if _aware(record.expires_at) <= now:
+    if aware(record.expires_at) <= now:
         return SessionEnd.EXPIRED
-    if _aware(record.last_seen_at) + idle <= now:
+    if aware(record.last_seen_at) + idle <= now:
         return SessionEnd.IDLE
     person = directory_service.get_person(session, person_id=record.person_id)
     if person is None:
         return SessionEnd.UNKNOWN
-    if now - _aware(record.last_seen_at) >= LAST_SEEN_RESOLUTION:
+    if now - aware(record.last_seen_at) >= LAST_SEEN_RESOLUTION:
         record.last_seen_at = now
         session.flush()
-    return ResumedSession(record, person, _aware(record.last_seen_at) + idle)
+    return ResumedSession(record, person, aware(record.last_seen_at) + idle)
 
 
 def keep_session_alive(session: Session, *, record: SignInSession) -> None:
@@ -181,13 +181,6 @@ def revoke_sessions_of(session: Session, *, person: Person) -> int:
         .values(revoked_at=utcnow())
     )
     return result.rowcount or 0
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything s11 stores is UTC.
-    from datetime import UTC
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def within_rate_limit(session: Session, *, key: str, limit: int, window: timedelta) -> bool:
@@ -478,7 +471,7 @@ def invitation_state(invitation: Invitation, now: datetime | None = None) -> str
         return "accepted"
     if invitation.cancelled_at:
         return "cancelled"
-    if _aware(invitation.expires_at) <= now:
+    if aware(invitation.expires_at) <= now:
         return "expired"
     return "waiting"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.actions import service as actions_service
@@ -20,8 +20,8 @@ from app.notifications.mail import Email
 from app.panels import service as panels_service
 from app.panels.forms import read_scores, read_session_form
 from app.panels.models import MeetingMode, PanelSession
-from app.returns import evidence
 from app.returns import service as returns_service
+from app.returns.routes import evidence_download
 from app.templating import render
 
 router = APIRouter()
@@ -593,16 +593,7 @@ def panel_evidence(
     file = returns_service.evidence_file(target.view, file_id=file_id)
     if file is None:
         raise HTTPException(status_code=404)
-    path = evidence.path_of(request.app.state.settings.uploads, file.stored_name)
-    if not path.is_file():
-        raise HTTPException(status_code=404)
-    return FileResponse(
-        path,
-        media_type=evidence.KINDS[file.kind].media_type,
-        filename=file.file_name,
-        content_disposition_type="attachment",
-        headers={"Cache-Control": "no-store"},
-    )
+    return evidence_download(request, file)
 
 
 def _scores_page(request, session, person, target, errors=None, typed=None, status_code=200):  # type: ignore[no-untyped-def]
@@ -674,7 +665,7 @@ def _moderation_page(request, session, person, target, errors=None, typed=None, 
             "recommendations": panels_service.recommendations_of(session, return_id=return_id),
             "errors": errors or {},
             "typed": typed or {},
-            "open": target.view.agency_return.status.value == "at_panel",
+            "open": target.open,
             "current_person_id": person.id,
         },
         status_code=status_code,
@@ -727,7 +718,7 @@ async def add_recommendation(
 
     def save() -> Response:
         target = _target_or_404(session, person, return_id)
-        if not target.is_chair or target.view.agency_return.status.value != "at_panel":
+        if not target.is_chair or not target.open:
             raise HTTPException(status_code=404)
         draft = actions_service.RecommendationDraft(
             **{
@@ -770,7 +761,7 @@ def remove_recommendation(
     recommendation_id: int,
 ) -> Response:
     target = _target_or_404(session, person, return_id)
-    if not target.is_chair or target.view.agency_return.status.value != "at_panel":
+    if not target.is_chair or not target.open:
         raise HTTPException(status_code=404)
     if not actions_service.remove_recommendation(
         session, return_id=return_id, recommendation_id=recommendation_id, actor=person

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.actions.models import Recommendation
 from app.audit import service as audit_service
 from app.cycles.models import Cycle
-from app.db import utcnow
+from app.db import aware, utcnow
 from app.directory.models import (
     Agency,
     Membership,
@@ -52,11 +52,6 @@ SLOT_MINUTES = (15, 240)  # the shortest and longest slot a session may have
 
 class PanelError(ValueError):
     """A change the panel's rules refuse, with a message fit for the page."""
-
-
-def aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything s11 stores is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def london(moment: datetime) -> datetime:
@@ -209,10 +204,12 @@ def change_session(
         )
     session.flush()
     _audit(session, actor, "panel_session_changed", panel)
-    emails = _member_invitations(session, panel, actor, base_url, members_of(session, panel))
+    emails = _member_message(
+        session, panel, actor, base_url, members_of(session, panel), cancel=False
+    )
     for slot in slots_of(session, panel):
         if slot.return_id is not None:
-            emails += _lead_invitations(session, panel, slot, actor, base_url)
+            emails += _lead_message(session, panel, slot, actor, base_url, cancel=False)
     return emails
 
 
@@ -232,7 +229,9 @@ def cancel_session(
     for slot in slots:
         if slot.return_id is not None:
             emails += _unassign(session, panel, slot, returns[slot.return_id], actor, base_url)
-    emails += _member_cancellations(session, panel, actor, base_url, members_of(session, panel))
+    emails += _member_message(
+        session, panel, actor, base_url, members_of(session, panel), cancel=True
+    )
     panel.cancelled_at = utcnow()
     session.flush()
     _audit(session, actor, "panel_session_cancelled", panel)
@@ -380,7 +379,7 @@ def add_member(
     session.flush()
     _audit(session, actor, "panel_member_added", panel, person_id=person_id)
     added = [m for m in members_of(session, panel) if m.person_id == person_id]
-    return _member_invitations(session, panel, actor, base_url, added)
+    return _member_message(session, panel, actor, base_url, added, cancel=False)
 
 
 def remove_member(
@@ -399,7 +398,7 @@ def remove_member(
         panel.chair_id = None
     session.flush()
     _audit(session, actor, "panel_member_removed", panel, person_id=person_id)
-    return _member_cancellations(session, panel, actor, base_url, leaving)
+    return _member_message(session, panel, actor, base_url, leaving, cancel=True)
 
 
 def make_chair(session: Session, *, panel: PanelSession, person_id: int, actor: Person) -> None:
@@ -643,7 +642,7 @@ def assign(
         session, agency_return=agency_return, to=ReturnStatus.AT_PANEL, actor=actor
     )
     _audit(session, actor, "panel_slot_booked", panel, return_id=agency_return.id)
-    return _lead_invitations(session, panel, slot, actor, base_url)
+    return _lead_message(session, panel, slot, actor, base_url, cancel=False)
 
 
 def unassign(
@@ -668,7 +667,7 @@ def _unassign(
     actor: Person,
     base_url: str,
 ) -> list[Email]:
-    emails = _lead_cancellations(session, panel, slot, actor, base_url)
+    emails = _lead_message(session, panel, slot, actor, base_url, cancel=True)
     slot.return_id = None
     returns_service.move_return(
         session, agency_return=agency_return, to=ReturnStatus.SUBMITTED, actor=actor
@@ -798,60 +797,41 @@ def _member_uid(panel: PanelSession, base_url: str) -> str:
     return f"panel-session-{panel.id}@{_host(base_url)}"
 
 
-def _member_invitations(
-    session: Session, panel: PanelSession, actor: Person, base_url: str, members: list[Member]
+def _member_message(
+    session: Session,
+    panel: PanelSession,
+    actor: Person,
+    base_url: str,
+    members: list[Member],
+    *,
+    cancel: bool,
 ) -> list[Email]:
+    """The session's calendar entry for each given member: an invitation (or an update), or
+    its cancellation for members no longer needed."""
     if not members:
         return []
     uid = _member_uid(panel, base_url)
     sequence = _next_sequence(session, uid)
-    link = f"{base_url.rstrip('/')}/panels"
+    when = _when(panel.starts_at, panel.ends_at)
     emails = []
     for member in members:
-        role = "chair" if member.is_chair else "a member"
-        body = (
-            f"Hello {member.name},\n\nYou are {role} of the challenge and support panel "
-            f"{panel.title}.\n\nWhen: {_when(panel.starts_at, panel.ends_at)}\n"
-            f"Where: {_where(panel)}\n\nThe returns to read and score before the meeting are "
-            f"at {link}\n"
-        )
-        event = _event(
-            panel,
-            uid=uid,
-            sequence=sequence,
-            start=panel.starts_at,
-            end=panel.ends_at,
-            summary=f"Section 11 challenge and support panel: {panel.title}",
-            description=body,
-            organiser=actor,
-            attendees=[(member.name, member.email)],
-        )
-        subject = "Updated: " if sequence else ""
-        emails.append(
-            Email(
-                to=member.email,
-                subject=f"{subject}Challenge and support panel {panel.title}, "
-                f"{london(panel.starts_at):%-d %B %Y}",
-                body=body,
-                calendar=invitation(event),
+        if cancel:
+            body = (
+                f"Hello {member.name},\n\nYou are no longer needed at the challenge and support "
+                f"panel {panel.title} on {when}.\n"
             )
-        )
-    return emails
-
-
-def _member_cancellations(
-    session: Session, panel: PanelSession, actor: Person, base_url: str, members: list[Member]
-) -> list[Email]:
-    if not members:
-        return []
-    uid = _member_uid(panel, base_url)
-    sequence = _next_sequence(session, uid)
-    emails = []
-    for member in members:
-        body = (
-            f"Hello {member.name},\n\nYou are no longer needed at the challenge and support "
-            f"panel {panel.title} on {_when(panel.starts_at, panel.ends_at)}.\n"
-        )
+            subject = f"Cancelled: challenge and support panel {panel.title}"
+        else:
+            role = "chair" if member.is_chair else "a member"
+            body = (
+                f"Hello {member.name},\n\nYou are {role} of the challenge and support panel "
+                f"{panel.title}.\n\nWhen: {when}\nWhere: {_where(panel)}\n\nThe returns to "
+                f"read and score before the meeting are at {base_url.rstrip('/')}/panels\n"
+            )
+            subject = (
+                f"{'Updated: ' if sequence else ''}Challenge and support panel {panel.title}, "
+                f"{london(panel.starts_at):%-d %B %Y}"
+            )
         event = _event(
             panel,
             uid=uid,
@@ -866,9 +846,9 @@ def _member_cancellations(
         emails.append(
             Email(
                 to=member.email,
-                subject=f"Cancelled: challenge and support panel {panel.title}",
+                subject=subject,
                 body=body,
-                calendar=cancellation(event),
+                calendar=cancellation(event) if cancel else invitation(event),
             )
         )
     return emails
@@ -950,14 +930,6 @@ def _lead_message(
     return emails
 
 
-def _lead_invitations(session, panel, slot, actor, base_url):  # type: ignore[no-untyped-def]
-    return _lead_message(session, panel, slot, actor, base_url, cancel=False)
-
-
-def _lead_cancellations(session, panel, slot, actor, base_url):  # type: ignore[no-untyped-def]
-    return _lead_message(session, panel, slot, actor, base_url, cancel=True)
-
-
 def _audit(
     session: Session, actor: Person, action: str, panel: PanelSession, **detail: object
 ) -> None:
@@ -1027,6 +999,11 @@ class PanelReturn:
     is_member: bool  # sits on the session, so scores it
     is_chair: bool
     members: list[Member]
+
+    @property
+    def open(self) -> bool:
+        """Still at panel: scores, agreed ratings and recommendations may change."""
+        return self.view.agency_return.status is ReturnStatus.AT_PANEL
 
     @cached_property
     def items(self) -> list[ScoredItem]:
@@ -1165,7 +1142,7 @@ def _refuse_unless_scoring(session: Session, target: PanelReturn, person: Person
         raise PanelError("Only the session's members score its returns")
     if person.id in sheets_of(session, return_id=target.view.agency_return.id):
         raise PanelError("You have submitted your scores: they can no longer change")
-    if target.view.agency_return.status is not ReturnStatus.AT_PANEL:
+    if not target.open:
         raise PanelError("Feedback has been issued: scores can no longer change")
 
 
@@ -1276,7 +1253,7 @@ def agree_ratings(
     feedback. Returns each item's problem; nothing is saved unless every item is right."""
     if not target.is_chair:
         raise PanelError("Only the panel's chair records the agreed ratings")
-    if target.view.agency_return.status is not ReturnStatus.AT_PANEL:
+    if not target.open:
         raise PanelError("Feedback has been issued: the agreed ratings can no longer change")
     items = {item.key: item for item in target.items}
     problems = {}

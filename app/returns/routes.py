@@ -25,6 +25,7 @@ from app.returns.forms import (
     fingerprint,
     parse_section,
 )
+from app.returns.models import EvidenceFile
 from app.templating import render
 
 router = APIRouter()
@@ -283,8 +284,13 @@ def _file_or_404(session: DbSession, person: Person, return_id: int, file_id: in
 def download_evidence(
     request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
 ) -> Response:
-    """Always a download under a safe name and the type its content showed, never a page."""
-    view, file = _file_or_404(session, person, return_id, file_id)
+    _view, file = _file_or_404(session, person, return_id, file_id)
+    return evidence_download(request, file)
+
+
+def evidence_download(request: Request, file: EvidenceFile) -> Response:
+    """Always a download under a safe name and the type its content showed, never a page;
+    for whoever the caller has let see the return (its agency, its panel)."""
     path = evidence.path_of(request.app.state.settings.uploads, file.stored_name)
     if not path.is_file():
         raise HTTPException(status_code=404)

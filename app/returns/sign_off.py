@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.service import token_hash
-from app.db import utcnow
+from app.db import aware, utcnow
 from app.directory import service as directory_service
 from app.directory.models import Person
 from app.notifications.mail import Email
@@ -114,7 +114,7 @@ def pending_sign_off(session: Session, *, token: str) -> PendingSignOff | None:
     if request is None or request.answered_at is not None:
         return None
     expires_at = request.expires_at
-    if (expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)) <= utcnow():
+    if aware(expires_at) <= utcnow():
         return None
     agency_return = session.get(AgencyReturn, request.return_id)
     if agency_return is None or agency_return.status is not ReturnStatus.AWAITING_SIGN_OFF:

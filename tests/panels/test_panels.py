@@ -15,7 +15,7 @@ from app.directory.models import Agency, Membership, Person, Role
 from app.panels import service as panels_service
 from app.panels.models import MeetingMode, PanelSession, PanelSlot
 from app.returns.models import AgencyReturn, ReturnStatus
-from tests.conftest import lead_of, person_by_email, sign_in
+from tests.conftest import attach_pdf, lead_of, person_by_email, sign_in
 
 COORDINATOR = "coordinator@nscp.example.org"
 SUBMITTED = ["Break", "Norwich City Council"]  # submitted in the demo's open cycle
@@ -453,3 +453,56 @@ def test_feedback_waits_for_every_agreed_rating_and_a_recommendation_for_each_re
     assert "<script>alert(1)" not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
     assert "A strong safeguarding culture" in response.text
+
+
+def test_members_download_the_booked_returns_evidence_and_others_find_nothing(
+    client, db, booked, settings
+):
+    _panel, _chair, member, break_return = booked
+    break_return.status = ReturnStatus.IN_PROGRESS  # evidence goes on while the return is open
+    file_id = attach_pdf(db, settings, lead_of(db, "Break"), break_return.id)
+    break_return.status = ReturnStatus.AT_PANEL
+    db.flush()
+    path = f"/panels/returns/{break_return.id}/evidence/{file_id}"
+    sign_in(client, member)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-disposition"].startswith("attachment")
+    assert response.content.startswith(b"%PDF")
+    sign_in(client, _members(db)[2])  # on the steering group, not on this session
+    assert client.get(path).status_code == 404
+
+
+def test_starting_the_meeting_shows_every_member_everyones_scores(client, db, booked):
+    panel, chair, member, break_return = booked
+    _score_all(db, chair, break_return, rating_index=0)
+    sign_in(client, member)
+    moderation = f"/panels/returns/{break_return.id}/moderation"
+    assert "Hidden" in client.page(moderation).get_text()
+    assert (
+        client.post(  # only the chair (or a coordinator) starts it
+            f"/panels/sessions/{panel.id}/start",
+            data={"csrf_token": client.csrf_token(moderation)},
+        ).status_code
+        == 404
+    )
+    sign_in(client, chair)
+    meeting = f"/panels/sessions/{panel.id}/meeting"
+    client.post(
+        f"/panels/sessions/{panel.id}/start", data={"csrf_token": client.csrf_token(meeting)}
+    )
+    sign_in(client, member)
+    page = client.page(moderation).get_text()
+    assert "Hidden" not in page and "Inadequate" in page
+
+
+def test_the_agenda_names_the_slot_under_way_its_minutes_left_and_the_next_agency(db, booked):
+    panel, _chair, _member, _break_return = booked
+    slots = panels_service.slots_of(db, panel)
+    slots[2].return_id = _return_of(db, "Norwich City Council").id  # booked later in the day
+    first = panels_service.aware(slots[0].starts_at)
+    agenda = panels_service.agenda(slots, now=first + timedelta(minutes=10))
+    assert agenda.current is slots[0] and agenda.minutes_left == 35
+    assert agenda.next is slots[2]  # the empty slot between is skipped
+    before = panels_service.agenda(slots, now=first - timedelta(minutes=5))
+    assert before.current is None and before.next is slots[0]
