@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -109,11 +110,12 @@ def load_settings(**overrides: object) -> Settings:
 
 
 def _check_var_dir(var_dir: Path) -> None:
-    probe = var_dir / ".write-test"
     try:
         var_dir.mkdir(parents=True, exist_ok=True)
-        probe.write_text("ok")
-        probe.unlink()
+        # A probe of its own: two processes starting at once (cron on two hosts sharing var/,
+        # or `s11 send-reminders` twice) must not remove each other's.
+        with tempfile.NamedTemporaryFile(dir=var_dir, prefix=".write-test-"):
+            pass
     except OSError as error:
         raise ConfigError(
             f"S11_VAR_DIR ({var_dir}) is not writable: {error.strerror or error}."

@@ -63,6 +63,22 @@ def test_an_unwritable_var_directory_stops_start_naming_the_setting(tmp_path):
     assert_one_sentence_naming(result, "S11_VAR_DIR")
 
 
+def test_many_processes_starting_at_once_on_one_var_directory_all_start(tmp_path):
+    # Two `s11 send-reminders` from cron at the same moment once stopped one of them: each
+    # checked var/ with the same probe file, and one removed it under the other.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app.config import _check_var_dir
+
+    def check_often(_: int) -> None:
+        for _ in range(200):
+            _check_var_dir(tmp_path)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(check_often, range(8)))
+    assert list(tmp_path.iterdir()) == []  # and no probe is left behind
+
+
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = run_s11("serve", S11_ENV="production", S11_VAR_DIR=str(tmp_path))
     assert_one_sentence_naming(result, "S11_SECRET_KEY")
