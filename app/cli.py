@@ -138,6 +138,7 @@ def _cmd_questionnaire_publish(settings: Settings, args: argparse.Namespace) -> 
 
 
 def _cmd_send_reminders(settings: Settings, args: argparse.Namespace) -> None:
+    from app.actions.reminders import send_action_reminders
     from app.cycles.reminders import send_reminders
     from app.notifications import service as notifications_service
 
@@ -145,9 +146,13 @@ def _cmd_send_reminders(settings: Settings, args: argparse.Namespace) -> None:
     check_database_reachable(engine)
     sessions = make_sessionmaker(engine)
     reminded = send_reminders(sessions, settings, today=args.today)
+    actions_due = send_action_reminders(sessions, settings, today=args.today)
     with sessions() as session:
         retried = notifications_service.retry_due(session, settings)
-    print(f"{reminded} reminders sent, {retried} failed emails retried")
+    print(
+        f"{reminded} reminders sent, {actions_due} action reminders sent, "
+        f"{retried} failed emails retried"
+    )
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> None:

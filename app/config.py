@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     evidence_file_mb: int = Field(default=20, ge=1, le=500)
     evidence_quota_mb: int = Field(default=200, ge=1, le=10_000)
 
+    # Agreed actions not yet complete: their leads are reminded this many days before each is due.
+    action_reminder_days: list[int] = Field(default=[14, 3])
+
     # Email (the notifications module): without a host, mail is written to var/outbox/.
     smtp_host: str | None = None
     smtp_port: int = 25

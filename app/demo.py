@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.actions import service as actions_service
+from app.actions.models import ActionSource, ActionStatus, ActionUpdate
 from app.cycles import service as cycles_service
 from app.cycles.models import Cycle
 from app.db import utcnow
@@ -35,7 +36,7 @@ from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.rendering import levels_for
 from app.questionnaires.schema import QuestionBase, Questionnaire
 from app.returns import service as returns_service
-from app.returns.models import ALLOWED_MOVES, AgencyReturn, ReturnStatus
+from app.returns.models import AgencyReturn, ReturnStatus
 
 S = AgencySector
 S11 = AgencyDuty.SECTION_11
@@ -417,17 +418,11 @@ def _last_years_round(
     waiting = [r for r in returns if r.status is ReturnStatus.SUBMITTED]
     if waiting:
         _last_years_panel(session, panels, cycle, waiting)
-    for agency_return in returns:
-        # Action plans are a later module; last year's returns went through them.
-        for status in (
-            ReturnStatus.AT_PANEL,
-            ReturnStatus.FEEDBACK_ISSUED,
-            ReturnStatus.ACTION_PLAN_AGREED,
-            ReturnStatus.CLOSED,
-        ):
-            if status in ALLOWED_MOVES[agency_return.status]:
+        _last_years_action_plans(session, panels, cycle, returns, today)
+        for agency_return in returns:
+            if agency_return.status is ReturnStatus.ACTION_PLAN_AGREED:
                 returns_service.move_return(
-                    session, agency_return=agency_return, to=status, actor=None
+                    session, agency_return=agency_return, to=ReturnStatus.CLOSED, actor=None
                 )
 
 
@@ -570,6 +565,22 @@ def _this_years_panel(
         actor=panels.coordinator,
         base_url=BASE_URL,
     )
+    # The lead has started the action plan: one recommendation answered, one to go.
+    _agency, lead = _agency_and_lead(session, PANEL_1[0])
+    view = returns_service.return_for(session, person=lead, return_id=met.id)
+    plan = actions_service.plan_view(session, view=view)
+    actions_service.add_action(
+        session,
+        plan=plan,
+        recommendation_id=plan.recommendations[0].id,
+        draft=actions_service.ActionDraft(
+            "Train every case manager in the Graded Care Profile 2.",
+            "Youth Justice Service Manager",
+            date.today() + timedelta(days=180),
+            "Every case manager trained; 10 cases audited show it used where neglect is seen.",
+        ),
+        actor=lead,
+    )
 
     # Here the members disagree widely; the chair has settled two items so far, one of them
     # red with its recommendation, and two are still to agree before feedback can go.
@@ -629,6 +640,159 @@ def _last_years_panel(
             actor=panels.coordinator,
             base_url=BASE_URL,
         )
+
+
+# A year of an agreed action's life: days after the plan was agreed, the status then, the note.
+PROGRESS = [
+    (60, ActionStatus.ON_TRACK, "Audit tool agreed with the quality assurance team; sample drawn."),
+    (150, ActionStatus.AT_RISK, "Two auditors on long-term leave: half the sample audited so far."),
+    (250, ActionStatus.ON_TRACK, "Auditors back; 18 of 20 cases audited, findings being written."),
+    (300, ActionStatus.COMPLETE, "Audit report to the safeguarding board: practice has improved."),
+]
+
+
+def _last_years_action_plans(
+    session: Session, panels: Panels, cycle: Cycle, returns: list[AgencyReturn], today: date
+) -> None:
+    """Last year's plans in every state: five agreed with a year of progress (one action still
+    at risk, one overdue), one returned with comments, one waiting for agreement; and two items
+    the partnership added from other sources."""
+    agreed_on = cycle.deadline_on + timedelta(days=35)
+    for index, agency_return in enumerate(returns):
+        agency = session.get(Agency, agency_return.agency_id)
+        assert agency is not None
+        _agency, lead = _agency_and_lead(session, agency.name)
+        view = returns_service.return_for(session, person=lead, return_id=agency_return.id)
+        plan = actions_service.plan_view(session, view=view)
+        recommendation = plan.recommendations[0]
+        actions = [
+            actions_service.ActionDraft(
+                "Audit 20 cases against the standard the panel discussed, with a manager "
+                "and a practitioner from another team.",
+                "Head of Quality Assurance",
+                agreed_on + timedelta(days=300),
+                "An audit report showing at least 16 of 20 cases good or better.",
+            ),
+            actions_service.ActionDraft(
+                "Ask 30 children and families what difference our safeguarding work made.",
+                "Participation Lead",
+                agreed_on + timedelta(days=240 + 30 * index),
+                "Their words, in the audit report and in next year's return.",
+            ),
+        ]
+        for draft in actions:
+            action = actions_service.add_action(
+                session, plan=plan, recommendation_id=recommendation.id, draft=draft, actor=lead
+            )
+            _backdate(session, action, agreed_on - timedelta(days=10))
+        if index == 5:  # written, but the partnership asked for more
+            actions_service.submit_plan(session, plan=plan, actor=lead)
+            actions_service.review_plan(
+                session,
+                plan=plan,
+                agree=False,
+                comments="Say who will check the audit findings, and how children's views will "
+                "change practice.",
+                actor=panels.coordinator,
+                partnership=panels.partnership,
+                base_url=BASE_URL,
+            )
+            continue
+        actions_service.submit_plan(session, plan=plan, actor=lead)
+        if index == 6:  # waiting for the coordinator to agree it
+            continue
+        actions_service.review_plan(
+            session,
+            plan=plan,
+            agree=True,
+            comments="",
+            actor=panels.coordinator,
+            partnership=panels.partnership,
+            base_url=BASE_URL,
+        )
+        assert plan.plan is not None
+        plan.plan.submitted_at = plan.plan.agreed_at = plan.reviews[0].reviewed_at = _at(agreed_on)
+        first, second = (a for group in plan.actions.values() for a in group)
+        for days, status, note in PROGRESS[:2] if index == 3 else PROGRESS:
+            if agreed_on + timedelta(days=days) < today:
+                _progress(session, first, status, note, lead, agreed_on + timedelta(days=days))
+        _progress(
+            session,
+            second,
+            ActionStatus.ON_TRACK,
+            "Questions agreed with the children in care council; 12 families heard so far.",
+            lead,
+            agreed_on + timedelta(days=120),
+        )
+    for source, description, theme, owner, due, status in (
+        (
+            ActionSource.MULTI_AGENCY_AUDIT,
+            "Act on the multi-agency audit of neglect: every agency uses the Graded Care "
+            "Profile 2 in its neglect cases.",
+            "Professional curiosity",
+            "Neglect Strategy Group",
+            agreed_on + timedelta(days=200),
+            ActionStatus.COMPLETE,
+        ),
+        (
+            ActionSource.PRACTICE_REVIEW,
+            "Share the learning from the Child A safeguarding practice review with every "
+            "agency's frontline staff.",
+            "Accountability and management grip",
+            "Learning and Improvement Group",
+            agreed_on + timedelta(days=280),
+            ActionStatus.AT_RISK,
+        ),
+    ):
+        item = actions_service.add_item(
+            session,
+            cycle=cycle,
+            partnership=panels.partnership,
+            draft=actions_service.ItemDraft(
+                source.value,
+                description,
+                theme,
+                cycle.priorities[0],
+                owner,
+                due,
+                "Reported to the partnership's executive group.",
+            ),
+            actor=panels.coordinator,
+        )
+        _backdate(session, item, agreed_on)
+        _progress(
+            session,
+            item,
+            status,
+            "Reported to the executive group.",
+            panels.coordinator,
+            agreed_on + timedelta(days=150),
+        )
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(10, 0), tzinfo=UTC)
+
+
+def _backdate(session: Session, action, day: date) -> None:  # type: ignore[no-untyped-def]
+    """The demo writes a year in one go: each action starts when it would have."""
+    action.created_at = _at(day)
+    for update in session.scalars(select(ActionUpdate).where(ActionUpdate.action_id == action.id)):
+        update.made_at = _at(day)
+    session.flush()
+
+
+def _progress(session, action, status, note, person, day) -> None:  # type: ignore[no-untyped-def]
+    update = actions_service.record_progress(
+        session,
+        action=action,
+        progress=actions_service.Progress(status.value, note),
+        actor=person,
+        directory=None,  # type: ignore[arg-type]  # the demo attaches no files
+        max_bytes=0,
+    )
+    update.made_at = _at(day)
+    session.flush()
 
 
 def _session_with(

@@ -22,6 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.actions import routes as action_routes
 from app.audit import routes as audit_routes
 from app.auth import routes as auth_routes
 from app.auth.deps import SignInRequired
@@ -55,6 +56,7 @@ ROUTERS = [
     cycle_routes.router,
     notification_routes.router,
     panel_routes.router,
+    action_routes.router,
 ]
 questionnaire_rendering.register_template_helpers(templates.env)
 templates.env.globals["evidence_upload"] = pure_macro("returns/_evidence.html", "evidence_upload")

@@ -367,9 +367,13 @@ def oidc_client(
 class QueryCounter:
     def __init__(self) -> None:
         self.count = 0
+        self.statements: list[str] = []  # what ran, to read when a count is not what it was
 
-    def __call__(self, *_args: object) -> None:
+    def __call__(
+        self, _connection: object, _cursor: object, statement: str, *_args: object
+    ) -> None:
         self.count += 1
+        self.statements.append(statement)
 
 
 @pytest.fixture

@@ -15,7 +15,14 @@ from app.auth.deps import declared_permission
 from app.auth.policy import Permission
 from app.directory.models import Role
 from app.main import create_app
-from tests.conftest import attach_pdf, lead_of, person_by_email, person_with_role, sign_in
+from tests.conftest import (
+    SMALL_PDF,
+    attach_pdf,
+    lead_of,
+    person_by_email,
+    person_with_role,
+    sign_in,
+)
 
 P = Permission
 
@@ -113,6 +120,34 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/panels/sessions/{session_id}/meeting"): P.FOLLOW_PANELS,
     ("POST", "/panels/sessions/{session_id}/start"): P.FOLLOW_PANELS,
     ("GET", "/returns/{return_id}/feedback"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/action-plan"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/action-plan/actions/new"): P.WORK_ON_RETURNS,
+    ("POST", "/returns/{return_id}/action-plan/actions"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/action-plan/actions/{action_id}"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/action-plan/actions/{action_id}/edit"): P.WORK_ON_RETURNS,
+    ("POST", "/returns/{return_id}/action-plan/actions/{action_id}/edit"): P.WORK_ON_RETURNS,
+    ("POST", "/returns/{return_id}/action-plan/actions/{action_id}/remove"): P.WORK_ON_RETURNS,
+    ("POST", "/returns/{return_id}/action-plan/actions/{action_id}/progress"): (P.WORK_ON_RETURNS),
+    ("GET", "/returns/{return_id}/action-plan/actions/{action_id}/evidence/{evidence_id}"): (
+        P.WORK_ON_RETURNS
+    ),
+    ("POST", "/returns/{return_id}/action-plan/submit"): P.WORK_ON_RETURNS,
+    ("POST", "/returns/{return_id}/sections/{section_id}/last-years-actions/{action_id}"): (
+        P.WORK_ON_RETURNS
+    ),
+    ("GET", "/round/returns/{return_id}/action-plan"): P.MANAGE_ROUND,
+    ("POST", "/round/returns/{return_id}/action-plan/review"): P.MANAGE_ROUND,
+    ("GET", "/round/returns/{return_id}/action-plan/actions/{action_id}"): P.MANAGE_ROUND,
+    ("GET", "/round/returns/{return_id}/action-plan/actions/{action_id}/evidence/{evidence_id}"): (
+        P.MANAGE_ROUND
+    ),
+    ("GET", "/action-plans"): P.FOLLOW_ACTION_PLANS,
+    ("GET", "/action-plans/cycles/{slug}"): P.FOLLOW_ACTION_PLANS,
+    ("GET", "/action-plans/cycles/{slug}/items/new"): P.MANAGE_ROUND,
+    ("POST", "/action-plans/cycles/{slug}/items"): P.MANAGE_ROUND,
+    ("GET", "/action-plans/items/{action_id}"): P.FOLLOW_ACTION_PLANS,
+    ("POST", "/action-plans/items/{action_id}/progress"): P.MANAGE_ROUND,
+    ("GET", "/action-plans/items/{action_id}/evidence/{evidence_id}"): P.FOLLOW_ACTION_PLANS,
 }
 
 # Who holds each permission that depends on a role, written out here rather than read from
@@ -125,6 +160,7 @@ ROLES_ALLOWED: dict[Permission, set[Role]] = {
     P.MANAGE_ROUND: {Role.COORDINATOR},
     P.SIT_ON_PANELS: {Role.PANEL_MEMBER},
     P.FOLLOW_PANELS: {Role.PANEL_MEMBER, Role.COORDINATOR},
+    P.FOLLOW_ACTION_PLANS: {Role.COORDINATOR, Role.CHAIR},
 }
 
 
@@ -174,49 +210,57 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
         b"Agency,Sector,Lead name,Lead email\nWalk Agency,Other,Wal Ker,walker@example.org\n",
     )
     panels = _panel_samples(db, settings, lead)
-    return panels | {
-        "/returns/{return_id}/evidence/{file_id}": f"/returns/{lead_return.id}/evidence/{evidence}",
-        "/returns/{return_id}/evidence/{file_id}/remove": (
-            f"/returns/{lead_return.id}/evidence/{evidence}/remove"
-        ),
-        "/returns/{return_id}": f"/returns/{lead_return.id}",
-        "/round/returns/{return_id}/reopen": f"/round/returns/{lead_return.id}/reopen",
-        "/round/returns/{return_id}/extend": f"/round/returns/{lead_return.id}/extend",
-        "/round/cycles/{slug}": "/round/cycles/s11-2021",
-        "/round/cycles/{slug}/edit": "/round/cycles/s11-2021/edit",
-        "/round/cycles/{slug}/agencies/new": "/round/cycles/s11-2021/agencies/new",
-        "/round/cycles/{slug}/invitations": "/round/cycles/s11-2021/invitations",
-        "/round/cycles/{slug}/import": "/round/cycles/s11-2021/import",
-        "/round/cycles/{slug}/import/{token}/confirm": (
-            f"/round/cycles/s11-2021/import/{waiting}/confirm"
-        ),
-        "/returns/{return_id}/check": f"/returns/{lead_return.id}/check",
-        "/returns/{return_id}/start-from-last-year": (
-            f"/returns/{lead_return.id}/start-from-last-year"
-        ),
-        "/returns/{return_id}/print": f"/returns/{lead_return.id}/print",
-        "/returns/{return_id}/sections/{section_id}/autosave/{question_id}": (
-            f"/returns/{lead_return.id}/sections/nscp-priorities/autosave/neglect-rating"
-        ),
-        "/returns/{return_id}/submit": f"/returns/{lead_return.id}/submit",
-        "/returns/{return_id}/submitted": f"/returns/{lead_return.id}/submitted",
-        "/returns/{return_id}/answers/{question_id}/history": (
-            f"/returns/{lead_return.id}/answers/neglect-rating/history"
-        ),
-        "/returns/{return_id}/sections/{section_id}": (
-            f"/returns/{lead_return.id}/sections/nscp-priorities"
-        ),
-        "/questionnaires/{questionnaire_id}/{version}": "/questionnaires/every-type/1",
-        "/join/{token}": f"/join/{token}",
-        "/round/emails/{email_id}/retry": f"/round/emails/{recorded.id}/retry",
-        "/invitations/{invitation_id}/cancel": f"/invitations/{invitation.id}/cancel",
-        "/invitations/{invitation_id}/resend": f"/invitations/{invitation.id}/resend",
-    }
+    actions = _action_plan_samples(db, settings, lead, lead_return)
+    return (
+        panels
+        | actions
+        | {
+            "/returns/{return_id}/evidence/{file_id}": (
+                f"/returns/{lead_return.id}/evidence/{evidence}"
+            ),
+            "/returns/{return_id}/evidence/{file_id}/remove": (
+                f"/returns/{lead_return.id}/evidence/{evidence}/remove"
+            ),
+            "/returns/{return_id}": f"/returns/{lead_return.id}",
+            "/round/returns/{return_id}/reopen": f"/round/returns/{lead_return.id}/reopen",
+            "/round/returns/{return_id}/extend": f"/round/returns/{lead_return.id}/extend",
+            "/round/cycles/{slug}": "/round/cycles/s11-2021",
+            "/round/cycles/{slug}/edit": "/round/cycles/s11-2021/edit",
+            "/round/cycles/{slug}/agencies/new": "/round/cycles/s11-2021/agencies/new",
+            "/round/cycles/{slug}/invitations": "/round/cycles/s11-2021/invitations",
+            "/round/cycles/{slug}/import": "/round/cycles/s11-2021/import",
+            "/round/cycles/{slug}/import/{token}/confirm": (
+                f"/round/cycles/s11-2021/import/{waiting}/confirm"
+            ),
+            "/returns/{return_id}/check": f"/returns/{lead_return.id}/check",
+            "/returns/{return_id}/start-from-last-year": (
+                f"/returns/{lead_return.id}/start-from-last-year"
+            ),
+            "/returns/{return_id}/print": f"/returns/{lead_return.id}/print",
+            "/returns/{return_id}/sections/{section_id}/autosave/{question_id}": (
+                f"/returns/{lead_return.id}/sections/nscp-priorities/autosave/neglect-rating"
+            ),
+            "/returns/{return_id}/submit": f"/returns/{lead_return.id}/submit",
+            "/returns/{return_id}/submitted": f"/returns/{lead_return.id}/submitted",
+            "/returns/{return_id}/answers/{question_id}/history": (
+                f"/returns/{lead_return.id}/answers/neglect-rating/history"
+            ),
+            "/returns/{return_id}/sections/{section_id}": (
+                f"/returns/{lead_return.id}/sections/nscp-priorities"
+            ),
+            "/questionnaires/{questionnaire_id}/{version}": "/questionnaires/every-type/1",
+            "/join/{token}": f"/join/{token}",
+            "/round/emails/{email_id}/retry": f"/round/emails/{recorded.id}/retry",
+            "/invitations/{invitation_id}/cancel": f"/invitations/{invitation.id}/cancel",
+            "/invitations/{invitation_id}/resend": f"/invitations/{invitation.id}/resend",
+        }
+    )
 
 
 def _panel_samples(db, settings, lead) -> dict[str, str]:
     """The demo's Panel 1, chaired by the first panel member: the return it is moderating is
     still at the panel with a recommendation, so every member's and chair's page opens on it."""
+    from app.actions import service as actions_service
     from app.cycles.models import Cycle
     from app.directory.models import Agency
     from app.panels import service as panels_service
@@ -240,7 +284,7 @@ def _panel_samples(db, settings, lead) -> dict[str, str]:
     assert panel.chair_id == chair.id, "the walk needs the first panel member in the chair"
     moderating = return_of("Norfolk Fire and Rescue Service")
     assert moderating.status is ReturnStatus.AT_PANEL
-    [recommendation] = panels_service.recommendations_of(db, return_id=moderating.id)
+    [recommendation] = actions_service.recommendations_of(db, return_id=moderating.id)
     # Evidence goes in while the return is written; the demo's went in without any.
     moderating.status = ReturnStatus.IN_PROGRESS
     evidence = attach_pdf(
@@ -288,6 +332,84 @@ def _panel_samples(db, settings, lead) -> dict[str, str]:
         "/panels/sessions/{session_id}/meeting": f"/panels/sessions/{panel.id}/meeting",
         "/panels/sessions/{session_id}/start": f"/panels/sessions/{panel.id}/start",
         "/returns/{return_id}/feedback": f"/returns/{last_year.id}/feedback",
+    }
+
+
+def _action_plan_samples(db, settings, lead, this_year) -> dict[str, str]:
+    """The first demo lead's agreed plan from last year, with a file of progress evidence on
+    one action and on one of the partnership's own items. Every change the walk posts is
+    refused for a missing field, or because the plan is agreed, so each page stays to visit."""
+    import io
+
+    from app.actions import service as actions_service
+    from app.actions.models import Action, ActionPlan
+    from app.cycles.models import Cycle
+    from app.returns.models import AgencyReturn
+
+    plan_return = db.scalars(
+        select(AgencyReturn)
+        .join(Cycle)
+        .where(AgencyReturn.agency_id == lead.memberships[0].agency_id, Cycle.slug == "s11-2020")
+    ).one()
+    action = db.scalars(
+        select(Action)
+        .join(ActionPlan, ActionPlan.id == Action.plan_id)
+        .where(ActionPlan.return_id == plan_return.id)
+        .order_by(Action.id)
+    ).first()
+    item = db.scalars(select(Action).where(Action.plan_id.is_(None)).order_by(Action.id)).first()
+    files = {}
+    for target in (action, item):
+        update = actions_service.record_progress(
+            db,
+            action=target,
+            progress=actions_service.Progress(target.status.value, "Audit report attached."),
+            actor=lead,
+            upload=actions_service.Upload(io.BytesIO(SMALL_PDF), "Audit report.pdf"),
+            directory=settings.uploads,
+            max_bytes=1024 * 1024,
+        )
+        files[target.id] = actions_service.history_of(db, action=target)[0].files[0].id
+        assert update.id
+    mine = f"/returns/{plan_return.id}/action-plan"
+    theirs = f"/round/returns/{plan_return.id}/action-plan"
+    return {
+        "/returns/{return_id}/action-plan": mine,
+        "/returns/{return_id}/action-plan/actions/new": f"{mine}/actions/new",
+        "/returns/{return_id}/action-plan/actions": f"{mine}/actions",
+        "/returns/{return_id}/action-plan/actions/{action_id}": f"{mine}/actions/{action.id}",
+        "/returns/{return_id}/action-plan/actions/{action_id}/edit": (
+            f"{mine}/actions/{action.id}/edit"
+        ),
+        "/returns/{return_id}/action-plan/actions/{action_id}/remove": (
+            f"{mine}/actions/{action.id}/remove"
+        ),
+        "/returns/{return_id}/action-plan/actions/{action_id}/progress": (
+            f"{mine}/actions/{action.id}/progress"
+        ),
+        "/returns/{return_id}/action-plan/actions/{action_id}/evidence/{evidence_id}": (
+            f"{mine}/actions/{action.id}/evidence/{files[action.id]}"
+        ),
+        "/returns/{return_id}/action-plan/submit": f"{mine}/submit",
+        "/returns/{return_id}/sections/{section_id}/last-years-actions/{action_id}": (
+            f"/returns/{this_year.id}/sections/action-plan-progress/last-years-actions/{action.id}"
+        ),
+        "/round/returns/{return_id}/action-plan": theirs,
+        "/round/returns/{return_id}/action-plan/review": f"{theirs}/review",
+        "/round/returns/{return_id}/action-plan/actions/{action_id}": (
+            f"{theirs}/actions/{action.id}"
+        ),
+        "/round/returns/{return_id}/action-plan/actions/{action_id}/evidence/{evidence_id}": (
+            f"{theirs}/actions/{action.id}/evidence/{files[action.id]}"
+        ),
+        "/action-plans/cycles/{slug}": "/action-plans/cycles/s11-2020",
+        "/action-plans/cycles/{slug}/items/new": "/action-plans/cycles/s11-2020/items/new",
+        "/action-plans/cycles/{slug}/items": "/action-plans/cycles/s11-2020/items",
+        "/action-plans/items/{action_id}": f"/action-plans/items/{item.id}",
+        "/action-plans/items/{action_id}/progress": f"/action-plans/items/{item.id}/progress",
+        "/action-plans/items/{action_id}/evidence/{evidence_id}": (
+            f"/action-plans/items/{item.id}/evidence/{files[item.id]}"
+        ),
     }
 
 

@@ -67,3 +67,47 @@ def test_the_invitations_page_does_not_query_per_invitation(client, db, demo, co
             base_url="http://localhost",
         )
     assert page_queries() == few <= BUDGET
+
+
+def test_the_action_plan_pages_do_not_query_per_action(client, db, demo, count_queries):
+    """The Composite Action Plan, the page of actions needing attention and an agency's plan
+    run the same statements with 2 actions behind them as with 40."""
+    from datetime import date, timedelta
+
+    from app.actions import service as actions_service
+    from app.cycles.models import Cycle
+
+    coordinator = person_by_email(db, "coordinator@nscp.example.org")
+    norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
+    cycle = db.scalars(select(Cycle).where(Cycle.slug == "s11-2020")).one()
+    pages = ["/action-plans/cycles/s11-2020", "/action-plans"]
+
+    def queries() -> list[int]:
+        counts = []
+        for page in pages:
+            with count_queries() as counted:
+                assert client.get(page).status_code == 200
+            counts.append(counted.count)
+        return counts
+
+    sign_in(client, coordinator)
+    before = queries()
+    for n in range(40):
+        actions_service.add_item(
+            db,
+            cycle=cycle,
+            partnership=norfolk,
+            draft=actions_service.ItemDraft(
+                "other",
+                f"Item {n}",
+                cycle.themes[n % len(cycle.themes)],
+                cycle.priorities[0],
+                "Group",
+                date.today() + timedelta(days=n % 3 - 1),  # some of them overdue
+                "Report",
+            ),
+            actor=coordinator,
+        )
+    db.commit()  # the test's own writes, so that only the pages' statements are counted
+    assert queries() == before
+    assert max(before) <= BUDGET + 6, before

@@ -97,6 +97,7 @@ NAVIGATION = (
     ("/returns", "Returns", Permission.WORK_ON_RETURNS),
     ("/round/cycles", "Round", Permission.MANAGE_ROUND),
     ("/panels", "Panels", Permission.SIT_ON_PANELS),
+    ("/action-plans", "Action plans", Permission.FOLLOW_ACTION_PLANS),
     ("/invitations", "People", Permission.INVITE_PEOPLE),
     ("/questionnaires", "Questionnaires", Permission.PREVIEW_QUESTIONNAIRES),
     ("/audit", "Audit log", Permission.VIEW_AUDIT_LOG),

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     MANAGE_ROUND = "manage_round"  # coordinators, in the partnership they are working in
     SIT_ON_PANELS = "sit_on_panels"  # panel members: score, declare interests, chair
     FOLLOW_PANELS = "follow_panels"  # panel members and coordinators: read, moderation, agenda
+    FOLLOW_ACTION_PLANS = "follow_action_plans"  # coordinators and the chair: every agency's
 
 
 class Decision(StrEnum):
@@ -71,6 +72,7 @@ ROLES_GRANTED: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_ROUND: frozenset({Role.COORDINATOR}),
     Permission.SIT_ON_PANELS: frozenset({Role.PANEL_MEMBER}),
     Permission.FOLLOW_PANELS: frozenset({Role.PANEL_MEMBER, Role.COORDINATOR}),
+    Permission.FOLLOW_ACTION_PLANS: frozenset({Role.COORDINATOR, Role.CHAIR}),
 }
 
 

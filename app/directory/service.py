@@ -224,3 +224,20 @@ def members_of(session: Session, *, partnership: Partnership) -> list[Person]:
             .order_by(Person.name)
         )
     )
+
+
+def leads_of(session: Session, *, partnership_id: int, agency_id: int) -> list[tuple[str, str]]:
+    """(name, email) of the agency's safeguarding leads in one partnership, by name."""
+    return [
+        (name, email)
+        for name, email in session.execute(
+            select(Person.name, Person.email)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(
+                Membership.partnership_id == partnership_id,
+                Membership.role == Role.AGENCY_LEAD,
+                Membership.agency_id == agency_id,
+            )
+            .order_by(Person.name)
+        )
+    ]

@@ -465,7 +465,7 @@ def _feedback_page(request, session, target, error=None, strengths="", status_co
         {
             "target": target,
             "rows": panels_service.moderation(session, target),
-            "recommendations": panels_service.recommendations_of(
+            "recommendations": actions_service.recommendations_of(
                 session, return_id=target.view.agency_return.id
             ),
             "problems": panels_service.feedback_problems(session, target),
@@ -662,7 +662,7 @@ def _moderation_page(request, session, person, target, errors=None, typed=None, 
             "target": target,
             "rows": panels_service.moderation(session, target),
             "sees_colleagues": panels_service.sees_colleagues(session, target, person),
-            "recommendations": panels_service.recommendations_of(session, return_id=return_id),
+            "recommendations": actions_service.recommendations_of(session, return_id=return_id),
             "errors": errors or {},
             "typed": typed or {},
             "open": target.open,

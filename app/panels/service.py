@@ -14,10 +14,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.actions import service as actions_service
 from app.actions.models import Recommendation
 from app.audit import service as audit_service
 from app.cycles.models import Cycle
 from app.db import aware, utcnow
+from app.directory import service as directory_service
 from app.directory.models import (
     Agency,
     Membership,
@@ -854,22 +856,6 @@ def _member_message(
     return emails
 
 
-def _leads_of(session: Session, panel: PanelSession, agency_id: int) -> list[tuple[str, str]]:
-    return [
-        (name, email)
-        for name, email in session.execute(
-            select(Person.name, Person.email)
-            .join(Membership, Membership.person_id == Person.id)
-            .where(
-                Membership.partnership_id == panel.partnership_id,
-                Membership.role == Role.AGENCY_LEAD,
-                Membership.agency_id == agency_id,
-            )
-            .order_by(Person.name)
-        )
-    ]
-
-
 def _lead_message(
     session: Session,
     panel: PanelSession,
@@ -884,7 +870,9 @@ def _lead_message(
     assert agency_return is not None
     agency = session.get(Agency, agency_return.agency_id)
     assert agency is not None
-    leads = _leads_of(session, panel, agency.id)
+    leads = directory_service.leads_of(
+        session, partnership_id=panel.partnership_id, agency_id=agency.id
+    )
     if not leads:
         return []
     # One entry per return, whichever slot it is in: a move is an update, not a new meeting.
@@ -1342,7 +1330,10 @@ def feedback_problems(session: Session, target: PanelReturn) -> list[str]:
     """What must be settled before feedback goes: every item agreed, and a recommendation
     for every item agreed as not met."""
     rows = moderation(session, target)
-    linked = {r.item for r in recommendations_of(session, return_id=target.view.agency_return.id)}
+    linked = {
+        r.item
+        for r in actions_service.recommendations_of(session, return_id=target.view.agency_return.id)
+    }
     problems = [f"Agree a rating for {row.item.title}" for row in rows if row.agreed is None]
     problems += [
         f"{row.item.title} is agreed as {row.item.level(row.agreed.rating).label}: "  # type: ignore[union-attr]
@@ -1351,16 +1342,6 @@ def feedback_problems(session: Session, target: PanelReturn) -> list[str]:
         if row.needs_recommendation and row.item.key not in linked
     ]
     return problems
-
-
-def recommendations_of(session: Session, *, return_id: int) -> list[Recommendation]:
-    return list(
-        session.scalars(
-            select(Recommendation)
-            .where(Recommendation.return_id == return_id)
-            .order_by(Recommendation.id)
-        )
-    )
 
 
 def issue_feedback(
@@ -1403,7 +1384,7 @@ def feedback_of(session: Session, *, view: returns_service.ReturnView) -> Feedba
     return FeedbackView(
         feedback,
         [(item, agreed[item.key]) for item in items if item.key in agreed],
-        recommendations_of(session, return_id=view.agency_return.id),
+        actions_service.recommendations_of(session, return_id=view.agency_return.id),
         {item.key: item for item in items},
     )
 
@@ -1423,7 +1404,9 @@ def _feedback_emails(session: Session, target: PanelReturn, base_url: str) -> li
     ]
     link = f"{base_url.rstrip('/')}/returns/{view.agency_return.id}/feedback"
     emails = []
-    for name, address in _leads_of(session, target.panel, view.agency.id):
+    for name, address in directory_service.leads_of(
+        session, partnership_id=target.panel.partnership_id, agency_id=view.agency.id
+    ):
         body = (
             f"Hello {name},\n\nThank you for meeting the challenge and support panel. "
             f"This is its feedback on {view.agency.name}'s return for {view.cycle.name}.\n\n"

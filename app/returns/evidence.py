@@ -15,7 +15,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 MB = 1024 * 1024
 _CHUNK = 256 * 1024
@@ -141,6 +141,14 @@ def safe_file_name(claimed: str, kind: Kind) -> str:
     stem = re.sub(r"[\"'<>:|?*;%`$&=+,]", "_", stem)
     stem = re.sub(r"\s+", " ", stem).strip(" ._-")[:100]
     return f"{stem or 'evidence'}.{kind.extension}"
+
+
+class StoredFile(Protocol):
+    """A kept file as a download needs it: a return's evidence, or an action's."""
+
+    stored_name: str
+    file_name: str
+    kind: str
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from app.actions import service as actions_service
+from app.actions.forms import read_progress
+from app.actions.models import ActionStatus
 from app.auth.deps import require
 from app.auth.policy import Permission
 from app.db import DbSession
@@ -25,7 +28,6 @@ from app.returns.forms import (
     fingerprint,
     parse_section,
 )
-from app.returns.models import EvidenceFile
 from app.templating import render
 
 router = APIRouter()
@@ -109,11 +111,18 @@ def _section_page(
     typed: dict | None = None,
     errors: dict[str, str] | None = None,
     conflicts: list[returns_service.SaveConflict] | None = None,
+    action_errors: dict[int, dict[str, str]] | None = None,
+    action_typed: dict[int, actions_service.Progress] | None = None,
     status_code: int = 200,
 ) -> Response:
     section = view.section(section_id)
     if section is None:
         raise HTTPException(status_code=404)
+    carried = (
+        actions_service.last_years_actions(session, view=view)
+        if section.carry_forward == "action_plan"
+        else []
+    )
     questions = view.shown(section)
     typed = typed or {}
     shown_values = {
@@ -154,8 +163,71 @@ def _section_page(
             "takes_evidence": returns_service.takes_evidence,
             "last": last,
             "last_year": returns_service.last_years_answers(view, last),
+            "carried": carried,
+            "action_errors": action_errors or {},
+            "action_typed": action_typed or {},
+            "action_statuses": list(ActionStatus),
+            "today": date.today(),
+            "shown": actions_service.shown_status,
         },
         status_code=status_code,
+    )
+
+
+@router.post("/returns/{return_id}/sections/{section_id}/last-years-actions/{action_id}")
+async def give_final_update(
+    request: Request,
+    session: DbSession,
+    person: AgencyPerson,
+    return_id: int,
+    section_id: str,
+    action_id: int,
+) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(
+        _give_final_update, request, session, person, return_id, section_id, action_id, form
+    )
+
+
+def _give_final_update(
+    request, session, person, return_id, section_id, action_id, form
+) -> Response:  # type: ignore[no-untyped-def]
+    """Progress on one of last year's actions, given in this year's return (closing the loop)."""
+    view = _view_or_404(session, person, return_id)
+    if view.section(section_id) is None:
+        raise HTTPException(status_code=404)
+    progress = read_progress(form)
+    file = form.get("evidence")
+    upload = (
+        actions_service.Upload(file.file, file.filename)
+        if isinstance(file, UploadFile) and file.filename
+        else None
+    )
+    settings = request.app.state.settings
+    try:
+        actions_service.give_final_update(
+            session,
+            view=view,
+            action_id=action_id,
+            progress=progress,
+            actor=person,
+            upload=upload,
+            directory=settings.uploads,
+            max_bytes=settings.evidence_file_mb * evidence.MB,
+        )
+    except actions_service.ActionError as error:
+        return _section_page(
+            request,
+            session,
+            view,
+            section_id,
+            action_errors={action_id: {"status": str(error)}},
+            action_typed={action_id: progress},
+            status_code=400,
+        )
+    return RedirectResponse(
+        f"/returns/{return_id}/sections/{section_id}#last-years-action-{action_id}",
+        status_code=303,
     )
 
 
@@ -288,7 +360,7 @@ def download_evidence(
     return evidence_download(request, file)
 
 
-def evidence_download(request: Request, file: EvidenceFile) -> Response:
+def evidence_download(request: Request, file: evidence.StoredFile) -> Response:
     """Always a download under a safe name and the type its content showed, never a page;
     for whoever the caller has let see the return (its agency, its panel)."""
     path = evidence.path_of(request.app.state.settings.uploads, file.stored_name)

@@ -543,7 +543,7 @@ def attach_evidence(
             source, claimed_name=claimed_name, directory=directory, max_bytes=max_bytes
         )
     except evidence.EvidenceRefused as refused:
-        raise ReturnError(f"{_shown_name(claimed_name)}: {refused}") from None
+        raise ReturnError(f"{shown_name(claimed_name)}: {refused}") from None
     used = session.scalar(
         select(func.coalesce(func.sum(EvidenceFile.size), 0)).where(
             EvidenceFile.return_id == agency_return.id
@@ -552,7 +552,7 @@ def attach_evidence(
     if used + stored.size > quota_bytes:
         evidence.path_of(directory, stored.stored_name).unlink(missing_ok=True)
         raise ReturnError(
-            f"{_shown_name(claimed_name)}: this return can hold {quota_bytes // evidence.MB} MB "
+            f"{shown_name(claimed_name)}: this return can hold {quota_bytes // evidence.MB} MB "
             f"of evidence and has {max(0, quota_bytes - used) // evidence.MB} MB left. "
             "Remove a file or make this one smaller"
         )
@@ -582,7 +582,7 @@ def attach_evidence(
     return file
 
 
-def _shown_name(claimed_name: str) -> str:
+def shown_name(claimed_name: str) -> str:
     """The uploaded name as a person would recognise it, for messages (escaped when shown)."""
     name = "".join(ch for ch in claimed_name.split("/")[-1].split("\\")[-1] if ch.isprintable())
     return f"“{name[:80]}”" if name else "The file"

@@ -1,0 +1,139 @@
+"""Reminding agency leads that an agreed action is due soon: one email per reminder point, sent
+the way return reminders are (points committed before sending, so no two hosts send one twice).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.actions.models import Action, ActionPlan, ActionReminderSent, ActionStatus, PlanStatus
+from app.config import Settings
+from app.cycles.models import Cycle, CyclePartnership
+from app.directory import service as directory_service
+from app.directory.models import Agency
+from app.notifications import service as notifications_service
+from app.notifications.mail import Email
+from app.notifications.models import SentEmail
+from app.returns.models import AgencyReturn
+
+
+@dataclass(frozen=True)
+class DueAction:
+    action_id: int
+    points: list[int]
+    emails: list[tuple[Email, int]]  # to each lead, with the partnership they lead it in
+
+
+def send_action_reminders(
+    session_factory: Callable[[], Session], settings: Settings, *, today: date | None = None
+) -> int:
+    """Remind the leads of each agreed action not complete whose point has come; returns how
+    many reminders the mail server took."""
+    with session_factory() as session:
+        due = due_actions(session, settings, today=today or date.today())
+    sent = 0
+    for reminder in due:
+        with session_factory() as session:
+            for record in _claim(session, reminder):
+                sent += notifications_service.attempt(session, settings, record)
+                session.commit()
+    return sent
+
+
+def _claim(session: Session, reminder: DueAction) -> list[SentEmail]:
+    points = insert(ActionReminderSent).values(
+        [{"action_id": reminder.action_id, "days_before": point} for point in reminder.points]
+    )
+    try:
+        session.execute(points)
+    except IntegrityError:
+        session.rollback()
+        return []
+    records = [
+        notifications_service.record(session, email, kind="action_reminder", partnership_id=p)
+        for email, p in reminder.emails
+    ]
+    session.commit()
+    return records
+
+
+def due_actions(session: Session, settings: Settings, *, today: date) -> list[DueAction]:
+    """Agreed actions, not complete, due within the furthest reminder point and not yet past."""
+    furthest = max(settings.action_reminder_days, default=0)
+    rows = session.execute(
+        select(Action, Agency, Cycle, AgencyReturn.id)
+        .join(ActionPlan, ActionPlan.id == Action.plan_id)
+        .join(AgencyReturn, AgencyReturn.id == ActionPlan.return_id)
+        .join(Agency, Agency.id == AgencyReturn.agency_id)
+        .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
+        .where(
+            ActionPlan.status == PlanStatus.AGREED,
+            Action.status != ActionStatus.COMPLETE,
+            Action.due_on >= today,
+            Action.due_on <= today + timedelta(days=furthest),
+        )
+        .order_by(Action.id)
+    ).all()
+    already = {
+        (action_id, days)
+        for action_id, days in session.execute(
+            select(ActionReminderSent.action_id, ActionReminderSent.days_before).where(
+                ActionReminderSent.action_id.in_([action.id for action, _, _, _ in rows])
+            )
+        )
+    }
+    partnerships: dict[int, list[int]] = {}
+    for cycle_id, partnership_id in session.execute(
+        select(CyclePartnership.cycle_id, CyclePartnership.partnership_id).where(
+            CyclePartnership.cycle_id.in_({cycle.id for _, _, cycle, _ in rows})
+        )
+    ):
+        partnerships.setdefault(cycle_id, []).append(partnership_id)
+    due = []
+    for action, agency, cycle, return_id in rows:
+        points = sorted(
+            point
+            for point in set(settings.action_reminder_days)
+            if action.due_on - timedelta(days=point) <= today and (action.id, point) not in already
+        )
+        if not points:
+            continue
+        base = settings.base_url.rstrip("/")
+        link = f"{base}/returns/{return_id}/action-plan/actions/{action.id}"
+        emails, seen = [], set()
+        for partnership_id in partnerships.get(cycle.id, []):
+            for name, address in directory_service.leads_of(
+                session, partnership_id=partnership_id, agency_id=agency.id
+            ):
+                if address not in seen:
+                    seen.add(address)
+                    email = action_due_email(name, address, agency, action, today, link)
+                    emails.append((email, partnership_id))
+        if emails:
+            due.append(DueAction(action.id, points, emails))
+    return due
+
+
+def action_due_email(
+    name: str, to: str, agency: Agency, action: Action, today: date, link: str
+) -> Email:
+    days = (action.due_on - today).days
+    when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+    on = f"{action.due_on:%A %-d %B %Y}"
+    return Email(
+        to=to,
+        subject=f"Reminder: an action in {agency.name}'s Section 11 action plan is due {when}",
+        body=(
+            f"Hello {name},\n\n"
+            f"This action in {agency.name}'s agreed action plan is due {when}, on {on}:\n\n"
+            f"{action.description}\n\nOwner: {action.owner}\n"
+            f"Status: {action.status.label}\n\n"
+            f"Record progress, or mark it complete, at {link}\n"
+        ),
+    )
