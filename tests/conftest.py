@@ -67,9 +67,25 @@ def reset_database(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
+            schema = _schema_of(url)
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
     engine.dispose()
+
+
+DEMO_SCHEMA = "demo"
+
+
+def _schema_of(url: str) -> str:
+    return DEMO_SCHEMA if f"search_path%3D{DEMO_SCHEMA}" in url else "public"
+
+
+def demo_database_url(url: str) -> str:
+    """Where the demo is loaded once for the run: a second SQLite file beside the first, or a
+    schema of its own in the same PostgreSQL database (no extra database to create)."""
+    if url.startswith("sqlite"):
+        return url.replace("s11-test.db", "s11-demo.db")
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{DEMO_SCHEMA}"
 
 
 def migrate_to(url: str, revision: str, var_dir: Path) -> None:
@@ -87,12 +103,39 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def engine(database_url: str, var_dir: Path) -> Iterator[Engine]:
+def empty_engine(database_url: str, var_dir: Path) -> Iterator[Engine]:
     reset_database(database_url)
     migrate_to(database_url, "head", var_dir)
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_database(database_url: str, var_dir: Path) -> Iterator[tuple[Engine, object]]:
+    """The demo, loaded and committed once per backend. Each test that asks for it works in a
+    transaction that is rolled back, so every test starts from the same demo; loading it for
+    each test instead cost most of the suite's time."""
+    from app.demo import load_demo
+
+    url = demo_database_url(database_url)
+    reset_database(url)
+    migrate_to(url, "head", var_dir)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        summary = load_demo(session)
+        session.commit()
+    yield engine, summary
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest, database_url: str) -> Engine:
+    """The demo's database for a test that uses the demo, an empty one for any other (named
+    by `database_url`, which runs each test on every backend)."""
+    if "demo" in request.fixturenames:
+        return request.getfixturevalue("demo_database")[0]
+    return request.getfixturevalue("empty_engine")
 
 
 @pytest.fixture
@@ -155,10 +198,9 @@ def production_client(
 
 
 @pytest.fixture
-def demo(db: Session):  # type: ignore[no-untyped-def]
-    from app.demo import load_demo
-
-    return load_demo(db)
+def demo(demo_database: tuple[Engine, object], db: Session):  # type: ignore[no-untyped-def]
+    """The demo data (see demo_database), under the test's own rolled-back transaction."""
+    return demo_database[1]
 
 
 @pytest.fixture
