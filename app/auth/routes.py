@@ -30,7 +30,7 @@ from app.db import DbSession
 from app.directory import service as directory_service
 from app.directory.models import Partnership, Person, Role
 from app.notifications import service as notifications_service
-from app.notifications.mail import MailError
+from app.notifications.mail import Email, MailError
 from app.notifications.models import SendStatus
 from app.templating import render
 
@@ -300,6 +300,7 @@ def invitations_page(
             "invitations": invitations,
             "state": auth_service.invitation_state,
             "sent": request.query_params.get("sent"),
+            "refused": request.query_params.get("refused"),
         },
     )
 
@@ -360,14 +361,22 @@ def invite(
         )
     except auth_service.InvitationError as error:
         return _invite_form(request, session, scope, values, str(error), status_code=400)
-    notifications_service.deliver(
+    return _delivered(request, session, message, invitation)
+
+
+def _delivered(
+    request: Request, session: DbSession, message: Email, invitation: Invitation
+) -> Response:
+    """Send the invitation, then say on the page whether the mail server took it."""
+    record = notifications_service.deliver(
         session,
         request.app.state.settings,
         message,
         kind="invitation",
         partnership_id=invitation.partnership_id,
     )
-    return RedirectResponse(f"/invitations?sent={invitation.id}", status_code=303)
+    outcome = "sent" if record.status is SendStatus.SENT else "refused"
+    return RedirectResponse(f"/invitations?{outcome}={invitation.id}", status_code=303)
 
 
 def _invitation_or_404(
@@ -419,14 +428,7 @@ def resend_invitation(
         )
     except auth_service.InvitationError as error:
         raise HTTPException(status_code=409, detail=str(error)) from None
-    notifications_service.deliver(
-        session,
-        request.app.state.settings,
-        message,
-        kind="invitation",
-        partnership_id=invitation.partnership_id,
-    )
-    return RedirectResponse(f"/invitations?sent={invitation.id}", status_code=303)
+    return _delivered(request, session, message, invitation)
 
 
 @router.get("/join/{token}", dependencies=[require(Permission.SIGN_IN)])

@@ -55,6 +55,19 @@ def test_a_coordinator_invites_a_panel_member_who_accepts_and_is_signed_in(
     assert {"invitation_sent", "invitation_accepted", "role_change"} <= actions
 
 
+def test_an_invitation_the_mail_server_refuses_is_not_reported_as_sent(
+    mail_client, mailbox, coordinator
+):
+    sign_in(mail_client, coordinator)
+    mailbox.refused.add("full.box@example.org")
+    response = invite(mail_client, email="full.box@example.org", name="Full Box", role="chair")
+    assert response.status_code == 303
+    page = mail_client.get(response.headers["location"]).text
+    assert "The invitation has been sent" not in page
+    assert "The mail server refused the invitation email" in page
+    assert mailbox.to("full.box@example.org") == []
+
+
 def test_an_agency_lead_invites_a_contributor_and_cannot_choose_another_role_or_agency(
     mail_client, mailbox, db
 ):
