@@ -12,6 +12,7 @@ import tempfile
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,7 +53,7 @@ class Settings(BaseSettings):
     evidence_quota_mb: int = Field(default=200, ge=1, le=10_000)
 
     # Agreed actions not yet complete: their leads are reminded this many days before each is due.
-    action_reminder_days: list[int] = Field(default=[14, 3])
+    action_reminder_days: list[Annotated[int, Field(ge=0, le=365)]] = Field(default=[14, 3])
 
     # Email (the notifications module): without a host, mail is written to var/outbox/.
     smtp_host: str | None = None

@@ -279,13 +279,6 @@ def submit_plan(
     request: Request, session: DbSession, person: AgencyPerson, return_id: int
 ) -> Response:
     plan = _plan_or_404(session, person, return_id)
-    if not plan.view.is_lead:
-        return _plan_page(
-            request,
-            plan,
-            error="Only the agency's safeguarding lead can submit the action plan",
-            status_code=403,
-        )
     try:
         actions_service.submit_plan(session, plan=plan, actor=person)
     except actions_service.ActionError as error:
@@ -307,19 +300,10 @@ def _record_progress(request, session, person, return_id, action_id, form) -> Re
     plan = _plan_or_404(session, person, return_id)
     action = _action_or_404(plan, action_id)
     progress = read_progress(form)
-    if plan.status.value != "agreed":
-        return _action_page(
-            request,
-            session,
-            plan,
-            action,
-            progress=progress,
-            errors={"status": "Progress is recorded once the partnership has agreed the plan"},
-            status_code=409,
-        )
     try:
-        actions_service.record_progress(
+        actions_service.record_plan_progress(
             session,
+            plan=plan,
             action=action,
             progress=progress,
             actor=person,
@@ -333,7 +317,7 @@ def _record_progress(request, session, person, return_id, action_id, form) -> Re
             plan,
             action,
             progress=progress,
-            errors={"status": str(error)},
+            errors={error.field: str(error)},
             status_code=400,
         )
     return RedirectResponse(
@@ -381,6 +365,7 @@ def _review_page(
     plan: actions_service.PlanView,
     *,
     error: str | None = None,
+    error_field: str = "decision",
     comments: str = "",
     decision: str = "",
     status_code: int = 200,
@@ -390,6 +375,7 @@ def _review_page(
         "actions/review.html",
         {
             "plan": plan,
+            "error_field": error_field,
             "today": date.today(),
             "shown": actions_service.shown_status,
             "error": error,
@@ -427,6 +413,7 @@ def review_plan(
             request,
             plan,
             error="Select whether to agree the plan or return it",
+            error_field="decision",
             comments=comments,
             status_code=400,
         )
@@ -445,6 +432,7 @@ def review_plan(
             request,
             plan,
             error=str(error),
+            error_field=error.field,
             comments=comments,
             decision=decision,
             status_code=400,
@@ -520,17 +508,27 @@ def _cycle_or_404(session: DbSession, partnership: Partnership, slug: str):  # t
     return cycle
 
 
-def _read_dates(values: list[str]) -> tuple[list[date], list[str]]:
-    dates, errors = [], []
-    for value in values:
-        if not value.strip():
+EARLIEST = date(2000, 1, 1)
+MOST_DATES = 6
+
+
+def _read_dates(values: list[str], today: date) -> tuple[list[date], dict[int, str]]:
+    """The dates chosen, in order, and a message for each box (by position) that held none."""
+    dates, errors = [], {}
+    latest = today.replace(year=today.year + 10)
+    for index, value in enumerate(values[:MOST_DATES]):
+        value = value.strip()
+        if not value:
             continue
         try:
-            dates.append(date.fromisoformat(value.strip()))
+            day = date.fromisoformat(value)
         except ValueError:
-            errors.append(
-                f"“{value.strip()[:20]}” is not a date: pick one, or type it as 2021-04-30"
-            )
+            errors[index] = f"“{value[:20]}” is not a date: pick one, or type it as 2021-04-30"
+            continue
+        if not EARLIEST <= day <= latest:
+            errors[index] = f"Choose a date from 2000 to {latest.year}"
+        else:
+            dates.append(day)
     return sorted(set(dates)), errors
 
 
@@ -545,18 +543,22 @@ def composite_page(
     partnership = _following(person, partnership)
     cycle = _cycle_or_404(session, partnership, slug)
     today = date.today()
-    dates, date_errors = _read_dates(request.query_params.getlist("at"))
+    typed = request.query_params.getlist("at")
+    dates, date_errors = _read_dates(typed, today)
     if not dates:
         dates = actions_service.default_dates(cycle, today)
+    if not typed or not date_errors:
+        typed = [day.isoformat() for day in dates]
     plan = actions_service.composite_plan(session, cycle=cycle, partnership=partnership)
-    counts, totals = actions_service.open_by_theme(session, plan=plan, dates=dates[:6])
+    counts, totals = actions_service.open_by_theme(session, plan=plan, dates=dates)
     return render(
         request,
         "actions/composite.html",
         {
             "plan": plan,
             "cycle": cycle,
-            "dates": dates[:6],
+            "dates": dates,
+            "typed": typed + [""] * (MOST_DATES - len(typed)),
             "date_errors": date_errors,
             "counts": counts,
             "totals": totals,
@@ -698,7 +700,7 @@ def _item_progress(request, session, person, partnership, action_id, form) -> Re
             partnership,
             item,
             progress=progress,
-            errors={"status": str(error)},
+            errors={error.field: str(error)},
             status_code=400,
         )
     return RedirectResponse(f"/action-plans/items/{action_id}#history", status_code=303)

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import BinaryIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
+from sqlalchemy import update as update_rows
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.actions.models import (
     Action,
@@ -34,10 +38,16 @@ from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, ReturnStatus
 
 LONGEST = 4000
+LONDON = ZoneInfo("Europe/London")
 
 
 class ActionError(ValueError):
-    """A change to a plan or an action that the rules refuse, with a sentence saying why."""
+    """A change to a plan or an action that the rules refuse, with a sentence saying why and
+    the form field it is about."""
+
+    def __init__(self, message: str, field: str = "status") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # Recommendations --------------------------------------------------------------------------------
@@ -263,7 +273,8 @@ def record_progress(
     The file is checked before anything is written, so a refused file loses nothing saved."""
     problems = check_progress(action, progress)
     if problems:
-        raise ActionError(next(iter(problems.values())))
+        field, message = next(iter(problems.items()))
+        raise ActionError(message, field)
     stored = None
     if upload is not None:
         try:
@@ -275,7 +286,7 @@ def record_progress(
             )
         except evidence.EvidenceRefused as refused:
             raise ActionError(
-                f"{returns_service.shown_name(upload.claimed_name)}: {refused}"
+                f"{returns_service.shown_name(upload.claimed_name)}: {refused}", "evidence"
             ) from None
     action.status = ActionStatus(progress.status)
     update = ActionUpdate(
@@ -387,8 +398,9 @@ class PlanView:
 
     @property
     def open(self) -> bool:
-        """A plan is written once the panel's feedback, with its recommendations, is issued."""
-        return self.view.agency_return.status in AFTER_FEEDBACK and bool(self.recommendations)
+        """A plan is written once the panel's feedback is issued. With no recommendations it
+        has no actions, and is submitted and agreed all the same, so the return can close."""
+        return self.view.agency_return.status in AFTER_FEEDBACK
 
     @property
     def editable(self) -> bool:
@@ -415,6 +427,19 @@ class PlanView:
         return None
 
 
+def _first_plan(session: Session, return_id: int) -> ActionPlan:
+    """The return's plan, made now; if a colleague made it a moment ago, theirs."""
+    plan = ActionPlan(return_id=return_id)
+    try:
+        with session.begin_nested():
+            session.add(plan)
+    except IntegrityError:
+        found = session.scalar(select(ActionPlan).where(ActionPlan.return_id == return_id))
+        assert found is not None
+        return found
+    return plan
+
+
 def plan_view(session: Session, *, view: returns_service.ReturnView) -> PlanView:
     return_id = view.agency_return.id
     plan = session.scalar(select(ActionPlan).where(ActionPlan.return_id == return_id))
@@ -439,27 +464,61 @@ def plan_view(session: Session, *, view: returns_service.ReturnView) -> PlanView
     return pv
 
 
-def _must_be_editable(plan: PlanView) -> None:
+NOT_EDITABLE = (
+    "This action plan has been submitted: its actions can change again only if it is "
+    "returned with comments"
+)
+
+
+def _must_be_editable(session: Session, plan: PlanView) -> None:
+    """Refuse a change unless the plan is still the agency's to change, and hold the plan row
+    until the change commits, so that a submission or a review cannot pass it mid-way."""
     if not plan.open:
         raise ActionError("The action plan opens when the panel's feedback has been issued")
-    if not plan.status.editable:
-        raise ActionError(
-            "This action plan has been submitted: its actions can change again only if it is "
-            "returned with comments"
+    if plan.plan is None:
+        return
+    held = session.execute(
+        update_rows(ActionPlan)
+        .where(
+            ActionPlan.id == plan.plan.id,
+            ActionPlan.status.in_([PlanStatus.DRAFT, PlanStatus.RETURNED]),
         )
+        .values(status=ActionPlan.status)
+        .execution_options(synchronize_session=False)
+    )
+    if held.rowcount != 1:  # type: ignore[attr-defined]
+        raise ActionError(NOT_EDITABLE)
+
+
+def _move_plan(
+    session: Session, plan: ActionPlan, was: PlanStatus, to: PlanStatus, **values: object
+) -> bool:
+    """Move the plan on only if it is still where this request saw it; False if another
+    request (a double click, a second coordinator) moved it first."""
+    moved = session.execute(
+        update_rows(ActionPlan)
+        .where(ActionPlan.id == plan.id, ActionPlan.status == was)
+        .values(status=to, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    for name, value in {"status": to, **values}.items():
+        set_committed_value(plan, name, value)
+    return True
 
 
 def add_action(
     session: Session, *, plan: PlanView, recommendation_id: int, draft: ActionDraft, actor: Person
 ) -> Action:
-    _must_be_editable(plan)
+    _must_be_editable(session, plan)
     if plan.recommendation(recommendation_id) is None:
         raise ActionError("Choose one of the panel's recommendations for this action")
     assert draft.due_on is not None
     if plan.plan is None:
-        plan.plan = ActionPlan(return_id=plan.view.agency_return.id)
-        session.add(plan.plan)
-        session.flush()
+        plan.plan = _first_plan(session, plan.view.agency_return.id)
+        if not plan.plan.status.editable:
+            raise ActionError(NOT_EDITABLE)
     action = Action(
         cycle_id=plan.view.cycle.id,
         plan_id=plan.plan.id,
@@ -483,7 +542,7 @@ def add_action(
 def change_action(
     session: Session, *, plan: PlanView, action: Action, draft: ActionDraft, actor: Person
 ) -> None:
-    _must_be_editable(plan)
+    _must_be_editable(session, plan)
     assert draft.due_on is not None
     action.description = draft.description.strip()
     action.owner = draft.owner.strip()
@@ -494,7 +553,7 @@ def change_action(
 
 
 def remove_action(session: Session, *, plan: PlanView, action: Action, actor: Person) -> None:
-    _must_be_editable(plan)
+    _must_be_editable(session, plan)
     _record(session, actor, "action_removed", action, description=action.description[:200])
     session.delete(action)
     session.flush()
@@ -504,20 +563,32 @@ def remove_action(session: Session, *, plan: PlanView, action: Action, actor: Pe
 
 
 def submit_plan(session: Session, *, plan: PlanView, actor: Person) -> bool:
-    """Send the plan to the partnership for agreement. Submitting twice submits once (False)."""
+    """Send the plan to the partnership for agreement; only the agency's lead may. Submitting
+    twice (a double click, the back button) submits once: the second returns False."""
+    if not plan.view.is_lead:
+        raise ActionError("Only the agency's safeguarding lead can submit the action plan")
     if plan.status is PlanStatus.SUBMITTED:
         return False
-    _must_be_editable(plan)
+    if not plan.open:
+        raise ActionError("The action plan opens when the panel's feedback has been issued")
+    if not plan.status.editable:
+        raise ActionError(NOT_EDITABLE)
     if plan.missing:
         raise ActionError(
             f"Add at least one action for each recommendation: {len(plan.missing)} "
             f"{'has' if len(plan.missing) == 1 else 'have'} none yet"
         )
-    assert plan.plan is not None
-    plan.plan.status = PlanStatus.SUBMITTED
-    plan.plan.submitted_at = utcnow()
-    plan.plan.submitted_by_id = actor.id
-    session.flush()
+    if plan.plan is None:  # no recommendations, so no actions: an empty plan to agree
+        plan.plan = _first_plan(session, plan.view.agency_return.id)
+    if not _move_plan(
+        session,
+        plan.plan,
+        plan.plan.status,
+        PlanStatus.SUBMITTED,
+        submitted_at=utcnow(),
+        submitted_by_id=actor.id,
+    ):
+        return False
     audit_service.record_event(
         session,
         actor=actor,
@@ -542,27 +613,27 @@ def review_plan(
     """Agree the plan (the return moves to action plan agreed) or return it with comments;
     returns the emails telling the agency's leads. Deciding twice decides once."""
     if plan.plan is None or plan.status is not PlanStatus.SUBMITTED:
-        raise ActionError("Only a submitted action plan can be agreed or returned")
+        raise ActionError("Only a submitted action plan can be agreed or returned", "decision")
     comments = comments.strip()
     if not agree and not comments:
-        raise ActionError("Enter comments saying what the agency should change")
+        raise ActionError("Enter comments saying what the agency should change", "comments")
     if len(comments) > LONGEST:
-        raise ActionError(f"Keep the comments to {LONGEST:,} characters or fewer")
+        raise ActionError(f"Keep the comments to {LONGEST:,} characters or fewer", "comments")
     agency_return = plan.view.agency_return
-    plan.plan.status = PlanStatus.AGREED if agree else PlanStatus.RETURNED
+    to = PlanStatus.AGREED if agree else PlanStatus.RETURNED
+    moved = _move_plan(
+        session, plan.plan, PlanStatus.SUBMITTED, to, **({"agreed_at": utcnow()} if agree else {})
+    )
+    if not moved:
+        raise ActionError("Someone has just decided on this plan: read it again", "decision")
     review = PlanReview(
         plan_id=plan.plan.id, agreed=agree, comments=comments, reviewed_by_id=actor.id
     )
     session.add(review)
-    if agree:
-        plan.plan.agreed_at = utcnow()
-        if agency_return.status is ReturnStatus.FEEDBACK_ISSUED:
-            returns_service.move_return(
-                session,
-                agency_return=agency_return,
-                to=ReturnStatus.ACTION_PLAN_AGREED,
-                actor=actor,
-            )
+    if agree and agency_return.status is ReturnStatus.FEEDBACK_ISSUED:
+        returns_service.move_return(
+            session, agency_return=agency_return, to=ReturnStatus.ACTION_PLAN_AGREED, actor=actor
+        )
     session.flush()
     plan.reviews.insert(0, review)
     audit_service.record_event(
@@ -596,6 +667,31 @@ def review_plan(
     ]
 
 
+def record_plan_progress(
+    session: Session,
+    *,
+    plan: PlanView,
+    action: Action,
+    progress: Progress,
+    actor: Person,
+    upload: Upload | None = None,
+    directory: Path,
+    max_bytes: int,
+) -> ActionUpdate:
+    """Progress on an action of the agency's own plan, once the partnership has agreed it."""
+    if plan.status is not PlanStatus.AGREED:
+        raise ActionError("Progress is recorded once the partnership has agreed the plan")
+    return record_progress(
+        session,
+        action=action,
+        progress=progress,
+        actor=actor,
+        upload=upload,
+        directory=directory,
+        max_bytes=max_bytes,
+    )
+
+
 # Closing the loop: last year's actions in this year's return -----------------------------------
 
 
@@ -608,10 +704,13 @@ class CarriedAction:
 
 
 def last_years_actions(
-    session: Session, *, view: returns_service.ReturnView
+    session: Session,
+    *,
+    view: returns_service.ReturnView,
+    last: returns_service.ReturnView | None,
 ) -> list[CarriedAction]:
-    """The actions of the agency's agreed plan in its previous return, for a final update."""
-    last = returns_service.previous_return(session, view=view)
+    """The actions of the agency's agreed plan in its previous return (`last`, as
+    returns_service.previous_return finds it), for a final update in this one."""
     if last is None:
         return []
     rows = list(
@@ -657,10 +756,19 @@ def give_final_update(
     max_bytes: int,
 ) -> ActionUpdate:
     """Record progress on one of last year's actions from this year's return."""
+    if not any(section.carry_forward == "action_plan" for section in view.questionnaire.sections):
+        raise ActionError("This year's return does not ask about last year's action plan")
     if not view.agency_return.status.editable:
         raise ActionError("This return has been submitted: its answers can no longer change")
     carried = next(
-        (c for c in last_years_actions(session, view=view) if c.action.id == action_id), None
+        (
+            c
+            for c in last_years_actions(
+                session, view=view, last=returns_service.previous_return(session, view=view)
+            )
+            if c.action.id == action_id
+        ),
+        None,
     )
     if carried is None:
         raise ActionError("That action is not in last year's action plan")
@@ -695,9 +803,11 @@ def follows_action_plans(person: Person, partnership: Partnership | None) -> boo
 
 
 def _section_11_actions(partnership: Partnership):  # type: ignore[no-untyped-def]
-    """Section 11 actions of this partnership's agencies, in cycles it takes part in."""
+    """Actions of agreed plans of this partnership's agencies, in cycles it takes part in: a
+    plan not yet agreed is still the agency's draft, not part of the partnership's plan."""
     return (
-        select(Action, Recommendation, Agency, AgencyReturn)
+        select(Action, Recommendation, Agency, AgencyReturn.id, ActionPlan.agreed_at)
+        .join(ActionPlan, ActionPlan.id == Action.plan_id)
         .join(Recommendation, Recommendation.id == Action.recommendation_id)
         .join(AgencyReturn, AgencyReturn.id == Recommendation.return_id)
         .join(Agency, Agency.id == AgencyReturn.agency_id)
@@ -707,11 +817,12 @@ def _section_11_actions(partnership: Partnership):  # type: ignore[no-untyped-de
             & (CyclePartnership.partnership_id == partnership.id),
         )
         .where(
+            ActionPlan.status == PlanStatus.AGREED,
             Agency.id.in_(
                 select(PartnershipAgency.agency_id).where(
                     PartnershipAgency.partnership_id == partnership.id
                 )
-            )
+            ),
         )
     )
 
@@ -726,6 +837,26 @@ class PlanItem:
     agency: Agency | None  # None for an item from another source
     recommendation: Recommendation | None
     return_id: int | None
+    starts_at: datetime  # in the partnership's plan from: its plan's agreement, or its adding
+
+    @classmethod
+    def of_agency(cls, row) -> PlanItem:  # type: ignore[no-untyped-def]
+        action, recommendation, agency, return_id, agreed_at = row
+        return cls(
+            action,
+            recommendation.theme,
+            recommendation.priority,
+            agency,
+            recommendation,
+            return_id,
+            agreed_at or action.created_at,
+        )
+
+    @classmethod
+    def of_partnership(cls, action: Action) -> PlanItem:
+        return cls(
+            action, action.theme or "", action.priority or "", None, None, None, action.created_at
+        )
 
 
 @dataclass
@@ -747,6 +878,7 @@ def composite_plan(session: Session, *, cycle: Cycle, partnership: Partnership) 
             .join(Agency, Agency.id == AgencyReturn.agency_id)
             .where(
                 AgencyReturn.cycle_id == cycle.id,
+                AgencyReturn.status.in_(AFTER_FEEDBACK),  # agreed, not still being drafted
                 Agency.id.in_(
                     select(PartnershipAgency.agency_id).where(
                         PartnershipAgency.partnership_id == partnership.id
@@ -758,23 +890,17 @@ def composite_plan(session: Session, *, cycle: Cycle, partnership: Partnership) 
     )
     by_recommendation: dict[int, list[PlanItem]] = defaultdict(list)
     items: list[PlanItem] = []
-    for action, recommendation, agency, agency_return in session.execute(
+    for row in session.execute(
         _section_11_actions(partnership)
         .where(AgencyReturn.cycle_id == cycle.id)
         .order_by(Action.due_on, Action.id)
     ):
-        item = PlanItem(
-            action,
-            recommendation.theme,
-            recommendation.priority,
-            agency,
-            recommendation,
-            agency_return.id,
-        )
-        by_recommendation[recommendation.id].append(item)
+        item = PlanItem.of_agency(row)
+        assert item.recommendation is not None
+        by_recommendation[item.recommendation.id].append(item)
         items.append(item)
     others = [
-        PlanItem(action, action.theme or "", action.priority or "", None, None, None)
+        PlanItem.of_partnership(action)
         for action in session.scalars(
             select(Action)
             .where(
@@ -832,9 +958,9 @@ def open_by_theme(
     themes = list(dict.fromkeys([*plan.cycle.themes, *(item.theme for item in plan.items)]))
     counts = {theme: [0] * len(dates) for theme in themes}
     for index, day in enumerate(dates):
-        end = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+        end = datetime.combine(day + timedelta(days=1), time(), tzinfo=LONDON)  # a UK day
         for item in plan.items:
-            if aware(item.action.created_at) >= end:
+            if aware(item.starts_at) >= end:
                 continue
             said = [u for u in history.get(item.action.id, []) if aware(u.made_at) < end]
             if not said or said[-1].status is not ActionStatus.COMPLETE:
@@ -935,21 +1061,13 @@ def needing_attention(
     }
     worrying = (Action.status == ActionStatus.AT_RISK) | (Action.due_on < today)
     items = [
-        PlanItem(
-            action, recommendation.theme, recommendation.priority, agency, recommendation, rid.id
-        )
-        for action, recommendation, agency, rid in session.execute(
-            _section_11_actions(partnership).where(
-                Action.status != ActionStatus.COMPLETE,
-                worrying,
-                Action.plan_id.in_(
-                    select(ActionPlan.id).where(ActionPlan.status == PlanStatus.AGREED)
-                ),
-            )
+        PlanItem.of_agency(row)
+        for row in session.execute(
+            _section_11_actions(partnership).where(Action.status != ActionStatus.COMPLETE, worrying)
         )
     ]
     items += [
-        PlanItem(action, action.theme or "", action.priority or "", None, None, None)
+        PlanItem.of_partnership(action)
         for action in session.scalars(
             select(Action).where(
                 Action.partnership_id == partnership.id,

@@ -118,11 +118,7 @@ def _section_page(
     section = view.section(section_id)
     if section is None:
         raise HTTPException(status_code=404)
-    carried = (
-        actions_service.last_years_actions(session, view=view)
-        if section.carry_forward == "action_plan"
-        else []
-    )
+
     questions = view.shown(section)
     typed = typed or {}
     shown_values = {
@@ -130,6 +126,11 @@ def _section_page(
     }
     by_question = {conflict.question_id: conflict for conflict in conflicts or []}
     last = returns_service.previous_return(session, view=view)
+    carried = (
+        actions_service.last_years_actions(session, view=view, last=last)
+        if section.carry_forward == "action_plan"
+        else []
+    )
     return render(
         request,
         "returns/section.html",
@@ -221,7 +222,7 @@ def _give_final_update(
             session,
             view,
             section_id,
-            action_errors={action_id: {"status": str(error)}},
+            action_errors={action_id: {error.field: str(error)}},
             action_typed={action_id: progress},
             status_code=400,
         )

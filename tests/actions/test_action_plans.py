@@ -444,3 +444,84 @@ def test_the_demo_has_plans_in_every_state_with_a_year_of_progress(db, demo):
     assert statuses == set(PlanStatus)
     oldest = db.scalar(select(ActionUpdate.made_at).order_by(ActionUpdate.made_at))
     assert oldest.date() < date.today() - timedelta(days=250)
+
+
+def test_plans_not_yet_agreed_stay_out_of_the_composite_action_plan(db, demo):
+    from app.directory.models import Partnership
+
+    norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
+    cycle = db.scalars(select(Cycle).where(Cycle.slug == "s11-2020")).one()
+    plan = actions_service.composite_plan(db, cycle=cycle, partnership=norfolk)
+    agencies = {item.agency.name for item in plan.items if item.agency}
+    # Great Yarmouth's plan was returned with comments; Fire and Rescue's waits for agreement.
+    assert "Great Yarmouth Borough Council" not in agencies
+    assert "Norfolk Fire and Rescue Service" not in agencies
+    assert len(agencies) == 5
+    # Counted from the day each plan was agreed, not from when its actions were drafted.
+    day_before = min(item.starts_at for item in plan.items if item.agency).date() - timedelta(1)
+    counts, totals = actions_service.open_by_theme(db, plan=plan, dates=[day_before])
+    assert totals == [sum(1 for item in plan.others if item.starts_at.date() <= day_before)]
+
+
+def test_a_date_out_of_range_or_not_a_date_is_refused_next_to_its_own_box(client, db, demo):
+    sign_in(client, person_by_email(db, COORDINATOR))
+    page = client.get("/action-plans/cycles/s11-2020?at=2021-04-01&at=9999-12-31&at=nonsense")
+    assert page.status_code == 400
+    assert 'href="#at-1"' in page.text and "Choose a date from 2000 to" in page.text
+    assert 'href="#at-2"' in page.text and "“nonsense” is not a date" in page.text
+    assert 'value="nonsense"' in page.text  # what was typed stays in its box
+
+
+def test_a_plan_decided_twice_is_decided_once(client, db, demo):
+    waiting = _return_of(db, "Norfolk Fire and Rescue Service", "s11-2020")  # submitted plan
+    sign_in(client, person_by_email(db, COORDINATOR))
+    review = f"/round/returns/{waiting.id}/action-plan"
+    form = {"csrf_token": client.csrf_token(review), "decision": "agree", "comments": ""}
+    first = client.post(f"{review}/review", data=form, follow_redirects=False)
+    assert first.status_code == 303
+    second = client.post(
+        f"{review}/review", data=form | {"decision": "return", "comments": "Too late"}
+    )
+    assert second.status_code == 400
+    assert "Only a submitted action plan can be agreed or returned" in second.text
+    plan = _plan(db, waiting)
+    assert plan.status is PlanStatus.AGREED and len(plan.reviews) == 1
+
+
+def test_a_return_whose_panel_made_no_recommendations_can_still_close(client, db, demo):
+    returned = _return_of(db, "Great Yarmouth Borough Council", "s11-2020")
+    lead = lead_of(db, "Great Yarmouth Borough Council")
+    for recommendation in _plan(db, returned).recommendations:
+        actions_service.remove_recommendation(
+            db, return_id=returned.id, recommendation_id=recommendation.id, actor=lead
+        )
+    sign_in(client, lead)
+    base = f"/returns/{returned.id}/action-plan"
+    assert "The panel made no recommendations" in client.get(base).text
+    submitted = client.post(
+        f"{base}/submit", data={"csrf_token": client.csrf_token(base)}, follow_redirects=False
+    )
+    assert submitted.status_code == 303
+    sign_in(client, person_by_email(db, COORDINATOR))
+    review = f"/round/returns/{returned.id}/action-plan"
+    client.post(
+        f"{review}/review",
+        data={"csrf_token": client.csrf_token(review), "decision": "agree", "comments": ""},
+    )
+    db.refresh(returned)
+    assert returned.status is ReturnStatus.ACTION_PLAN_AGREED
+
+
+def test_a_refused_evidence_file_is_reported_on_the_file_field(client, db, demo):
+    last_year = _return_of(db, "NSPCC", "s11-2020")
+    action = next(iter(_plan(db, last_year).actions.values()))[0]
+    sign_in(client, lead_of(db, "NSPCC"))
+    url = f"/returns/{last_year.id}/action-plan/actions/{action.id}"
+    refused = client.post(
+        f"{url}/progress",
+        data={"csrf_token": client.csrf_token(url), "status": "on_track", "note": "Going well"},
+        files={"evidence": ("page.html", b"<html><script>x</script></html>", "text/html")},
+    )
+    assert refused.status_code == 400
+    assert 'href="#progress-evidence"' in refused.text
+    assert 'id="progress-evidence-error"' in refused.text
