@@ -1,4 +1,4 @@
-"""The `s11` command: migrate, demo, serve, create-admin, send-reminders.
+"""The `s11` command: migrate, demo, serve, create-admin, send-reminders, export.
 
 A bad setting ends the command with one sentence on stderr and exit status 2, never a traceback.
 """
@@ -155,6 +155,60 @@ def _cmd_send_reminders(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def _cmd_export(settings: Settings, args: argparse.Namespace) -> None:
+    import getpass
+    import os
+    import platform
+    from pathlib import Path
+
+    from app.exports import service as exports_service
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise ConfigError(f"--out must name an Excel file ending .xlsx, not {out.name}")
+    if not out.parent.is_dir():
+        raise ConfigError(f"--out names a folder that does not exist: {out.parent}")
+    kind = exports_service.KINDS[args.kind]
+    if kind.by_agency and args.agency is None:
+        raise ConfigError(f"`s11 export {kind.name}` needs --agency ID, the agency's number in s11")
+    if not kind.by_agency and args.agency is not None:
+        raise ConfigError(f"--agency is for `s11 export return`, not {kind.name}")
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a container's user may have no name
+        user = f"user {os.getuid()}"
+    engine = make_engine(settings.database_url)
+    check_database_reachable(engine)
+    # Written beside the target and renamed at the end: a failed export leaves no half a file.
+    partial = out.with_name(f".{out.name}.{os.getpid()}.part")
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            scope = exports_service.operator_scope(
+                session,
+                slug=args.cycle,
+                generated_by=f"the s11 command line ({user} on {platform.node()})",
+            )
+            if scope is None:
+                raise ConfigError(f"there is no cycle {args.cycle!r}")
+            made = exports_service.export(
+                session,
+                scope=scope,
+                kind_name=kind.name,
+                target=partial,
+                agency_id=args.agency,
+                client_address="cli",
+            )
+            if made is None:
+                raise ConfigError(
+                    f"agency {args.agency} has no submitted return in cycle {args.cycle}"
+                )
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    returns = f"{made.returns} return{'' if made.returns == 1 else 's'}"
+    print(f"{out}: {made.kind.title} of {scope.cycle.name}, {returns}.")
+
+
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -176,6 +230,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "serve": _cmd_serve,
     "create-admin": _cmd_create_admin,
     "send-reminders": _cmd_send_reminders,
+    "export": _cmd_export,
     "questionnaire publish": _cmd_questionnaire_publish,
 }
 
@@ -187,7 +242,17 @@ FILE_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
-def _parser() -> argparse.ArgumentParser:
+def _export_kinds(argv: Sequence[str]) -> list[str]:
+    """The workbooks `s11 export` makes, from the exports registry; read only when exporting,
+    as importing it would add half a second to every other command (cron's included)."""
+    if not argv or argv[0] != "export":
+        return []
+    from app.exports.service import KINDS
+
+    return list(KINDS)
+
+
+def _parser(export_kinds: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="s11", description="Section 11 self-assessment platform")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="bring the database schema up to date (Alembic)")
@@ -202,6 +267,13 @@ def _parser() -> argparse.ArgumentParser:
         "send-reminders", help="remind leads of deadlines, retry failed emails (run from cron)"
     )
     reminders.add_argument("--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD")
+    export = commands.add_parser(
+        "export", help="write a workbook of a cycle: s11 export KIND --cycle SLUG --out FILE.xlsx"
+    )
+    export.add_argument("kind", choices=list(export_kinds) or None, help="the workbook to write")
+    export.add_argument("--cycle", required=True, help="the cycle's short name, e.g. s11-2021")
+    export.add_argument("--out", required=True, help="the Excel file to write (.xlsx)")
+    export.add_argument("--agency", type=int, default=None, help="the agency's number (return)")
     questionnaire = commands.add_parser("questionnaire", help="check, compare and publish")
     actions = questionnaire.add_subparsers(dest="action", required=True)
     check = actions.add_parser("check", help="check questionnaire files; exit 1 on any problem")
@@ -216,7 +288,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = _parser(_export_kinds(argv)).parse_args(argv)
     name = f"{args.command} {args.action}" if args.command == "questionnaire" else args.command
     if name in FILE_COMMANDS:
         return FILE_COMMANDS[name](args)

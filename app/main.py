@@ -36,6 +36,7 @@ from app.db import (
     make_engine,
     make_sessionmaker,
 )
+from app.exports import routes as export_routes
 from app.home import routes as home_routes
 from app.notifications import routes as notification_routes
 from app.notifications.mail import MailError
@@ -57,6 +58,7 @@ ROUTERS = [
     notification_routes.router,
     panel_routes.router,
     action_routes.router,
+    export_routes.router,
 ]
 questionnaire_rendering.register_template_helpers(templates.env)
 templates.env.globals["evidence_upload"] = pure_macro("returns/_evidence.html", "evidence_upload")

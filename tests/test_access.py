@@ -148,6 +148,10 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/action-plans/items/{action_id}"): P.FOLLOW_ACTION_PLANS,
     ("POST", "/action-plans/items/{action_id}/progress"): P.MANAGE_ROUND,
     ("GET", "/action-plans/items/{action_id}/evidence/{evidence_id}"): P.FOLLOW_ACTION_PLANS,
+    ("GET", "/summary"): P.READ_ROUND_SUMMARY,
+    ("GET", "/summary/{slug}"): P.READ_ROUND_SUMMARY,
+    ("GET", "/exports/{slug}/{kind}"): P.EXPORT_WORKBOOKS,
+    ("GET", "/returns/{return_id}/export"): P.WORK_ON_RETURNS,
 }
 
 # Who holds each permission that depends on a role, written out here rather than read from
@@ -161,6 +165,8 @@ ROLES_ALLOWED: dict[Permission, set[Role]] = {
     P.SIT_ON_PANELS: {Role.PANEL_MEMBER},
     P.FOLLOW_PANELS: {Role.PANEL_MEMBER, Role.COORDINATOR},
     P.FOLLOW_ACTION_PLANS: {Role.COORDINATOR, Role.CHAIR},
+    P.READ_ROUND_SUMMARY: {Role.COORDINATOR, Role.CHAIR},
+    P.EXPORT_WORKBOOKS: {Role.COORDINATOR, Role.CHAIR, Role.PANEL_MEMBER},
 }
 
 
@@ -249,6 +255,11 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
                 f"/returns/{lead_return.id}/sections/nscp-priorities"
             ),
             "/questionnaires/{questionnaire_id}/{version}": "/questionnaires/every-type/1",
+            "/returns/{return_id}/export": f"/returns/{lead_return.id}/export",
+            "/summary/{slug}": "/summary/s11-2021",
+            # Scored returns: the partnership's for its coordinator and chair, and for the
+            # demo's panel member those of Panel 1, which they sit on.
+            "/exports/{slug}/{kind}": "/exports/s11-2021/scored-returns",
             "/join/{token}": f"/join/{token}",
             "/round/emails/{email_id}/retry": f"/round/emails/{recorded.id}/retry",
             "/invitations/{invitation_id}/cancel": f"/invitations/{invitation.id}/cancel",

@@ -98,6 +98,7 @@ NAVIGATION = (
     ("/round/cycles", "Round", Permission.MANAGE_ROUND),
     ("/panels", "Panels", Permission.SIT_ON_PANELS),
     ("/action-plans", "Action plans", Permission.FOLLOW_ACTION_PLANS),
+    ("/summary", "Summary", Permission.READ_ROUND_SUMMARY),
     ("/invitations", "People", Permission.INVITE_PEOPLE),
     ("/questionnaires", "Questionnaires", Permission.PREVIEW_QUESTIONNAIRES),
     ("/audit", "Audit log", Permission.VIEW_AUDIT_LOG),

@@ -25,6 +25,9 @@ class Permission(StrEnum):
     SIT_ON_PANELS = "sit_on_panels"  # panel members: score, declare interests, chair
     FOLLOW_PANELS = "follow_panels"  # panel members and coordinators: read, moderation, agenda
     FOLLOW_ACTION_PLANS = "follow_action_plans"  # coordinators and the chair: every agency's
+    READ_ROUND_SUMMARY = "read_round_summary"  # the chair and coordinators: the round on screen
+    # Coordinators and the chair: their partnership's cycles; panel members: what they sit on.
+    EXPORT_WORKBOOKS = "export_workbooks"
 
 
 class Decision(StrEnum):
@@ -73,6 +76,8 @@ ROLES_GRANTED: dict[Permission, frozenset[Role]] = {
     Permission.SIT_ON_PANELS: frozenset({Role.PANEL_MEMBER}),
     Permission.FOLLOW_PANELS: frozenset({Role.PANEL_MEMBER, Role.COORDINATOR}),
     Permission.FOLLOW_ACTION_PLANS: frozenset({Role.COORDINATOR, Role.CHAIR}),
+    Permission.READ_ROUND_SUMMARY: frozenset({Role.COORDINATOR, Role.CHAIR}),
+    Permission.EXPORT_WORKBOOKS: frozenset({Role.COORDINATOR, Role.CHAIR, Role.PANEL_MEMBER}),
 }
 
 

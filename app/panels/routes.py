@@ -525,11 +525,16 @@ def issue_feedback(
 
 @router.get("/panels")
 def my_panels(request: Request, session: DbSession, person: PanelPerson) -> Response:
+    sessions = panels_service.my_sessions(session, person=person)
     return render(
         request,
         "panels/mine.html",
         {
-            "sessions": panels_service.my_sessions(session, person=person),
+            "sessions": sessions,
+            # Each cycle's scored returns download holds the returns the person reads in it.
+            "cycles": {
+                panel.cycle_id: panels_service.cycle_of(session, panel) for panel, _ in sessions
+            },
             "london": panels_service.london,
         },
     )

@@ -1064,6 +1064,52 @@ def panel_return_for(session: Session, *, person: Person, return_id: int) -> Pan
     )
 
 
+def returns_to_read(
+    session: Session, *, person: Person, cycle: Cycle, partnership: Partnership
+) -> dict[int, bool]:
+    """The returns booked into the partnership's sessions of the cycle that the person sits
+    on, less any agency they have an interest in, each with whether they may see colleagues'
+    scores of it yet (the rule of `sees_colleagues`, for many returns at once)."""
+    rows = session.execute(
+        select(PanelSlot, PanelSession, PanelMember.agency_id, AgencyReturn.agency_id)
+        .join(PanelSession, PanelSession.id == PanelSlot.session_id)
+        .join(
+            PanelMember,
+            (PanelMember.session_id == PanelSession.id) & (PanelMember.person_id == person.id),
+        )
+        .join(AgencyReturn, AgencyReturn.id == PanelSlot.return_id)
+        .where(
+            PanelSession.cycle_id == cycle.id,
+            PanelSession.partnership_id == partnership.id,
+            PanelSession.cancelled_at.is_(None),
+        )
+    ).all()
+    if not rows:
+        return {}
+    # A member may sit for different agencies in different sessions: their interests differ.
+    conflicted: set[tuple[int | None, int]] = set()
+    for sits_for in {row[2] for row in rows}:
+        found = conflicts_between(
+            session,
+            members={person.id: sits_for},
+            agency_ids={row[3] for row in rows if row[2] == sits_for},
+        )
+        conflicted |= {(sits_for, c.agency_id) for c in found}
+    submitted = set(
+        session.scalars(
+            select(ScoreSheet.return_id).where(
+                ScoreSheet.person_id == person.id,
+                ScoreSheet.return_id.in_([row[0].return_id for row in rows]),
+            )
+        )
+    )
+    return {
+        slot.return_id: meeting_started(panel, slot) or slot.return_id in submitted
+        for slot, panel, sits_for, agency_id in rows
+        if (sits_for, agency_id) not in conflicted
+    }
+
+
 def last_years_agreed(session: Session, target: PanelReturn) -> dict[str, str]:
     """Last cycle's agreed rating of each item scored again, as its label."""
     last = returns_service.previous_return(session, view=target.view)

@@ -222,6 +222,19 @@ def history_of(session: Session, *, answer: Answer) -> list[AnswerRevision]:
 # Reading a return ---------------------------------------------------------------------------
 
 
+def answer_values(
+    questionnaire: Questionnaire, answers: dict[str, Any], files: dict[str, list[str]]
+) -> dict[str, Any]:
+    """Each question's value as the rules read it: its saved answer, except that an evidence
+    question is answered by the names of its files."""
+    values = dict(answers)
+    for question_id, names in files.items():
+        question = questionnaire.question(question_id)
+        if names and getattr(question, "type", "") == "evidence":
+            values[question_id] = list(names)  # the answer is files
+    return values
+
+
 @dataclass(frozen=True)
 class SectionProgress:
     section: Section
@@ -243,12 +256,11 @@ class ReturnView:
 
     @property
     def values(self) -> dict[str, Any]:
-        values = {qid: answer.value for qid, answer in self.answers.items()}
-        for question_id, files in self.evidence.items():
-            question = self.questionnaire.question(question_id)
-            if files and getattr(question, "type", "") == "evidence":
-                values[question_id] = [file.file_name for file in files]  # the answer is files
-        return values
+        return answer_values(
+            self.questionnaire,
+            {qid: answer.value for qid, answer in self.answers.items()},
+            {qid: [file.file_name for file in files] for qid, files in self.evidence.items()},
+        )
 
     def shown(self, section: Section) -> list[QuestionBase]:
         values = self.values

@@ -1,0 +1,124 @@
+"""Pages and downloads of the exports: the chair's summary on screen, and each workbook as an
+attachment, for whoever the exports service lets have it (anyone else finds nothing)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, Response
+from starlette.background import BackgroundTask
+
+from app.auth.deps import CurrentPartnership, require
+from app.auth.policy import Permission
+from app.db import DbSession
+from app.directory.models import Person
+from app.exports import service as exports_service
+from app.templating import render
+
+router = APIRouter()
+
+RoundReader = Annotated[Person, require(Permission.READ_ROUND_SUMMARY)]
+Exporter = Annotated[Person, require(Permission.EXPORT_WORKBOOKS)]
+AgencyPerson = Annotated[Person, require(Permission.WORK_ON_RETURNS)]
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/summary")
+def summaries(
+    request: Request, session: DbSession, person: RoundReader, partnership: CurrentPartnership
+) -> Response:
+    if not exports_service.reads_round(person, partnership):
+        raise HTTPException(status_code=404)
+    cycles = exports_service.summaries_of(session, person=person, partnership=partnership)
+    return render(request, "exports/summaries.html", {"cycles": cycles, "partnership": partnership})
+
+
+@router.get("/summary/{slug}")
+def summary(
+    request: Request,
+    session: DbSession,
+    person: RoundReader,
+    partnership: CurrentPartnership,
+    slug: str,
+) -> Response:
+    scope = exports_service.round_scope(session, person=person, partnership=partnership, slug=slug)
+    if scope is None:
+        raise HTTPException(status_code=404)
+    return render(
+        request,
+        "exports/summary.html",
+        {
+            "summary": exports_service.round_summary(session, scope=scope),
+            "kinds": exports_service.kinds_for(scope),
+        },
+    )
+
+
+@router.get("/exports/{slug}/{kind}")
+def download(
+    request: Request,
+    session: DbSession,
+    person: Exporter,
+    partnership: CurrentPartnership,
+    slug: str,
+    kind: str,
+    agency: int | None = None,
+) -> Response:
+    scope = exports_service.export_scope(session, person=person, partnership=partnership, slug=slug)
+    if scope is None:
+        raise HTTPException(status_code=404)
+    return _workbook(request, session, scope, kind, agency)
+
+
+@router.get("/returns/{return_id}/export")
+def download_own_return(
+    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+) -> Response:
+    scope = exports_service.agency_scope(session, person=person, return_id=return_id)
+    if scope is None:
+        raise HTTPException(status_code=404)
+    return _workbook(request, session, scope, exports_service.ONE_RETURN.name, None)
+
+
+def _workbook(
+    request: Request,
+    session: DbSession,
+    scope: exports_service.Scope,
+    kind: str,
+    agency: int | None,
+) -> Response:
+    """The workbook, always as a download under a safe name; written to a temporary file
+    first, as a large one is too big to hold in memory, and removed once sent."""
+    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="s11-export-")
+    os.close(handle)
+    try:
+        made = exports_service.export(
+            session,
+            scope=scope,
+            kind_name=kind,
+            target=path,
+            agency_id=agency,
+            client_address=request.client.host if request.client else None,
+            request_id=getattr(request.state, "request_id", None),
+        )
+    except exports_service.ExportError as error:
+        os.unlink(path)
+        raise HTTPException(status_code=400, detail=str(error)) from None
+    except BaseException:
+        os.unlink(path)
+        raise
+    if made is None:
+        os.unlink(path)
+        raise HTTPException(status_code=404)
+    return FileResponse(
+        path,
+        media_type=XLSX,
+        filename=made.file_name,
+        content_disposition_type="attachment",
+        headers={"Cache-Control": "no-store"},
+        background=BackgroundTask(os.unlink, path),
+    )
