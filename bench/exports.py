@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -363,7 +364,8 @@ def child_bare(returns: int, out: str) -> dict:
 
 def run_child(*args: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("S11_")}
-    env["S11_VAR_DIR"] = tempfile.mkdtemp(prefix="s11-bench-var-")
+    var_dir = tempfile.mkdtemp(prefix="s11-bench-var-")
+    env["S11_VAR_DIR"] = var_dir
     done = subprocess.run(
         [sys.executable, "-m", "bench.exports", "--child", *args],
         cwd=ROOT,
@@ -372,6 +374,7 @@ def run_child(*args: str) -> dict:
         capture_output=True,
         text=True,
     )
+    shutil.rmtree(var_dir)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -391,6 +394,7 @@ def measure(label: str, database_url: str, returns: int, repeats: int) -> list[t
             flush=True,
         )
         rows.append((label, attempt + 1, bare, s11))
+    shutil.rmtree(work)
     return rows
 
 
@@ -417,6 +421,7 @@ def main() -> None:
     began = time.monotonic()
     var_dir = Path(tempfile.mkdtemp(prefix="s11-bench-sqlite-"))
     rows = measure("SQLite", f"sqlite:///{var_dir / 's11.db'}", options.returns, options.repeats)
+    shutil.rmtree(var_dir)
     if options.postgres_url:
         _empty(options.postgres_url)
         rows += measure("PostgreSQL", options.postgres_url, options.returns, options.repeats)
