@@ -183,7 +183,8 @@ _axe = Axe()
 
 
 def assert_accessible(page: Page) -> None:
-    """Zero axe-core violations on the page as it stands."""
+    """Zero axe-core violations on the page as it stands, once it has loaded."""
+    page.wait_for_load_state()
     results = _axe.run(page)
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 

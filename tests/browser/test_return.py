@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import assert_accessible, sign_in_as
@@ -15,6 +17,8 @@ def test_a_lead_fills_a_section_by_keyboard_reloads_and_sees_every_answer(page: 
     expect(page.get_by_role("heading", level=1)).to_have_text("Section 11 2021")
     assert_accessible(page)
     page.locator(".govuk-task-list__link").first.click()
+    expect(page).to_have_url(re.compile(r"/sections/"))  # axe must not run mid-navigation
+    expect(page.locator("main textarea").first).to_be_visible()
     assert_accessible(page)
     section_url = page.url
 

@@ -65,6 +65,9 @@ def test_the_cli_says_what_is_wrong_with_an_export_it_cannot_make(demo_var_dir, 
     )
     assert "has no submitted return" in capsys.readouterr().err
     with pytest.raises(SystemExit):  # argparse lists the kinds that exist
-        main(["export", "action-plans", "--cycle", "s11-2021", "--out", out])
-    assert "choose from 'scored-returns', 'summary', 'return'" in capsys.readouterr().err
+        main(["export", "everything", "--cycle", "s11-2021", "--out", out])
+    assert (
+        "choose from 'scored-returns', 'action-plans', 'composite-action-plan', 'summary', "
+        "'return'" in capsys.readouterr().err
+    )
     assert not (demo_var_dir / "x.xlsx").exists()
