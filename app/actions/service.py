@@ -692,6 +692,23 @@ def record_plan_progress(
     )
 
 
+def plan_of_return(
+    session: Session, *, return_id: int
+) -> tuple[ActionPlan | None, list[tuple[Action, Recommendation]]]:
+    """A return's plan and its actions with the recommendation each answers, for callers that
+    decided who may see them (the agency's own workbook)."""
+    plan = session.scalar(select(ActionPlan).where(ActionPlan.return_id == return_id))
+    if plan is None:
+        return None, []
+    rows = session.execute(
+        select(Action, Recommendation)
+        .join(Recommendation, Recommendation.id == Action.recommendation_id)
+        .where(Action.plan_id == plan.id)
+        .order_by(Recommendation.id, Action.due_on, Action.id)
+    )
+    return plan, [(action, recommendation) for action, recommendation in rows]
+
+
 # Closing the loop: last year's actions in this year's return -----------------------------------
 
 

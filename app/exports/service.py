@@ -780,7 +780,43 @@ def _write_one_return(session: Session, scope: Scope, book: Book) -> WorkbookFac
                 ]
             )
         notes.append(("Feedback issued", f"{uk_time(feedback.issued_at):%-d %B %Y}"))
+        notes += _own_action_plan(session, book, row.id)
     return WorkbookFacts(1, [plan.version], agency=row.agency, notes=notes)
+
+
+def _own_action_plan(session: Session, book: Book, return_id: int) -> list[tuple[str, str]]:
+    """The agency's action plan, as it stands, on a sheet of its own."""
+    plan, actions = actions_service.plan_of_return(session, return_id=return_id)
+    if plan is None or not actions:
+        return []
+    today = date.today()
+    latest = actions_service.latest_notes(session, [action.id for action, _ in actions])
+    sheet = book.sheet(
+        "Action plan",
+        [
+            Column("Worry statement", 50, wrap=True),
+            Column("Action", 50, wrap=True),
+            Column("Owner", 28, wrap=True),
+            Column("Due", 12),
+            Column("Status", 14),
+            Column("How success will be shown", 40, wrap=True),
+            Column("Latest progress note", 50, wrap=True),
+        ],
+    )
+    for action, recommendation in actions:
+        note = latest.get(action.id)
+        sheet.add(
+            [
+                recommendation.worry_statement,
+                action.description,
+                action.owner,
+                action.due_on,
+                _status_cell(action, today),
+                action.success_measure,
+                note.note if note else "",
+            ]
+        )
+    return [("Action plan", plan.status.label)]
 
 
 # The chair's summary, on screen and in a workbook ------------------------------------------

@@ -152,7 +152,8 @@ def test_an_agency_lead_downloads_their_return_with_the_panels_feedback_once_iss
     )
     book = workbook_of(response)
 
-    assert book.sheetnames[0] == "Cover" and book.sheetnames[-1] == "Panel feedback"
+    assert book.sheetnames[0] == "Cover"
+    assert book.sheetnames[-2:] == ["Panel feedback", "Action plan"]
     neglect = rows_of(book["I. NSCP priorities"])[0]
     assert neglect["Self rating"] == "Good"
     assert neglect["Agreed panel rating"] == "Inadequate"
@@ -161,6 +162,11 @@ def test_an_agency_lead_downloads_their_return_with_the_panels_feedback_once_iss
     assert feedback[0]["About"] == "Strengths the panel saw"
     assert feedback[1]["Priority"] == "Neglect"
     assert cover_facts(book)["Agency"] == "Norfolk Youth Justice Service"
+    # The plan the lead has started, as it stands: the demo's one action so far.
+    [action] = rows_of(book["Action plan"])
+    assert action["Action"] == "Train every case manager in the Graded Care Profile 2."
+    assert action["Status"] == "Not started"
+    assert cover_facts(book)["Action plan"] == "Draft"
 
 
 def test_an_agency_lead_gets_their_draft_without_any_panel_rating(client, db, demo):
