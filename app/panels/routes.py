@@ -526,11 +526,13 @@ def issue_feedback(
 @router.get("/panels")
 def my_panels(request: Request, session: DbSession, person: PanelPerson) -> Response:
     sessions = panels_service.my_sessions(session, person=person)
+    upcoming, past = panels_service.upcoming_and_past(sessions)
     return render(
         request,
         "panels/mine.html",
         {
-            "sessions": sessions,
+            "sessions": upcoming,
+            "past": past,
             # Each cycle's scored returns download holds the returns the person reads in it.
             "cycles": {
                 panel.cycle_id: panels_service.cycle_of(session, panel) for panel, _ in sessions

@@ -998,9 +998,11 @@ class PanelReturn:
         return scored_items(self.view)
 
 
-def my_sessions(
-    session: Session, *, person: Person
-) -> list[tuple[PanelSession, list[tuple[PanelSlot, Agency | None, bool]]]]:
+# A session a member sits on, each slot with its agency and whether they have an interest.
+MySession = tuple[PanelSession, list[tuple[PanelSlot, Agency | None, bool]]]
+
+
+def my_sessions(session: Session, *, person: Person) -> list[MySession]:
     """The sessions the person sits on, soonest first, each slot with its agency and whether
     the person has an interest in it (then they do not read it)."""
     panels = list(
@@ -1030,6 +1032,17 @@ def my_sessions(
             rows.append((slot, agency, agency is not None and agency.id in conflicted))
         result.append((panel, rows))
     return result
+
+
+def upcoming_and_past(
+    sessions: list[MySession], *, now: datetime | None = None
+) -> tuple[list[MySession], list[MySession]]:
+    """A member's sessions still to come or under way, soonest first, and those that have
+    ended, latest first: last year's panel should not sit above next week's."""
+    now = now or utcnow()
+    upcoming = [entry for entry in sessions if aware(entry[0].ends_at) >= now]
+    past = [entry for entry in sessions if aware(entry[0].ends_at) < now]
+    return upcoming, past[::-1]
 
 
 def panel_return_for(session: Session, *, person: Person, return_id: int) -> PanelReturn | None:

@@ -507,3 +507,16 @@ def test_the_agenda_names_the_slot_under_way_its_minutes_left_and_the_next_agenc
     assert agenda.next is slots[2]  # the empty slot between is skipped
     before = panels_service.agenda(slots, now=first - timedelta(minutes=5))
     assert before.current is None and before.next is slots[0]
+
+
+def test_a_members_past_sessions_sit_below_the_ones_to_come(client, db, demo):
+    # The demo's first member chairs this year's Panel 1; the second and third also sat on
+    # last year's, which has ended.
+    member = _members(db)[1]
+    sign_in(client, member)
+    page = client.page("/panels")
+    headings = [h.get_text(strip=True) for h in page.select("main h2")]
+    assert headings[0].startswith("Panel 1:")  # this year's, to come
+    assert headings[-1] == "Past sessions"
+    past = page.find("h2", string="Past sessions").find_next("ul").get_text(" ", strip=True)
+    assert "Panel 1" in past and "7 agencies" in past
