@@ -788,8 +788,6 @@ def _progress(session, action, status, note, person, day) -> None:  # type: igno
         action=action,
         progress=actions_service.Progress(status.value, note),
         actor=person,
-        directory=None,  # type: ignore[arg-type]  # the demo attaches no files
-        max_bytes=0,
     )
     update.made_at = _at(day)
     session.flush()

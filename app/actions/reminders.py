@@ -9,17 +9,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.actions.models import Action, ActionPlan, ActionReminderSent, ActionStatus, PlanStatus
 from app.config import Settings
-from app.cycles.models import Cycle, CyclePartnership
-from app.directory import service as directory_service
+from app.cycles.models import Cycle
+from app.cycles.reminders import agency_leads, send_once
 from app.directory.models import Agency
-from app.notifications import service as notifications_service
 from app.notifications.mail import Email
-from app.notifications.models import SentEmail
 from app.returns.models import AgencyReturn
 
 
@@ -37,30 +34,16 @@ def send_action_reminders(
     many reminders the mail server took."""
     with session_factory() as session:
         due = due_actions(session, settings, today=today or date.today())
-    sent = 0
-    for reminder in due:
-        with session_factory() as session:
-            for record in _claim(session, reminder):
-                sent += notifications_service.attempt(session, settings, record)
-                session.commit()
-    return sent
-
-
-def _claim(session: Session, reminder: DueAction) -> list[SentEmail]:
-    points = insert(ActionReminderSent).values(
-        [{"action_id": reminder.action_id, "days_before": point} for point in reminder.points]
-    )
-    try:
-        session.execute(points)
-    except IntegrityError:
-        session.rollback()
-        return []
-    records = [
-        notifications_service.record(session, email, kind="action_reminder", partnership_id=p)
-        for email, p in reminder.emails
+    claims = [
+        (
+            insert(ActionReminderSent).values(
+                [{"action_id": d.action_id, "days_before": point} for point in d.points]
+            ),
+            d.emails,
+        )
+        for d in due
     ]
-    session.commit()
-    return records
+    return send_once(session_factory, settings, claims, kind="action_reminder")
 
 
 def due_actions(session: Session, settings: Settings, *, today: date) -> list[DueAction]:
@@ -88,13 +71,7 @@ def due_actions(session: Session, settings: Settings, *, today: date) -> list[Du
             )
         )
     }
-    partnerships: dict[int, list[int]] = {}
-    for cycle_id, partnership_id in session.execute(
-        select(CyclePartnership.cycle_id, CyclePartnership.partnership_id).where(
-            CyclePartnership.cycle_id.in_({cycle.id for _, _, cycle, _ in rows})
-        )
-    ):
-        partnerships.setdefault(cycle_id, []).append(partnership_id)
+    leads = agency_leads(session, {(cycle.id, agency.id) for _, agency, cycle, _ in rows})
     due = []
     for action, agency, cycle, return_id in rows:
         points = sorted(
@@ -106,15 +83,10 @@ def due_actions(session: Session, settings: Settings, *, today: date) -> list[Du
             continue
         base = settings.base_url.rstrip("/")
         link = f"{base}/returns/{return_id}/action-plan/actions/{action.id}"
-        emails, seen = [], set()
-        for partnership_id in partnerships.get(cycle.id, []):
-            for name, address in directory_service.leads_of(
-                session, partnership_id=partnership_id, agency_id=agency.id
-            ):
-                if address not in seen:
-                    seen.add(address)
-                    email = action_due_email(name, address, agency, action, today, link)
-                    emails.append((email, partnership_id))
+        emails = [
+            (action_due_email(name, address, agency, action, today, link), partnership_id)
+            for name, address, partnership_id in leads.get((cycle.id, agency.id), [])
+        ]
         if emails:
             due.append(DueAction(action.id, points, emails))
     return due

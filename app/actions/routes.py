@@ -200,7 +200,7 @@ def _action_page(
             "statuses": STATUSES,
             "progress": progress or actions_service.Progress(status=action.status.value),
             "errors": errors or {},
-            "may_update": plan.status.value == "agreed",
+            "may_update": plan.takes_progress,
         },
         status_code=status_code,
     )

@@ -265,8 +265,8 @@ def record_progress(
     progress: Progress,
     actor: Person,
     upload: Upload | None = None,
-    directory: Path,
-    max_bytes: int,
+    directory: Path | None = None,  # where an upload is kept, and its largest size
+    max_bytes: int = 0,
     return_id: int | None = None,
 ) -> ActionUpdate:
     """A dated update: the status now, what was done, and a file showing it if there is one.
@@ -277,6 +277,7 @@ def record_progress(
         raise ActionError(message, field)
     stored = None
     if upload is not None:
+        assert directory is not None, "an upload needs somewhere to be kept"
         try:
             stored = evidence.store_upload(
                 upload.source,
@@ -405,6 +406,11 @@ class PlanView:
     @property
     def editable(self) -> bool:
         return self.open and self.status.editable
+
+    @property
+    def takes_progress(self) -> bool:
+        """Progress is recorded on the plan the partnership agreed, not on a draft."""
+        return self.status is PlanStatus.AGREED
 
     @property
     def missing(self) -> list[Recommendation]:
@@ -679,7 +685,7 @@ def record_plan_progress(
     max_bytes: int,
 ) -> ActionUpdate:
     """Progress on an action of the agency's own plan, once the partnership has agreed it."""
-    if plan.status is not PlanStatus.AGREED:
+    if not plan.takes_progress:
         raise ActionError("Progress is recorded once the partnership has agreed the plan")
     return record_progress(
         session,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from markupsafe import escape
-from sqlalchemy import func, insert, select
+from sqlalchemy import Insert, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -40,31 +40,51 @@ def send_reminders(
     returns how many reminders the mail server took (a refused one waits for retry_due)."""
     with session_factory() as session:
         due = due_reminders(session, settings, today=today or date.today())
+    claims = [
+        (
+            insert(ReminderSent).values(
+                [{"return_id": r.return_id, "days_before": point} for point in r.points]
+            ),
+            r.emails,
+        )
+        for r in due
+    ]
+    return send_once(session_factory, settings, claims, kind="reminder")
+
+
+def send_once(
+    session_factory: Callable[[], Session],
+    settings: Settings,
+    claims: list[tuple[Insert, list[tuple[Email, int]]]],
+    *,
+    kind: str,
+) -> int:
+    """Send each group of emails once: with it goes an insert of the reminder points it
+    covers, whose key makes a second host's insert fail, so that host sends nothing. Returns
+    how many emails the mail server took."""
     sent = 0
-    for reminder in due:
+    for points, emails in claims:
         with session_factory() as session:
-            records = _claim(session, reminder)
-            for record in records:
+            for record in _claim(session, points, emails, kind):
                 sent += notifications_service.attempt(session, settings, record)
                 session.commit()
     return sent
 
 
-def _claim(session: Session, reminder: DueReminder) -> list[SentEmail]:
+def _claim(
+    session: Session, points: Insert, emails: list[tuple[Email, int]], kind: str
+) -> list[SentEmail]:
     """Commit the points and the queued emails together, or nothing if another host has."""
     # The points go first, in one statement: their key is what stops a second host, and on
     # SQLite a transaction that starts by writing waits its turn instead of failing.
-    points = insert(ReminderSent).values(
-        [{"return_id": reminder.return_id, "days_before": point} for point in reminder.points]
-    )
     try:
         session.execute(points)
     except IntegrityError:
         session.rollback()
         return []
     records = [
-        notifications_service.record(session, email, kind="reminder", partnership_id=partnership)
-        for email, partnership in reminder.emails
+        notifications_service.record(session, email, kind=kind, partnership_id=partnership)
+        for email, partnership in emails
     ]
     session.commit()
     return records
@@ -93,7 +113,7 @@ def due_reminders(session: Session, settings: Settings, *, today: date) -> list[
             )
         )
     }
-    leads = _leads(session, {(cycle.id, agency.id) for _, cycle, agency in rows})
+    leads = agency_leads(session, {(cycle.id, agency.id) for _, cycle, agency in rows})
     due = []
     for agency_return, cycle, agency in rows:
         deadline = deadline_of(agency_return, cycle)
@@ -125,7 +145,7 @@ def due_reminders(session: Session, settings: Settings, *, today: date) -> list[
     return due
 
 
-def _leads(
+def agency_leads(
     session: Session, returns: set[tuple[int, int]]
 ) -> dict[tuple[int, int], list[tuple[str, str, int]]]:
     """(name, email, partnership) of each agency's leads in any partnership of the cycle."""

@@ -286,8 +286,6 @@ def test_open_actions_by_theme_at_past_dates_are_counted_from_the_recorded_histo
                 action=action,
                 progress=actions_service.Progress("complete", "Done"),
                 actor=coordinator,
-                directory=None,
-                max_bytes=0,
             )
             done.made_at = at(completed)
         db.flush()
