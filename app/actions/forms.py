@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
-from app.actions.service import ActionDraft, ItemDraft, Progress
+from app.actions.service import ActionDraft, ItemDraft, Progress, Upload
 from app.cycles.forms import read_date
 
 
@@ -49,3 +49,35 @@ def read_item_form(form: FormData) -> tuple[ItemDraft, str | None]:
 
 def read_progress(form: FormData) -> Progress:
     return Progress(status=_text(form, "status"), note=_text(form, "note"))
+
+
+def read_upload(form: FormData) -> Upload | None:
+    """The evidence file given with a progress update, if one was chosen."""
+    file = form.get("evidence")
+    if isinstance(file, UploadFile) and file.filename:
+        return Upload(file.file, file.filename)
+    return None
+
+
+EARLIEST = date(2000, 1, 1)
+MOST_DATES = 6
+
+
+def read_dates(values: list[str], today: date) -> tuple[list[date], dict[int, str]]:
+    """The dates chosen, in order, and a message for each box (by position) that held none."""
+    dates, errors = [], {}
+    latest = today.replace(year=today.year + 10)
+    for index, value in enumerate(values[:MOST_DATES]):
+        value = value.strip()
+        if not value:
+            continue
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            errors[index] = f"“{value[:20]}” is not a date: pick one, or type it as 2021-04-30"
+            continue
+        if not EARLIEST <= day <= latest:
+            errors[index] = f"Choose a date from 2000 to {latest.year}"
+        else:
+            dates.append(day)
+    return sorted(set(dates)), errors

@@ -9,10 +9,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData, UploadFile
 
 from app.actions import service as actions_service
-from app.actions.forms import read_action_form, read_item_form, read_progress
+from app.actions.forms import (
+    MOST_DATES,
+    read_action_form,
+    read_dates,
+    read_item_form,
+    read_progress,
+    read_upload,
+)
 from app.actions.models import Action, ActionStatus
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
@@ -36,13 +42,6 @@ _NOT_EDITABLE = (
     "This action plan cannot change now: it opens when the panel's feedback is issued, and "
     "changes again only if the partnership returns it with comments"
 )
-
-
-def _upload(form: FormData) -> actions_service.Upload | None:
-    file = form.get("evidence")
-    if isinstance(file, UploadFile) and file.filename:
-        return actions_service.Upload(file.file, file.filename)
-    return None
 
 
 def _progress_limits(request: Request) -> dict:  # type: ignore[type-arg]
@@ -307,7 +306,7 @@ def _record_progress(request, session, person, return_id, action_id, form) -> Re
             action=action,
             progress=progress,
             actor=person,
-            upload=_upload(form),
+            upload=read_upload(form),
             **_progress_limits(request),
         )
     except actions_service.ActionError as error:
@@ -508,30 +507,6 @@ def _cycle_or_404(session: DbSession, partnership: Partnership, slug: str):  # t
     return cycle
 
 
-EARLIEST = date(2000, 1, 1)
-MOST_DATES = 6
-
-
-def _read_dates(values: list[str], today: date) -> tuple[list[date], dict[int, str]]:
-    """The dates chosen, in order, and a message for each box (by position) that held none."""
-    dates, errors = [], {}
-    latest = today.replace(year=today.year + 10)
-    for index, value in enumerate(values[:MOST_DATES]):
-        value = value.strip()
-        if not value:
-            continue
-        try:
-            day = date.fromisoformat(value)
-        except ValueError:
-            errors[index] = f"“{value[:20]}” is not a date: pick one, or type it as 2021-04-30"
-            continue
-        if not EARLIEST <= day <= latest:
-            errors[index] = f"Choose a date from 2000 to {latest.year}"
-        else:
-            dates.append(day)
-    return sorted(set(dates)), errors
-
-
 @router.get("/action-plans/cycles/{slug}")
 def composite_page(
     request: Request,
@@ -544,7 +519,7 @@ def composite_page(
     cycle = _cycle_or_404(session, partnership, slug)
     today = date.today()
     typed = request.query_params.getlist("at")
-    dates, date_errors = _read_dates(typed, today)
+    dates, date_errors = read_dates(typed, today)
     if not dates:
         dates = actions_service.default_dates(cycle, today)
     if not typed or not date_errors:
@@ -689,7 +664,7 @@ def _item_progress(request, session, person, partnership, action_id, form) -> Re
             action=item,
             progress=progress,
             actor=person,
-            upload=_upload(form),
+            upload=read_upload(form),
             **_progress_limits(request),
         )
     except actions_service.ActionError as error:

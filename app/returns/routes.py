@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.actions import service as actions_service
-from app.actions.forms import read_progress
+from app.actions.forms import read_progress, read_upload
 from app.actions.models import ActionStatus
 from app.auth.deps import require
 from app.auth.policy import Permission
@@ -198,12 +198,7 @@ def _give_final_update(
     if view.section(section_id) is None:
         raise HTTPException(status_code=404)
     progress = read_progress(form)
-    file = form.get("evidence")
-    upload = (
-        actions_service.Upload(file.file, file.filename)
-        if isinstance(file, UploadFile) and file.filename
-        else None
-    )
+    upload = read_upload(form)
     settings = request.app.state.settings
     try:
         actions_service.give_final_update(
