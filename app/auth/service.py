@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.audit import service as audit_service
@@ -136,25 +136,31 @@ class ResumedSession:
     idle_deadline: datetime
 
 
+# The session and its person with their roles, in one statement built once: every signed-in
+# request runs it, and building a statement with its loader options costs more than running it.
+_SESSION_AND_PERSON = (
+    select(SignInSession, Person)
+    .join(Person, Person.id == SignInSession.person_id)
+    .where(SignInSession.token_hash == bindparam("token_hash"))
+    .options(directory_service.with_roles())
+)
+
+
 def resume_session(
     session: Session, *, token: str, idle: timedelta, now: datetime | None = None
 ) -> ResumedSession | SessionEnd:
     """The person behind a session token, or why the session no longer works."""
     now = now or utcnow()
-    record = session.scalar(
-        select(SignInSession).where(SignInSession.token_hash == token_hash(token))
-    )
-    if record is None:
+    row = session.execute(_SESSION_AND_PERSON, {"token_hash": token_hash(token)}).unique().first()
+    if row is None:  # unknown, or its person was removed (their sessions go with them)
         return SessionEnd.UNKNOWN
+    record, person = row
     if record.revoked_at is not None:
         return SessionEnd.REVOKED
     if aware(record.expires_at) <= now:
         return SessionEnd.EXPIRED
     if aware(record.last_seen_at) + idle <= now:
         return SessionEnd.IDLE
-    person = directory_service.get_person(session, person_id=record.person_id)
-    if person is None:
-        return SessionEnd.UNKNOWN
     if now - aware(record.last_seen_at) >= LAST_SEEN_RESOLUTION:
         record.last_seen_at = now
         session.flush()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -134,18 +135,17 @@ def make_admin(session: Session, *, email: str, name: str | None = None) -> Pers
     return person
 
 
+def with_roles() -> Any:
+    """Loader option: a person's roles, with their partnerships and agencies, in the same
+    statement as the person (a person has a handful; access decisions read them all)."""
+    return joinedload(Person.memberships).options(
+        joinedload(Membership.partnership), joinedload(Membership.agency)
+    )
+
+
 def get_person(session: Session, *, person_id: int) -> Person | None:
-    # One statement, as every signed-in request makes it: a person has a handful of roles.
     return (
-        session.scalars(
-            select(Person)
-            .where(Person.id == person_id)
-            .options(
-                joinedload(Person.memberships).options(
-                    joinedload(Membership.partnership), joinedload(Membership.agency)
-                )
-            )
-        )
+        session.scalars(select(Person).where(Person.id == person_id).options(with_roles()))
         .unique()
         .one_or_none()
     )
