@@ -121,9 +121,8 @@ def _section_page(
 
     questions = view.shown(section)
     typed = typed or {}
-    shown_values = {
-        q.id: typed[q.id] if q.id in typed else view.values.get(q.id) for q in questions
-    }
+    values = view.values  # computed from every answer: once, not once per question
+    shown_values = {q.id: typed[q.id] if q.id in typed else values.get(q.id) for q in questions}
     by_question = {conflict.question_id: conflict for conflict in conflicts or []}
     last = returns_service.previous_return(session, view=view)
     carried = (
@@ -148,7 +147,7 @@ def _section_page(
             # What the page showed, so an untouched answer never overrides a newer one.
             "originals": {
                 q.id: fingerprint(
-                    by_question[q.id].current if q.id in by_question else view.values.get(q.id)
+                    by_question[q.id].current if q.id in by_question else values.get(q.id)
                 )
                 for q in questions
             },

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -85,6 +85,28 @@ def move_return(
     )
 
 
+# An autosave's statements, built once: autosaves come every few seconds while people type,
+# and building a statement costs more than SQLite takes to run it. The UPDATE and INSERT go
+# straight to the tables: for one row the unit of work's bookkeeping costs more than the row.
+_CURRENT_ANSWER = select(Answer).where(
+    Answer.return_id == bindparam("return_id"), Answer.question_id == bindparam("question_id")
+)
+_answers = Answer.__table__.c
+# Only moves an answer on from the version the person saw: the database, not this process,
+# decides who saved first.
+_NEXT_VERSION = (
+    update(Answer.__table__)
+    .where(_answers.id == bindparam("answer_id"), _answers.version == bindparam("based_on"))
+    .values(
+        value=bindparam("new_value", type_=_answers.value.type),
+        version=_answers.version + 1,
+        updated_by_id=bindparam("by_id"),
+        updated_at=bindparam("at", type_=_answers.updated_at.type),
+    )
+)
+_REVISION = insert(AnswerRevision.__table__)
+
+
 def save_answer(
     session: Session,
     *,
@@ -101,9 +123,7 @@ def save_answer(
     if questionnaire.question(question_id) is None:
         raise ReturnError(f"There is no question '{question_id}' in this return")
     current = session.scalar(
-        select(Answer).where(
-            Answer.return_id == agency_return.id, Answer.question_id == question_id
-        )
+        _CURRENT_ANSWER, {"return_id": agency_return.id, "question_id": question_id}
     )
     now = utcnow()
     if current is None and value is None:
@@ -121,12 +141,15 @@ def save_answer(
         if current.version != based_on_version:
             raise _conflict_from(current, value)
         old_value = current.value
-        # Only succeeds if nobody has saved since: the database, not this process, decides.
         moved = session.execute(
-            update(Answer)
-            .where(Answer.id == current.id, Answer.version == based_on_version)
-            .values(value=value, version=Answer.version + 1, updated_by_id=actor.id, updated_at=now)
-            .execution_options(synchronize_session=False)
+            _NEXT_VERSION,
+            {
+                "answer_id": current.id,
+                "based_on": based_on_version,
+                "new_value": value,
+                "by_id": actor.id,
+                "at": now,
+            },
         )
         if moved.rowcount != 1:
             session.expire(current)
@@ -140,19 +163,19 @@ def save_answer(
         ):
             set_committed_value(current, name, new)
         answer = current
-    session.add(
-        AnswerRevision(
-            answer_id=answer.id,
-            version=answer.version,
-            old_value=old_value,
-            new_value=value,
-            changed_by_id=actor.id,
-            changed_at=now,
-        )
+    session.execute(
+        _REVISION,
+        {
+            "answer_id": answer.id,
+            "version": answer.version,
+            "old_value": old_value,
+            "new_value": value,
+            "changed_by_id": actor.id,
+            "changed_at": now,
+        },
     )
     if agency_return.status is ReturnStatus.NOT_STARTED:
         move_return(session, agency_return=agency_return, to=ReturnStatus.IN_PROGRESS, actor=actor)
-    session.flush()
     return SavedAnswer(question_id, answer.version, changed=True, saved_at=now)
 
 
@@ -202,10 +225,20 @@ def _conflict(
     raise _conflict_from(current, yours)
 
 
+# Built once: every page of a return reads its answers and files (a section page twice, with
+# last year's beside them).
+_ANSWERS = select(Answer).where(Answer.return_id == bindparam("return_id"))
+_FILES = (
+    select(EvidenceFile)
+    .where(EvidenceFile.return_id == bindparam("return_id"))
+    .order_by(EvidenceFile.uploaded_at, EvidenceFile.id)
+)
+
+
 def answers_of(session: Session, *, agency_return: AgencyReturn) -> dict[str, Answer]:
     return {
         answer.question_id: answer
-        for answer in session.scalars(select(Answer).where(Answer.return_id == agency_return.id))
+        for answer in session.scalars(_ANSWERS, {"return_id": agency_return.id})
     }
 
 
@@ -304,39 +337,55 @@ def _agency_roles(person: Person) -> dict[int, set[Role]]:
     return roles
 
 
-def _visible_returns(person: Person) -> Select[tuple[AgencyReturn, Cycle, Agency]]:
-    """The returns of the agencies the person leads or contributes to, in their partnerships."""
-    agency_ids = set(_agency_roles(person))
-    partnership_ids = {m.partnership_id for m in person.memberships if m.agency_id}
-    return (
-        select(AgencyReturn, Cycle, Agency)
-        .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
-        .join(Agency, Agency.id == AgencyReturn.agency_id)
-        .where(
-            AgencyReturn.agency_id.in_(agency_ids),
-            Cycle.id.in_(
-                select(CyclePartnership.cycle_id).where(
-                    CyclePartnership.partnership_id.in_(partnership_ids)
-                )
-            ),
-        )
+# The returns of the agencies a person leads or contributes to, in their partnerships. Built
+# once, with the person's agencies and partnerships as parameters (`_visible_to`): every page
+# of a return and every autosave runs it.
+_VISIBLE_RETURNS = (
+    select(AgencyReturn, Cycle, Agency)
+    .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
+    .join(Agency, Agency.id == AgencyReturn.agency_id)
+    .where(
+        AgencyReturn.agency_id.in_(bindparam("agency_ids", expanding=True)),
+        Cycle.id.in_(
+            select(CyclePartnership.cycle_id).where(
+                CyclePartnership.partnership_id.in_(bindparam("partnership_ids", expanding=True))
+            )
+        ),
     )
+)
+_RETURNS_NEWEST_FIRST = _VISIBLE_RETURNS.order_by(Cycle.deadline_on.desc(), Agency.name)
+# With its questionnaire version, so that `view_of` finds it in the session (its content is
+# deferred: `snapshot` parses it once per process).
+_ONE_RETURN = (
+    _VISIBLE_RETURNS.add_columns(QuestionnaireVersion)
+    .join(QuestionnaireVersion, QuestionnaireVersion.id == AgencyReturn.questionnaire_version_id)
+    .where(AgencyReturn.id == bindparam("return_id"))
+)
+
+
+def _visible_to(person: Person, **more: Any) -> dict[str, Any]:
+    """The parameters of `_VISIBLE_RETURNS` for this person."""
+    return {
+        "agency_ids": list(_agency_roles(person)),
+        "partnership_ids": list({m.partnership_id for m in person.memberships if m.agency_id}),
+        **more,
+    }
 
 
 def returns_for(session: Session, *, person: Person) -> list[tuple[AgencyReturn, Cycle, Agency]]:
     """The returns the person may work on, newest cycle first."""
     if not _agency_roles(person):
         return []
-    rows = session.execute(_visible_returns(person).order_by(Cycle.deadline_on.desc(), Agency.name))
+    rows = session.execute(_RETURNS_NEWEST_FIRST, _visible_to(person))
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
 def return_for(session: Session, *, person: Person, return_id: int) -> ReturnView | None:
     """Fetch a return through the access policy: another agency's return does not exist."""
-    row = session.execute(_visible_returns(person).where(AgencyReturn.id == return_id)).first()
+    row = session.execute(_ONE_RETURN, _visible_to(person, return_id=return_id)).first()
     if row is None:
         return None
-    agency_return, _cycle, agency = row
+    agency_return, _cycle, agency, _version = row
     roles = _agency_roles(person).get(agency.id, set())
     return view_of(session, agency_return, is_lead=Role.AGENCY_LEAD in roles)
 
@@ -356,15 +405,7 @@ def answer_to_save(
     Autosaves come every few seconds while people type, so this reads only the answers the
     question's show_if looks at, where `return_for` would load the whole return.
     """
-    row = session.execute(
-        _visible_returns(person)
-        .add_columns(QuestionnaireVersion)
-        .join(
-            QuestionnaireVersion,
-            QuestionnaireVersion.id == AgencyReturn.questionnaire_version_id,
-        )
-        .where(AgencyReturn.id == return_id)
-    ).first()
+    row = session.execute(_ONE_RETURN, _visible_to(person, return_id=return_id)).first()
     if row is None:
         return None
     agency_return, _cycle, agency, version = row
@@ -522,11 +563,7 @@ def takes_evidence(question: QuestionBase) -> bool:
 
 def evidence_of(session: Session, *, agency_return: AgencyReturn) -> dict[str, list[EvidenceFile]]:
     files: dict[str, list[EvidenceFile]] = {}
-    for file in session.scalars(
-        select(EvidenceFile)
-        .where(EvidenceFile.return_id == agency_return.id)
-        .order_by(EvidenceFile.uploaded_at, EvidenceFile.id)
-    ):
+    for file in session.scalars(_FILES, {"return_id": agency_return.id}):
         files.setdefault(file.question_id, []).append(file)
     return files
 
@@ -638,10 +675,14 @@ def previous_return(session: Session, *, view: ReturnView) -> ReturnView | None:
     partnerships = select(CyclePartnership.partnership_id).where(
         CyclePartnership.cycle_id == view.cycle.id
     )
-    # Its cycle comes in the same statement, for view_of to find in the session.
+    # Its cycle and version come in the same statement, for view_of to find in the session.
     earlier = session.execute(
-        select(AgencyReturn, Cycle)
+        select(AgencyReturn, Cycle, QuestionnaireVersion)
         .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
+        .join(
+            QuestionnaireVersion,
+            QuestionnaireVersion.id == AgencyReturn.questionnaire_version_id,
+        )
         .where(
             AgencyReturn.agency_id == view.agency.id,
             Cycle.deadline_on < view.cycle.deadline_on,
