@@ -60,7 +60,7 @@ async def current_person(
     request: Request,
     sign_in: Annotated[auth_service.ResumedSession | None, Depends(current_sign_in)],
 ) -> Person | None:
-    # async: it only reads what get_person loaded in its one statement (roles, partnerships,
+    # async: it only reads what resume_session loaded with the person (roles, partnerships,
     # agencies), so it runs on the event loop rather than costing a trip to a worker thread.
     person = sign_in.person if sign_in else None
     if sign_in is not None and person is not None:

@@ -374,9 +374,10 @@ def _visible_to(person: Person, **more: Any) -> dict[str, Any]:
 
 def returns_for(session: Session, *, person: Person) -> list[tuple[AgencyReturn, Cycle, Agency]]:
     """The returns the person may work on, newest cycle first."""
-    if not _agency_roles(person):
+    visible = _visible_to(person)
+    if not visible["agency_ids"]:
         return []
-    rows = session.execute(_RETURNS_NEWEST_FIRST, _visible_to(person))
+    rows = session.execute(_RETURNS_NEWEST_FIRST, visible)
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
