@@ -54,7 +54,10 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 def _cmd_create_admin(settings: Settings, args: argparse.Namespace) -> None:
     from app.audit import service as audit_service
+    from app.auth import service as auth_service
     from app.directory import service as directory_service
+    from app.notifications import service as notifications_service
+    from app.notifications.models import SendStatus
 
     engine = make_engine(settings.database_url)
     check_database_reachable(engine)
@@ -71,9 +74,31 @@ def _cmd_create_admin(settings: Settings, args: argparse.Namespace) -> None:
                 detail={"granted": "site_admin"},
             )
             email = person.email
+            # The administrator's first way in: the same single-use link the sign-in page sends.
+            link = auth_service.request_sign_in_link(
+                session, email=email, base_url=settings.base_url
+            )
+            sent = (
+                notifications_service.deliver(session, settings, link, kind="sign_in_link")
+                if link is not None
+                else None
+            )
+            delivered = sent is not None and sent.status is SendStatus.SENT
     except directory_service.DirectoryError as error:
         raise ConfigError(str(error)) from None
     print(f"{email} is a site administrator.")
+    if not delivered:
+        print(
+            f"The sign-in link could not be sent: ask for one at {settings.base_url}/sign-in "
+            "once the mail server is reachable."
+        )
+    elif settings.smtp_host:
+        print(f"A sign-in link was emailed to {email}; it works once, for 15 minutes.")
+    else:
+        print(
+            f"A sign-in link was written to {settings.var_dir / 'outbox'} (no mail server is "
+            "set: S11_SMTP_HOST); it works once, for 15 minutes."
+        )
 
 
 def _cmd_questionnaire_check(args: argparse.Namespace) -> int:

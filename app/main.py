@@ -23,6 +23,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.actions import routes as action_routes
+from app.admin import routes as admin_routes
 from app.audit import routes as audit_routes
 from app.auth import routes as auth_routes
 from app.auth.deps import SignInRequired
@@ -38,12 +39,13 @@ from app.db import (
 )
 from app.exports import routes as export_routes
 from app.home import routes as home_routes
+from app.library import routes as library_routes
 from app.notifications import routes as notification_routes
 from app.notifications.mail import MailError
 from app.panels import routes as panel_routes
 from app.questionnaires import rendering as questionnaire_rendering
-from app.questionnaires import routes as questionnaire_routes
 from app.returns import routes as return_routes
+from app.setup import routes as setup_routes
 from app.templating import pure_macro, render, templates
 
 logger = logging.getLogger("s11")
@@ -51,7 +53,9 @@ logger = logging.getLogger("s11")
 ROUTERS = [
     home_routes.router,
     auth_routes.router,
-    questionnaire_routes.router,
+    admin_routes.router,
+    setup_routes.router,
+    library_routes.router,
     audit_routes.router,
     return_routes.router,
     cycle_routes.router,

@@ -15,26 +15,11 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.colours import readable_text_on
 from app.config import PROJECT_ROOT
 from app.csrf import csrf_token
 
 DEFAULT_BRAND_COLOUR = "#28313b"
-DARK_TEXT = "#0b0c0c"
-LIGHT_TEXT = "#ffffff"
-
-
-def _relative_luminance(hex_colour: str) -> float:
-    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def text_colour_on(background: str) -> str:
-    """White or near-black, whichever reads better on the partnership's colour (WCAG ratio)."""
-    luminance = _relative_luminance(background)
-    white_ratio = 1.05 / (luminance + 0.05)
-    dark_ratio = (luminance + 0.05) / (_relative_luminance(DARK_TEXT) + 0.05)
-    return LIGHT_TEXT if white_ratio >= dark_ratio else DARK_TEXT
 
 
 def _page_context(request: Request) -> dict[str, Any]:
@@ -44,7 +29,7 @@ def _page_context(request: Request) -> dict[str, Any]:
         "current_person": viewer,
         "brand_name": (viewer and viewer.brand_name) or "s11",
         "brand_colour": brand_colour,
-        "brand_text_colour": text_colour_on(brand_colour),
+        "brand_text_colour": readable_text_on(brand_colour),
         # The 500 page is rendered outside the session middleware: no session, no form.
         "csrf_token": csrf_token(request) if "session" in request.scope else "",
         "csp_nonce": getattr(request.state, "csp_nonce", ""),

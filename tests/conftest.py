@@ -244,6 +244,11 @@ def lead_of(db: Session, agency_name: str) -> Person:
 
 # The smallest file every check takes for a PDF: the signature, then anything.
 SMALL_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+# A 1×1 PNG, for partnership logos.
+SMALL_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
 
 
 def attach_pdf(

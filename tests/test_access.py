@@ -17,6 +17,7 @@ from app.directory.models import Role
 from app.main import create_app
 from tests.conftest import (
     SMALL_PDF,
+    SMALL_PNG,
     attach_pdf,
     lead_of,
     person_by_email,
@@ -152,12 +153,48 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/summary/{slug}"): P.READ_ROUND_SUMMARY,
     ("GET", "/exports/{slug}/{kind}"): P.EXPORT_WORKBOOKS,
     ("GET", "/returns/{return_id}/export"): P.WORK_ON_RETURNS,
+    ("GET", "/admin"): P.ADMINISTER_SITE,
+    ("GET", "/admin/partnerships/new"): P.ADMINISTER_SITE,
+    ("POST", "/admin/partnerships/new"): P.ADMINISTER_SITE,
+    ("GET", "/admin/partnerships/{slug}"): P.ADMINISTER_SITE,
+    ("GET", "/admin/partnerships/{slug}/edit"): P.ADMINISTER_SITE,
+    ("POST", "/admin/partnerships/{slug}/edit"): P.ADMINISTER_SITE,
+    ("POST", "/admin/partnerships/{slug}/archive"): P.ADMINISTER_SITE,
+    ("POST", "/admin/partnerships/{slug}/restore"): P.ADMINISTER_SITE,
+    ("POST", "/admin/partnerships/{slug}/appointments"): P.ADMINISTER_SITE,
+    ("POST", "/admin/partnerships/{slug}/appointments/{invitation_id}/resend"): (P.ADMINISTER_SITE),
+    ("POST", "/admin/partnerships/{slug}/appointments/{invitation_id}/cancel"): (P.ADMINISTER_SITE),
+    ("GET", "/partnerships/{slug}/logo"): P.SIGNED_IN,
+    ("GET", "/agencies"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/agencies/new"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/agencies/new"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/agencies/import"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/agencies/import"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/agencies/import/{token}/confirm"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/agencies/{agency_id}"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/agencies/{agency_id}"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/agencies/{agency_id}/archive"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/agencies/{agency_id}/restore"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/agencies/{agency_id}/leads"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/people"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/people/roles/{membership_id}"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/people/roles/{membership_id}"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/people/roles/{membership_id}/remove"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaires/new"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaires/new"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaires/publish"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-library/{name}"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-library/{name}"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/round/cycles/{slug}/agencies/directory"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/{slug}/agencies/directory"): P.MANAGE_ROUND,
 }
 
 # Who holds each permission that depends on a role, written out here rather than read from
 # the policy, so that a change to the policy has to be made twice to pass.
 ROLES_ALLOWED: dict[Permission, set[Role]] = {
     P.PREVIEW_QUESTIONNAIRES: {Role.COORDINATOR, Role.CHAIR},
+    P.SET_UP_PARTNERSHIP: {Role.COORDINATOR},
+    P.ADMINISTER_SITE: set(),  # no role: being a site administrator is not a role
     P.INVITE_PEOPLE: {Role.COORDINATOR, Role.AGENCY_LEAD},
     P.VIEW_AUDIT_LOG: {Role.COORDINATOR},
     P.WORK_ON_RETURNS: {Role.AGENCY_LEAD, Role.CONTRIBUTOR},
@@ -217,9 +254,11 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
     )
     panels = _panel_samples(db, settings, lead)
     actions = _action_plan_samples(db, settings, lead, lead_return)
+    set_up = _set_up_samples(db, settings, coordinator, norfolk, lead)
     return (
         panels
         | actions
+        | set_up
         | {
             "/returns/{return_id}/evidence/{file_id}": (
                 f"/returns/{lead_return.id}/evidence/{evidence}"
@@ -266,6 +305,58 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
             "/invitations/{invitation_id}/resend": f"/invitations/{invitation.id}/resend",
         }
     )
+
+
+def _set_up_samples(db, settings, coordinator, norfolk, lead) -> dict[str, str]:
+    """Site administration and the partnership's set-up: a logo to serve, a coordinator's
+    appointment waiting, a role nobody else needs (the walk removes it), a checked import."""
+    from app.admin import service as admin_service
+    from app.cycles import importing
+    from app.directory import service as directory_service
+
+    norfolk.logo, norfolk.logo_type = SMALL_PNG, "image/png"
+    appointment, _email = admin_service.appoint(
+        db,
+        actor=coordinator,
+        partnership=norfolk,
+        role=Role.COORDINATOR,
+        name="Second Coordinator",
+        email="second.coordinator@example.org",
+        base_url="http://localhost",
+    )
+    walker = directory_service.ensure_person(db, email="walk.member@example.org", name="Walk Er")
+    role = directory_service.ensure_membership(
+        db, person=walker, partnership=norfolk, role=Role.PANEL_MEMBER
+    )
+    waiting = importing.keep_upload(
+        settings.var_dir / "imports",
+        b"Agency,Sector,Lead name,Lead email\nWalk Directory,Other,Wal Ker,walker@example.org\n",
+    )
+    agency = f"/agencies/{lead.memberships[0].agency_id}"
+    admin = "/admin/partnerships/norfolk"
+    return {
+        "/admin/partnerships/{slug}": admin,
+        "/admin/partnerships/{slug}/edit": f"{admin}/edit",
+        "/admin/partnerships/{slug}/archive": f"{admin}/archive",
+        "/admin/partnerships/{slug}/restore": f"{admin}/restore",
+        "/admin/partnerships/{slug}/appointments": f"{admin}/appointments",
+        "/admin/partnerships/{slug}/appointments/{invitation_id}/resend": (
+            f"{admin}/appointments/{appointment.id}/resend"
+        ),
+        "/admin/partnerships/{slug}/appointments/{invitation_id}/cancel": (
+            f"{admin}/appointments/{appointment.id}/cancel"
+        ),
+        "/partnerships/{slug}/logo": "/partnerships/norfolk/logo",
+        "/agencies/{agency_id}": agency,
+        "/agencies/{agency_id}/archive": f"{agency}/archive",
+        "/agencies/{agency_id}/restore": f"{agency}/restore",
+        "/agencies/{agency_id}/leads": f"{agency}/leads",
+        "/agencies/import/{token}/confirm": f"/agencies/import/{waiting}/confirm",
+        "/people/roles/{membership_id}": f"/people/roles/{role.id}",
+        "/people/roles/{membership_id}/remove": f"/people/roles/{role.id}/remove",
+        "/questionnaire-library/{name}": "/questionnaire-library/norfolk-2021.yaml",
+        "/round/cycles/{slug}/agencies/directory": "/round/cycles/s11-2021/agencies/directory",
+    }
 
 
 def _panel_samples(db, settings, lead) -> dict[str, str]:
@@ -530,14 +621,52 @@ def test_each_route_answers_each_role_as_the_table_says(role, client, db, sample
         assert outcome(response) == expected, f"{role} {method} {path}"
 
 
-def test_a_site_administrator_without_memberships_may_preview_questionnaires(
-    client, db, every_type
+ADMINISTRATOR_HOLDS = (P.SIGNED_IN, P.ADMINISTER_SITE)
+
+
+def test_a_site_administrator_without_roles_reaches_site_administration_and_nothing_else(
+    client, db, sample_paths
+):
+    from app.directory import service as directory_service
+
+    admin = directory_service.make_admin(db, email="admin@example.org")
+    for (method, path), permission in ACCESS_TABLE.items():
+        if (method, path) == ("POST", "/sign-out"):
+            continue
+        sign_in(client, admin)
+        expected = expected_outcome(permission, role=None, path=path, oidc=False)
+        if expected == "sign in":  # what a visitor must sign in for: the administrator's own
+            expected = "allowed" if permission in ADMINISTRATOR_HOLDS else "not found"
+        response = _visit(client, method, path, sample_paths)
+        assert outcome(response) == expected, f"{method} {path}"
+
+
+def test_a_site_administrator_cannot_read_a_return_scores_or_plans_of_a_partnership_without_a_role(
+    client, db, sample_paths
 ):
     from app.directory import service as directory_service
 
     admin = directory_service.make_admin(db, email="admin@example.org")
     sign_in(client, admin)
-    assert client.get("/questionnaires/every-type/1").status_code == 200
+    for path in (
+        "/returns/{return_id}",
+        "/returns/{return_id}/sections/{section_id}",
+        "/returns/{return_id}/evidence/{file_id}",
+        "/panels/returns/{return_id}/moderation",
+        "/returns/{return_id}/action-plan",
+        "/exports/{slug}/{kind}",
+        "/summary/{slug}",
+    ):
+        assert client.get(sample_paths[path]).status_code == 404, path
+
+
+def test_a_site_administrator_who_also_coordinates_reads_only_that_partnership(client, db, demo):
+    coordinator = person_by_email(db, "coordinator@nscp.example.org")
+    coordinator.is_admin = True
+    db.flush()
+    sign_in(client, coordinator)
+    assert client.get("/round/cycles/s11-2021").status_code == 200
+    assert client.get("/admin").status_code == 200
 
 
 def test_a_state_change_without_the_csrf_token_is_refused_and_changes_nothing(client, db, demo):

@@ -6,8 +6,8 @@ import logging
 
 from sqlalchemy import create_engine
 
+from app.colours import readable_text_on as text_colour_on
 from app.main import create_app
-from app.templating import text_colour_on
 from tests.conftest import lead_of, person_by_email, sign_in
 from tests.pages import CheckingClient
 

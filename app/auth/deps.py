@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 
 from app.auth import service as auth_service
-from app.auth.policy import Decision, Permission, decide
+from app.auth.policy import Decision, Permission, decide, may_use_in
 from app.csrf import verify_csrf
 from app.db import DbSession, utcnow
 from app.directory.models import Partnership, Person
@@ -29,6 +29,9 @@ class Viewer:
     email: str
     brand_name: str | None
     brand_colour: str | None
+    brand_full_name: str | None  # the logo's text alternative
+    brand_logo: str | None  # where the partnership's logo is served, if it has one
+    archived: bool  # the partnership they are working in is archived: read-only
     navigation: tuple[tuple[str, str], ...]  # (href, text) of the sections they may open
     idle_seconds: int  # until the session times out without another request
 
@@ -71,7 +74,10 @@ async def current_person(
             email=person.email,
             brand_name=home.short_name if home else None,
             brand_colour=home.colour if home else None,
-            navigation=_navigation(person, request.app.state.settings),
+            brand_full_name=home.name if home else None,
+            brand_logo=f"/partnerships/{home.slug}/logo" if home and home.logo_type else None,
+            archived=bool(home and home.is_archived),
+            navigation=_navigation(person, home),
             idle_seconds=int((sign_in.idle_deadline - utcnow()).total_seconds()),
         )
     return person
@@ -85,7 +91,7 @@ def active_partnership_of(person: Person, chosen_id: int | None) -> Partnership 
     return min(partnerships.values(), key=lambda p: p.name) if partnerships else None
 
 
-def current_partnership(
+async def current_partnership(
     person: Annotated[Person | None, Depends(current_person)],
     sign_in: Annotated[auth_service.ResumedSession | None, Depends(current_sign_in)],
 ) -> Partnership | None:
@@ -101,17 +107,25 @@ NAVIGATION = (
     ("/panels", "Panels", Permission.SIT_ON_PANELS),
     ("/action-plans", "Action plans", Permission.FOLLOW_ACTION_PLANS),
     ("/summary", "Summary", Permission.READ_ROUND_SUMMARY),
-    ("/invitations", "People", Permission.INVITE_PEOPLE),
+    ("/agencies", "Agencies", Permission.SET_UP_PARTNERSHIP),
+    ("/people", "People", Permission.SET_UP_PARTNERSHIP),
+    ("/invitations", "Invite colleagues", Permission.INVITE_PEOPLE),
     ("/questionnaires", "Questionnaires", Permission.PREVIEW_QUESTIONNAIRES),
     ("/audit", "Audit log", Permission.VIEW_AUDIT_LOG),
+    ("/admin", "Site administration", Permission.ADMINISTER_SITE),
 )
 
 
-def _navigation(person: Person, settings: Any) -> tuple[tuple[str, str], ...]:
+def _navigation(person: Person, home: Partnership | None) -> tuple[tuple[str, str], ...]:
+    """The sections the person may open in the partnership they are working in."""
+    here = home.id if home else None
+    coordinator = may_use_in(Permission.SET_UP_PARTNERSHIP, person=person, partnership_id=here)
     links = tuple(
         (href, text)
         for href, text, permission in NAVIGATION
-        if decide(permission, person=person, settings=settings) is Decision.ALLOW
+        if may_use_in(permission, person=person, partnership_id=here)
+        # A coordinator invites from People; "Invite colleagues" is the agency lead's door.
+        and not (href == "/invitations" and coordinator)
     )
     if len({m.partnership_id for m in person.memberships}) > 1:
         links += (("/partnerships", "Switch partnership"),)
@@ -135,11 +149,24 @@ def _refuse_oversized(request: Request) -> None:
         )
 
 
+# Work inside a partnership, which an archived partnership refuses; signing in and out,
+# choosing a partnership and site administration go on.
+PARTNERSHIP_WORK = frozenset(Permission) - {
+    Permission.PUBLIC,
+    Permission.SIGN_IN,
+    Permission.SIGNED_IN,
+    Permission.DEVELOPMENT_SIGN_IN,
+    Permission.ADMINISTER_SITE,
+}
+
+
 def require(permission: Permission) -> Any:
     """Declare and enforce the permission a route needs; returns the person (or None)."""
 
     async def check_access(
-        request: Request, person: Annotated[Person | None, Depends(current_person)]
+        request: Request,
+        person: Annotated[Person | None, Depends(current_person)],
+        partnership: Annotated[Partnership | None, Depends(current_partnership)],
     ) -> Person | None:
         decision = decide(
             permission,
@@ -155,6 +182,12 @@ def require(permission: Permission) -> Any:
         if request.method not in SAFE_METHODS:
             _refuse_oversized(request)
             await verify_csrf(request)
+            if permission in PARTNERSHIP_WORK and partnership and partnership.is_archived:
+                raise HTTPException(
+                    status_code=409,
+                    detail=f"{partnership.name} is archived: everything in it can be read, "
+                    "nothing changed. A site administrator can restore it.",
+                )
         return person
 
     check_access.permission = permission  # type: ignore[attr-defined]

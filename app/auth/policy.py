@@ -17,9 +17,11 @@ class Permission(StrEnum):
     SIGNED_IN = "signed_in"  # any person with a session
     SIGN_IN = "sign_in"  # the sign-in pages, for people not yet signed in (or switching)
     DEVELOPMENT_SIGN_IN = "development_sign_in"  # only when S11_ENV=development
-    PREVIEW_QUESTIONNAIRES = "preview_questionnaires"  # coordinators, chairs, site admins
+    ADMINISTER_SITE = "administer_site"  # site administrators: partnerships and appointments
+    PREVIEW_QUESTIONNAIRES = "preview_questionnaires"  # coordinators, chairs
+    SET_UP_PARTNERSHIP = "set_up_partnership"  # coordinators: agencies, people, questionnaires
     INVITE_PEOPLE = "invite_people"  # coordinators (anyone), agency leads (contributors)
-    VIEW_AUDIT_LOG = "view_audit_log"  # coordinators, site admins
+    VIEW_AUDIT_LOG = "view_audit_log"  # coordinators
     WORK_ON_RETURNS = "work_on_returns"  # agency leads and contributors, on their own agency's
     MANAGE_ROUND = "manage_round"  # coordinators, in the partnership they are working in
     SIT_ON_PANELS = "sit_on_panels"  # panel members: score, declare interests, chair
@@ -57,6 +59,10 @@ def decide(
             return Decision.ALLOW if settings.is_development and local else Decision.NOT_FOUND
         case Permission.SIGNED_IN:
             return Decision.ALLOW if person is not None else Decision.SIGN_IN_FIRST
+        case Permission.ADMINISTER_SITE:
+            if person is None:
+                return Decision.SIGN_IN_FIRST
+            return Decision.ALLOW if person.is_admin else Decision.NOT_FOUND
     if permission in ROLES_GRANTED:
         if person is None:
             return Decision.SIGN_IN_FIRST
@@ -64,11 +70,14 @@ def decide(
     return Decision.NOT_FOUND
 
 
-# Which roles (in any partnership) hold each permission; site administrators hold them all.
-# Object-level rules (which agency's return, which partnership's invitation) are applied when
+# Which roles (in any partnership) hold each permission. Site administrators hold none of them
+# by being administrators: they set up partnerships and appoint people, and read a partnership's
+# returns, scores, evidence or plans only through a role they also hold there. Object-level
+# rules (which agency's return, which partnership's invitation) are applied when
 # the object is fetched, by the module's service.
 ROLES_GRANTED: dict[Permission, frozenset[Role]] = {
     Permission.PREVIEW_QUESTIONNAIRES: frozenset({Role.COORDINATOR, Role.CHAIR}),
+    Permission.SET_UP_PARTNERSHIP: frozenset({Role.COORDINATOR}),
     Permission.VIEW_AUDIT_LOG: frozenset({Role.COORDINATOR}),
     Permission.WORK_ON_RETURNS: frozenset({Role.AGENCY_LEAD, Role.CONTRIBUTOR}),
     Permission.INVITE_PEOPLE: frozenset({Role.COORDINATOR, Role.AGENCY_LEAD}),
@@ -82,5 +91,18 @@ ROLES_GRANTED: dict[Permission, frozenset[Role]] = {
 
 
 def _holds(person: Person, roles: frozenset[Role]) -> bool:
-    """A site administrator, or a person with one of the roles in any partnership."""
-    return person.is_admin or any(m.role in roles for m in person.memberships)
+    """A person with one of the roles in any partnership."""
+    return any(m.role in roles for m in person.memberships)
+
+
+def may_use_in(permission: Permission, *, person: Person, partnership_id: int | None) -> bool:
+    """Whether the person may use the permission in the partnership they are working in: what
+    the menu offers, so that no link leads to a page that answers "not found"."""
+    if permission in ROLES_GRANTED:
+        roles = ROLES_GRANTED[permission]
+        return any(
+            m.role in roles and m.partnership_id == partnership_id for m in person.memberships
+        )
+    if permission is Permission.ADMINISTER_SITE:
+        return person.is_admin
+    return permission is Permission.SIGNED_IN

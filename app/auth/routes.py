@@ -365,7 +365,11 @@ def invite(
 
 
 def _delivered(
-    request: Request, session: DbSession, message: Email, invitation: Invitation
+    request: Request,
+    session: DbSession,
+    message: Email,
+    invitation: Invitation,
+    back: str = "/invitations",
 ) -> Response:
     """Send the invitation, then say on the page whether the mail server took it."""
     record = notifications_service.deliver(
@@ -376,7 +380,7 @@ def _delivered(
         partnership_id=invitation.partnership_id,
     )
     outcome = "sent" if record.status is SendStatus.SENT else "refused"
-    return RedirectResponse(f"/invitations?{outcome}={invitation.id}", status_code=303)
+    return RedirectResponse(f"{back}?{outcome}={invitation.id}", status_code=303)
 
 
 def _invitation_or_404(
@@ -397,6 +401,7 @@ def cancel_invitation(
     person: Inviter,
     partnership: CurrentPartnership,
     invitation_id: int,
+    back: Annotated[str, Form()] = "",
 ) -> Response:
     invitation = _invitation_or_404(session, person, partnership, invitation_id)
     try:
@@ -407,7 +412,12 @@ def cancel_invitation(
     notifications_service.withdraw_dead_links(
         session, partnership_id=invitation.partnership_id, to=invitation.email
     )
-    return RedirectResponse("/invitations", status_code=303)
+    return RedirectResponse(_back_to(back), status_code=303)
+
+
+def _back_to(back: str) -> str:
+    """The page an invitation was resent or cancelled from: People, or the invitations list."""
+    return "/people" if back == "/people" else "/invitations"
 
 
 @router.post("/invitations/{invitation_id}/resend")
@@ -417,6 +427,7 @@ def resend_invitation(
     person: Inviter,
     partnership: CurrentPartnership,
     invitation_id: int,
+    back: Annotated[str, Form()] = "",
 ) -> Response:
     invitation = _invitation_or_404(session, person, partnership, invitation_id)
     try:
@@ -428,7 +439,7 @@ def resend_invitation(
         )
     except auth_service.InvitationError as error:
         raise HTTPException(status_code=409, detail=str(error)) from None
-    return _delivered(request, session, message, invitation)
+    return _delivered(request, session, message, invitation, _back_to(back))
 
 
 @router.get("/join/{token}", dependencies=[require(Permission.SIGN_IN)])

@@ -342,7 +342,7 @@ def invitation_scope(person: Person, partnership: Partnership) -> InvitationScop
     """Coordinators invite anyone into the partnership; agency leads invite colleagues from
     their own agency as contributors. Everyone else invites nobody."""
     here = [m for m in person.memberships if m.partnership_id == partnership.id]
-    if person.is_admin or any(m.role is Role.COORDINATOR for m in here):
+    if any(m.role is Role.COORDINATOR for m in here):
         return InvitationScope(partnership, any_role=True, agency_ids=frozenset())
     lead_of = frozenset(m.agency_id for m in here if m.role is Role.AGENCY_LEAD and m.agency_id)
     if lead_of:

@@ -1,4 +1,5 @@
-"""Bringing agencies and their leads into a cycle from a CSV or Excel file: read, check, apply.
+"""Bringing agencies and their leads into the directory or a cycle from a CSV or Excel file:
+read, check, apply.
 
 Nothing in the file is evaluated or trusted, and nothing is saved while any row has a problem.
 """
@@ -253,13 +254,14 @@ def mark_existing(session: Session, *, rows: list[ImportRow]) -> None:
 def apply_import(
     session: Session,
     *,
-    cycle: Cycle,
+    cycle: Cycle | None,
     partnership: Partnership,
     rows: list[ImportRow],
     actor: Person,
     base_url: str,
 ) -> list[cycles_service.AddedAgency]:
-    """Bring every row's agency into the cycle, or none: a row with a problem stops them all."""
+    """Bring every row's agency into the partnership's directory and, given one, the cycle; or
+    none: a row with a problem stops them all."""
     ready = [(row, row.sector) for row in rows if not row.errors and row.sector is not None]
     if not rows or len(ready) != len(rows):
         raise cycles_service.CycleError("Correct the rows with problems and upload the file again")
@@ -283,8 +285,8 @@ def apply_import(
         session,
         actor=actor,
         action="agencies_imported",
-        object_type="cycle",
-        object_id=cycle.id,
+        object_type="cycle" if cycle else "partnership",
+        object_id=cycle.id if cycle else partnership.id,
         detail={
             "rows": len(added),
             "new_agencies": new,

@@ -3,6 +3,7 @@ reopening a submitted return for the agency to change, with a reason the agency 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 from urllib.parse import quote
@@ -17,7 +18,9 @@ from app.auth.policy import Permission
 from app.cycles import importing
 from app.cycles import service as cycles_service
 from app.cycles.forms import read_cycle_form, read_date
+from app.cycles.models import Cycle
 from app.db import DbSession
+from app.directory import service as directory_service
 from app.directory.models import AgencySector, Person
 from app.notifications import service as notifications_service
 from app.notifications.models import SendStatus
@@ -163,7 +166,10 @@ def _cycle_form(  # type: ignore[no-untyped-def]
 
 def _save_cycle_form(request, session, person, partnership, form, cycle):  # type: ignore[no-untyped-def]
     details, errors = read_cycle_form(form)
-    errors = {**cycles_service.check_details(session, details, cycle=cycle), **errors}
+    errors = {
+        **cycles_service.check_details(session, details, cycle=cycle, partnership=partnership),
+        **errors,
+    }
     if errors:
         return _cycle_form(request, session, partnership, details, errors, cycle, 400, form)
     cycle = cycles_service.save_cycle(
@@ -233,6 +239,7 @@ def dashboard(
     added: str = "",
     imported: int | None = None,
     invited: int | None = None,
+    opened: int | None = None,
 ) -> Response:
     partnership, cycle = _cycle_or_404(session, person, partnership, slug)
     return _dashboard(
@@ -245,6 +252,7 @@ def dashboard(
         added=added,
         imported=imported,
         invited=invited,
+        opened=opened,
     )
 
 
@@ -260,6 +268,7 @@ def _dashboard(  # type: ignore[no-untyped-def]
     imported: int | None = None,
     invited: int | None = None,
     refused: list[cycles_service.LeadInvitation] | None = None,
+    opened: int | None = None,
 ) -> Response:
     """The dashboard, with what was just done in a banner: `invited` counts the invitations
     the mail server took, `refused` names those it did not."""
@@ -283,6 +292,7 @@ def _dashboard(  # type: ignore[no-untyped-def]
             "imported": imported,
             "invited": invited,
             "refused": refused or [],
+            "opened": opened,
             "today": date.today(),
         },
     )
@@ -368,6 +378,73 @@ def add_agency(
     return RedirectResponse(
         f"/round/cycles/{cycle.slug}?added={quote(added.agency.name)}", status_code=303
     )
+
+
+@router.get("/round/cycles/{slug}/agencies/directory")
+def directory_agencies_page(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    slug: str,
+) -> Response:
+    partnership, cycle = _cycle_or_404(session, person, partnership, slug)
+    return _directory_form(request, session, partnership, cycle)
+
+
+def _directory_form(request, session, partnership, cycle, error=None, typed=None):  # type: ignore[no-untyped-def]
+    in_cycle = cycles_service.agency_ids_in(session, cycle=cycle)
+    return render(
+        request,
+        "cycles/from_directory.html",
+        {
+            "cycle": cycle,
+            "agencies": directory_service.agencies_of(session, partnership=partnership),
+            "in_cycle": in_cycle,
+            "sectors": list(AgencySector),
+            "error": error,
+            "typed": typed or {"choice": "all", "sectors": [], "agencies": []},
+        },
+        status_code=400 if error else 200,
+    )
+
+
+@router.post("/round/cycles/{slug}/agencies/directory")
+async def directory_agencies(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    slug: str,
+) -> Response:
+    form = await request.form()
+    choice = str(form.get("choice") or "")
+    sectors = [str(value) for value in form.getlist("sectors")]
+    picked = {int(value) for value in form.getlist("agencies") if str(value).isdigit()}
+    typed = {"choice": choice, "sectors": sectors, "agencies": [str(v) for v in picked]}
+
+    def bring() -> Response:
+        found, cycle = _cycle_or_404(session, person, partnership, slug)
+        agencies = directory_service.agencies_of(session, partnership=found)
+        if choice == "all":
+            chosen = {agency.id for agency in agencies}
+        elif choice == "sector":
+            chosen = {agency.id for agency in agencies if agency.sector.value in sectors}
+        elif choice == "picked":
+            chosen = picked
+        else:
+            return _directory_form(
+                request, session, found, cycle, "Select which agencies take part", typed
+            )
+        try:
+            opened = cycles_service.bring_from_directory(
+                session, cycle=cycle, partnership=found, agency_ids=chosen, actor=person
+            )
+        except cycles_service.CycleError as error:
+            return _directory_form(request, session, found, cycle, str(error), typed)
+        return RedirectResponse(f"/round/cycles/{cycle.slug}?opened={opened}", status_code=303)
+
+    return await run_in_threadpool(bring)
 
 
 @router.post("/round/cycles/{slug}/invitations")
@@ -458,17 +535,33 @@ async def extend(
     return await run_in_threadpool(save)
 
 
-# Importing agencies from a spreadsheet -------------------------------------------------------
+# Importing agencies from a spreadsheet: into a cycle here, into the directory from set-up ----
 
 SUMMARY_LIMIT = 20  # the table shows every problem; a summary of hundreds helps nobody
 
 
-def _import_page(request, cycle, problems=(), status_code=200):  # type: ignore[no-untyped-def]
+@dataclass(frozen=True)
+class ImportTarget:
+    """Where an import brings agencies: a cycle (and the directory), or the directory only."""
+
+    name: str  # shown as the caption and the back link
+    href: str  # the page to go back to
+    action: str  # where the file is posted; confirmations go to {action}/{token}/confirm
+    into: str  # "the cycle", "your agency directory"
+    cycle: Cycle | None
+
+
+def _cycle_target(cycle: Cycle) -> ImportTarget:
+    home = f"/round/cycles/{cycle.slug}"
+    return ImportTarget(cycle.name, home, f"{home}/import", "the cycle", cycle)
+
+
+def import_page(request, target, problems=(), status_code=200):  # type: ignore[no-untyped-def]
     return render(
         request,
         "cycles/import.html",
         {
-            "cycle": cycle,
+            "target": target,
             "sectors": list(AgencySector),
             "errors": [{"text": problem, "href": "#file"} for problem in problems],
         },
@@ -476,10 +569,10 @@ def _import_page(request, cycle, problems=(), status_code=200):  # type: ignore[
     )
 
 
-def _import_preview(request, session, cycle, result, token=None):  # type: ignore[no-untyped-def]
+def _import_preview(request, session, target, result, token=None):  # type: ignore[no-untyped-def]
     """Every row checked, or the upload page again when the file itself cannot be read."""
     if result.problems:
-        return _import_page(request, cycle, result.problems, status_code=400)
+        return import_page(request, target, result.problems, status_code=400)
     importing.mark_existing(session, rows=result.rows)
     errors = [
         {"text": f"Line {row.line}: {error}", "href": f"#line-{row.line}"}
@@ -495,13 +588,63 @@ def _import_preview(request, session, cycle, result, token=None):  # type: ignor
     return render(
         request,
         "cycles/import_preview.html",
-        {"cycle": cycle, "result": result, "token": token, "errors": errors},
+        {"target": target, "result": result, "token": token, "errors": errors},
         status_code=200 if result.ready else 400,
     )
 
 
+async def read_import_upload(request: Request) -> bytes | None:
+    upload = (await request.form()).get("file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        # One byte past the limit is enough to know the file is too large.
+        return await upload.read(importing.MAX_FILE_BYTES + 1)
+    return None
+
+
+def check_import(request, session, target, data) -> Response:  # type: ignore[no-untyped-def]
+    """The preview of an uploaded file, kept under a random name for its confirmation."""
+    if data is None:
+        return import_page(request, target, ["Select a CSV or Excel file"], 400)
+    result = importing.read_agency_file(data)
+    imports = request.app.state.settings.var_dir / "imports"
+    token = importing.keep_upload(imports, data) if result.ready else None
+    return _import_preview(request, session, target, result, token)
+
+
+def confirm_import(request, session, person, partnership, target, token):  # type: ignore[no-untyped-def]
+    """Apply a checked file: (agencies added, invitations the mail server refused), or the
+    page to show instead when the file no longer passes."""
+    settings = request.app.state.settings
+    kept = importing.kept_upload(settings.var_dir / "imports", token)
+    if kept is None:
+        raise HTTPException(status_code=404)
+    # Read again rather than trusted from the preview: the file decides, as checked now.
+    result = importing.read_agency_file(kept.read_bytes())
+    if not result.ready:
+        return _import_preview(request, session, target, result)
+    try:
+        added = importing.apply_import(
+            session,
+            cycle=target.cycle,
+            partnership=partnership,
+            rows=result.rows,
+            actor=person,
+            base_url=settings.base_url,
+        )
+    except cycles_service.CycleError as error:
+        return import_page(request, target, [str(error)], status_code=400)
+    invitations = [
+        cycles_service.LeadInvitation(item.agency, item.invitation)
+        for item in added
+        if item.invitation is not None
+    ]
+    refused = _send_invitations(request, session, partnership, invitations, "invitation")
+    kept.unlink(missing_ok=True)
+    return added, invitations, refused
+
+
 @router.get("/round/cycles/{slug}/import")
-def import_page(
+def cycle_import_page(
     request: Request,
     session: DbSession,
     person: Coordinator,
@@ -509,37 +652,28 @@ def import_page(
     slug: str,
 ) -> Response:
     _partnership, cycle = _cycle_or_404(session, person, partnership, slug)
-    return _import_page(request, cycle)
+    return import_page(request, _cycle_target(cycle))
 
 
 @router.post("/round/cycles/{slug}/import")
-async def import_file(
+async def cycle_import_file(
     request: Request,
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
     slug: str,
 ) -> Response:
-    upload = (await request.form()).get("file")
-    data = None
-    if isinstance(upload, UploadFile) and upload.filename:
-        # One byte past the limit is enough to know the file is too large.
-        data = await upload.read(importing.MAX_FILE_BYTES + 1)
+    data = await read_import_upload(request)
 
     def check() -> Response:
         _partnership, cycle = _cycle_or_404(session, person, partnership, slug)
-        if data is None:
-            return _import_page(request, cycle, ["Select a CSV or Excel file"], 400)
-        result = importing.read_agency_file(data)
-        imports = request.app.state.settings.var_dir / "imports"
-        token = importing.keep_upload(imports, data) if result.ready else None
-        return _import_preview(request, session, cycle, result, token)
+        return check_import(request, session, _cycle_target(cycle), data)
 
     return await run_in_threadpool(check)
 
 
 @router.post("/round/cycles/{slug}/import/{token}/confirm")
-def confirm_import(
+def cycle_confirm_import(
     request: Request,
     session: DbSession,
     person: Coordinator,
@@ -548,32 +682,10 @@ def confirm_import(
     token: str,
 ) -> Response:
     partnership, cycle = _cycle_or_404(session, person, partnership, slug)
-    settings = request.app.state.settings
-    kept = importing.kept_upload(settings.var_dir / "imports", token)
-    if kept is None:
-        raise HTTPException(status_code=404)
-    # Read again rather than trusted from the preview: the file decides, as checked now.
-    result = importing.read_agency_file(kept.read_bytes())
-    if not result.ready:
-        return _import_preview(request, session, cycle, result)
-    try:
-        added = importing.apply_import(
-            session,
-            cycle=cycle,
-            partnership=partnership,
-            rows=result.rows,
-            actor=person,
-            base_url=settings.base_url,
-        )
-    except cycles_service.CycleError as error:
-        return _import_page(request, cycle, [str(error)], status_code=400)
-    invitations = [
-        cycles_service.LeadInvitation(item.agency, item.invitation)
-        for item in added
-        if item.invitation is not None
-    ]
-    refused = _send_invitations(request, session, partnership, invitations, "invitation")
-    kept.unlink(missing_ok=True)
+    outcome = confirm_import(request, session, person, partnership, _cycle_target(cycle), token)
+    if isinstance(outcome, Response):
+        return outcome
+    added, invitations, refused = outcome
     if refused:
         return _dashboard(
             request,

@@ -38,6 +38,7 @@ from app.directory.models import (
     Role,
 )
 from app.notifications.mail import Email
+from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, Answer, ReturnStatus
@@ -95,9 +96,14 @@ def details_of(session: Session, cycle: Cycle) -> CycleDetails:
 
 
 def check_details(
-    session: Session, details: CycleDetails, *, cycle: Cycle | None = None
+    session: Session,
+    details: CycleDetails,
+    *,
+    cycle: Cycle | None = None,
+    partnership: Partnership | None = None,
 ) -> dict[str, str]:
-    """Problems with the form, by field; empty when it can be saved."""
+    """Problems with the form, by field; empty when it can be saved. Given the partnership,
+    only questionnaires it may see (its own and the shared library's) are accepted."""
     errors: dict[str, str] = {}
     if not details.name.strip():
         errors["name"] = "Enter a name for the cycle, like Section 11 2021"
@@ -109,7 +115,12 @@ def check_details(
     versions = [details.questionnaire_version_id, *details.sector_versions.values()]
     if details.questionnaire_version_id is None:
         errors["questionnaire_version_id"] = "Select the questionnaire agencies will answer"
-    elif any(session.get(QuestionnaireVersion, v) is None for v in versions if v is not None):
+    elif any(
+        (found := session.get(QuestionnaireVersion, v)) is None
+        or (partnership is not None and found.partnership_id not in (None, partnership.id))
+        for v in versions
+        if v is not None
+    ):
         errors["questionnaire_version_id"] = "Select a published questionnaire"
     if details.opens_on is None:
         errors["opens_on"] = "Enter the date the cycle opens, like 1 9 2021"
@@ -158,7 +169,7 @@ def save_cycle(
     cycle: Cycle | None = None,
 ) -> Cycle:
     """Create a cycle for the partnership, or change one; `check_details` must pass first."""
-    errors = check_details(session, details, cycle=cycle)
+    errors = check_details(session, details, cycle=cycle, partnership=partnership)
     if errors:
         raise CycleError(next(iter(errors.values())))
     created = cycle is None
@@ -279,11 +290,49 @@ def open_returns(session: Session, *, cycle: Cycle, agencies: list[Agency]) -> l
     return [existing[agency.id] for agency in agencies]
 
 
+def agency_ids_in(session: Session, *, cycle: Cycle) -> set[int]:
+    """The agencies with a return in the cycle."""
+    return set(
+        session.scalars(select(AgencyReturn.agency_id).where(AgencyReturn.cycle_id == cycle.id))
+    )
+
+
+def bring_from_directory(
+    session: Session,
+    *,
+    cycle: Cycle,
+    partnership: Partnership,
+    agency_ids: set[int],
+    actor: Person,
+) -> int:
+    """Open a return in the cycle for each chosen agency of the partnership's directory (those
+    archived or of another partnership are not offered, and never taken); how many were new."""
+    agencies = [
+        agency
+        for agency in directory_service.agencies_of(session, partnership=partnership)
+        if agency.id in agency_ids
+    ]
+    if not agencies:
+        raise CycleError("Select at least one agency from your directory")
+    before = agency_ids_in(session, cycle=cycle)
+    open_returns(session, cycle=cycle, agencies=agencies)
+    audit_service.record_event(
+        session,
+        actor=actor,
+        action="agencies_brought_into_cycle",
+        object_type="cycle",
+        object_id=cycle.id,
+        detail={"partnership_id": partnership.id, "agencies": sorted(a.id for a in agencies)},
+    )
+    return len({agency.id for agency in agencies} - before)
+
+
 def coordinates(person: Person, partnership: Partnership | None) -> bool:
-    """Whether the person runs rounds in this partnership (site administrators do everywhere)."""
+    """Whether the person runs rounds in this partnership: a coordinator there, whatever else
+    they are (a site administrator without the role does not)."""
     if partnership is None:
         return False
-    return person.is_admin or any(
+    return any(
         m.role is Role.COORDINATOR and m.partnership_id == partnership.id
         for m in person.memberships
     )
@@ -296,11 +345,16 @@ def cycle_choices(
     cycle may be run jointly with."""
     versions = session.scalars(
         select(QuestionnaireVersion)
-        .where(QuestionnaireVersion.audience == "agency_return")
+        .where(
+            QuestionnaireVersion.audience == "agency_return",
+            questionnaire_service.visible_to(partnership.id),
+        )
         .order_by(QuestionnaireVersion.title, QuestionnaireVersion.published_at.desc())
     )
     others = session.scalars(
-        select(Partnership).where(Partnership.id != partnership.id).order_by(Partnership.name)
+        select(Partnership)
+        .where(Partnership.id != partnership.id, Partnership.archived_at.is_(None))
+        .order_by(Partnership.name)
     )
     return list(versions), list(others)
 
@@ -314,6 +368,41 @@ def cycles_of(session: Session, *, partnership: Partnership) -> list[Cycle]:
             .where(CyclePartnership.partnership_id == partnership.id)
             .order_by(Cycle.deadline_on.desc())
         )
+    )
+
+
+def _running(today: date) -> Any:
+    """A cycle still running: its deadline ahead, or a return in it not yet closed."""
+    return (Cycle.deadline_on >= today) | Cycle.id.in_(
+        select(AgencyReturn.cycle_id).where(AgencyReturn.status != ReturnStatus.CLOSED)
+    )
+
+
+def open_cycles_of(
+    session: Session, *, partnership: Partnership, today: date | None = None
+) -> list[Cycle]:
+    return list(
+        session.scalars(
+            select(Cycle)
+            .join(CyclePartnership, CyclePartnership.cycle_id == Cycle.id)
+            .where(
+                CyclePartnership.partnership_id == partnership.id,
+                _running(today or date.today()),
+            )
+            .order_by(Cycle.deadline_on)
+        )
+    )
+
+
+def open_cycle_counts(session: Session, *, today: date | None = None) -> dict[int, int]:
+    """How many cycles are running in each partnership, in one statement."""
+    return dict(
+        session.execute(
+            select(CyclePartnership.partnership_id, func.count())
+            .join(Cycle, Cycle.id == CyclePartnership.cycle_id)
+            .where(_running(today or date.today()))
+            .group_by(CyclePartnership.partnership_id)
+        ).all()
     )
 
 
@@ -374,7 +463,7 @@ def return_in_round(
 @dataclass(frozen=True)
 class AddedAgency:
     agency: Agency
-    agency_return: AgencyReturn
+    agency_return: AgencyReturn | None  # None when added to the directory only
     new_agency: bool  # False: an agency already known by that name was used
     invitation: Email | None  # the lead's account invitation, to send; None if not needed
 
@@ -382,7 +471,7 @@ class AddedAgency:
 def add_agency(
     session: Session,
     *,
-    cycle: Cycle,
+    cycle: Cycle | None,
     partnership: Partnership,
     name: str,
     sector: AgencySector,
@@ -392,9 +481,11 @@ def add_agency(
     base_url: str,
     duty: AgencyDuty | None = None,
 ) -> AddedAgency:
-    """Bring an agency into the cycle: matched by name or created, linked to the partnership,
-    its return opened, and its lead invited unless they already lead it here."""
-    if not name.strip():
+    """Bring an agency into the partnership's directory and, given a cycle, into the cycle:
+    matched by name or created, linked to the partnership, its return opened, and its lead
+    invited unless they already lead it here."""
+    name = directory_service.tidy_name(name)
+    if not name:
         raise CycleError("Enter the agency's name")
     if not lead_name.strip():
         raise CycleError("Enter the name of the agency's safeguarding lead")
@@ -410,8 +501,16 @@ def add_agency(
         duty=duty or DUTY_BY_SECTOR.get(sector, AgencyDuty.SECTION_11),
         partnership=partnership,
     )
-    [agency_return] = open_returns(session, cycle=cycle, agencies=[agency])
-    invitation = _invite_lead(session, partnership, agency, lead_name, lead_email, actor, base_url)
+    agency_return = open_returns(session, cycle=cycle, agencies=[agency])[0] if cycle else None
+    invitation = invite_lead(
+        session,
+        partnership=partnership,
+        agency=agency,
+        lead_name=lead_name,
+        lead_email=lead_email,
+        actor=actor,
+        base_url=base_url,
+    )
     return AddedAgency(agency, agency_return, known is None, invitation)
 
 
@@ -423,8 +522,9 @@ DUTY_BY_SECTOR = {
 }
 
 
-def _invite_lead(
+def invite_lead(
     session: Session,
+    *,
     partnership: Partnership,
     agency: Agency,
     lead_name: str,
@@ -432,6 +532,8 @@ def _invite_lead(
     actor: Person,
     base_url: str,
 ) -> Email | None:
+    """The invitation for the agency's safeguarding lead here, unless they already lead it or
+    an invitation is waiting for them."""
     address = directory_service.normalise_email(lead_email)
     already = session.scalar(
         select(Membership.id)

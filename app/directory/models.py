@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base, utcnow
@@ -108,8 +116,17 @@ class Partnership(Base):
     name: Mapped[str] = mapped_column(String(200))
     short_name: Mapped[str] = mapped_column(String(40))
     colour: Mapped[str] = mapped_column(String(7), default="#28313b")
-    logo_path: Mapped[str | None] = mapped_column(String(300))
+    # At most 200 KB, checked as PNG or JPEG by content: kept in the database so every app
+    # host serves the same header without shared storage.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Archived: kept and restorable, read-only for everyone.
+    archived_at: Mapped[datetime | None]
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
     __table_args__ = (CheckConstraint("length(colour) = 7", name="colour_is_hex"),)
 
@@ -136,6 +153,8 @@ class PartnershipAgency(Base):
         ForeignKey("agency.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Archived in this partnership's directory: kept for past rounds, offered to no new cycle.
+    archived_at: Mapped[datetime | None]
 
 
 class Person(Base):

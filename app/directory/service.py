@@ -42,6 +42,16 @@ def normalise_email(email: str) -> str:
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
+def tidy_name(text: str) -> str:
+    """A name as people mean it: spaces at the ends and runs of spaces inside do not count."""
+    return " ".join(text.split())
+
+
+def name_key(text: str) -> str:
+    """What makes two names the same name: case and spacing ignored."""
+    return tidy_name(text).casefold()
+
+
 def ensure_partnership(
     session: Session, *, slug: str, name: str, short_name: str, colour: str
 ) -> Partnership:
@@ -65,16 +75,21 @@ def ensure_agency(
     duty: AgencyDuty,
     partnership: Partnership | None = None,
 ) -> Agency:
-    """Find the agency by name (case-insensitive) or create it, and link it to the partnership."""
-    agency = session.scalar(select(Agency).where(func.lower(Agency.name) == name.strip().lower()))
+    """Find the agency by name (case and spacing ignored) or create it, and link it to the
+    partnership (restoring it there if it had been archived)."""
+    name = tidy_name(name)
+    agency = session.scalar(select(Agency).where(func.lower(Agency.name) == name.lower()))
     if agency is None:
-        agency = Agency(name=name.strip(), sector=sector, duty=duty)
+        agency = Agency(name=name, sector=sector, duty=duty)
         session.add(agency)
         session.flush()
     if partnership is not None:
         link = session.get(PartnershipAgency, (partnership.id, agency.id))
         if link is None:
             session.add(PartnershipAgency(partnership_id=partnership.id, agency_id=agency.id))
+            session.flush()
+        elif link.archived_at is not None:
+            link.archived_at = None
             session.flush()
     return agency
 
@@ -204,12 +219,20 @@ def count_agencies_by_sector(
     return {sector: count for sector, count in rows}
 
 
-def agencies_of(session: Session, *, partnership: Partnership) -> list[Agency]:
+def agencies_of(
+    session: Session, *, partnership: Partnership, archived: bool = False
+) -> list[Agency]:
+    """The partnership's agencies by name: those in use, or with `archived` those archived."""
+    kept = (
+        PartnershipAgency.archived_at.is_not(None)
+        if archived
+        else (PartnershipAgency.archived_at.is_(None))
+    )
     return list(
         session.scalars(
             select(Agency)
             .join(PartnershipAgency, PartnershipAgency.agency_id == Agency.id)
-            .where(PartnershipAgency.partnership_id == partnership.id)
+            .where(PartnershipAgency.partnership_id == partnership.id, kept)
             .order_by(Agency.name)
         )
     )

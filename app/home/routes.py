@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from app.auth.deps import SignedInPerson, require
+from app.auth.deps import CurrentPartnership, SignedInPerson, require
 from app.auth.policy import Permission
 from app.db import DbSession, database_is_reachable
 from app.home import service as home_service
@@ -15,8 +15,10 @@ router = APIRouter()
 
 
 @router.get("/")
-def home(request: Request, session: DbSession, person: SignedInPerson) -> Response:
-    page = home_service.home_page_for(session, person=person)
+def home(
+    request: Request, session: DbSession, person: SignedInPerson, partnership: CurrentPartnership
+) -> Response:
+    page = home_service.home_page_for(session, person=person, partnership=partnership)
     return render(request, "home/index.html", {"page": page})
 
 

@@ -35,6 +35,11 @@ class QuestionnaireVersion(Base):
     published_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("person.id", ondelete="SET NULL")
     )
+    # The partnership that uploaded it, whose own it is; None for the library shipped with s11
+    # (and files published on the server's shell), which every partnership may use.
+    partnership_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnership.id", ondelete="RESTRICT"), index=True
+    )
 
     __table_args__ = (UniqueConstraint("questionnaire_id", "version"),)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
@@ -38,9 +38,15 @@ def content_hash(questionnaire: Questionnaire) -> str:
 
 
 def publish(
-    session: Session, *, questionnaire: Questionnaire, source_name: str, actor: Person | None
+    session: Session,
+    *,
+    questionnaire: Questionnaire,
+    source_name: str,
+    actor: Person | None,
+    partnership_id: int | None = None,
 ) -> tuple[QuestionnaireVersion, bool]:
-    """Freeze a checked questionnaire; publishing the same content again changes nothing."""
+    """Freeze a checked questionnaire; publishing the same content again changes nothing.
+    A version with a partnership is that partnership's own; without one it is shared."""
     sha256 = content_hash(questionnaire)
     existing = session.scalar(
         select(QuestionnaireVersion).where(
@@ -65,6 +71,7 @@ def publish(
         sha256=sha256,
         source_name=source_name,
         published_by_id=actor.id if actor else None,
+        partnership_id=partnership_id,
     )
     session.add(version)
     session.flush()
@@ -78,6 +85,7 @@ def publish(
             "questionnaire": questionnaire.id,
             "version": questionnaire.version,
             "sha256": sha256,
+            "partnership_id": partnership_id,
         },
     )
     return version, True
@@ -140,11 +148,22 @@ class QuestionnaireListing:
     versions: list[QuestionnaireVersion]
 
 
-def list_questionnaires(session: Session) -> list[QuestionnaireListing]:
+def visible_to(partnership_id: int | None) -> ColumnElement[bool]:
+    """The versions a partnership may see and use: the shared library (published from the
+    shipped files or the server's shell) and its own uploads, never another partnership's."""
+    return or_(
+        QuestionnaireVersion.partnership_id.is_(None),
+        QuestionnaireVersion.partnership_id == partnership_id,
+    )
+
+
+def list_questionnaires(
+    session: Session, *, partnership_id: int | None
+) -> list[QuestionnaireListing]:
     rows = session.scalars(
-        select(QuestionnaireVersion).order_by(
-            QuestionnaireVersion.questionnaire_id, QuestionnaireVersion.published_at.desc()
-        )
+        select(QuestionnaireVersion)
+        .where(visible_to(partnership_id))
+        .order_by(QuestionnaireVersion.questionnaire_id, QuestionnaireVersion.published_at.desc())
     )
     grouped: dict[str, list[QuestionnaireVersion]] = {}
     for row in rows:
@@ -156,10 +175,11 @@ def list_questionnaires(session: Session) -> list[QuestionnaireListing]:
 
 
 def get_version(
-    session: Session, *, questionnaire_id: str, version: str
+    session: Session, *, questionnaire_id: str, version: str, partnership_id: int | None
 ) -> QuestionnaireVersion | None:
     return session.scalar(
         select(QuestionnaireVersion).where(
+            visible_to(partnership_id),
             QuestionnaireVersion.questionnaire_id == questionnaire_id,
             QuestionnaireVersion.version == version,
         )

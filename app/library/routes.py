@@ -1,0 +1,236 @@
+"""Questionnaire pages: the versions a partnership may use, their preview, and publishing one
+from an uploaded file or the shipped library after its check, preview and comparison."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from app.auth.deps import CurrentPartnership, require
+from app.auth.policy import Permission
+from app.db import DbSession
+from app.directory.models import Partnership, Person, Role
+from app.library import service as publishing
+from app.questionnaires import service as questionnaire_service
+from app.templating import render
+
+router = APIRouter()
+
+Coordinator = Annotated[Person, require(Permission.SET_UP_PARTNERSHIP)]
+Reader = Annotated[Person, require(Permission.PREVIEW_QUESTIONNAIRES)]
+
+
+def _coordinating(person: Person, partnership: Partnership | None) -> Partnership:
+    """The partnership the coordinator is working in; coordinating elsewhere is not enough."""
+    if partnership is None or not _coordinates(person, partnership):
+        raise HTTPException(status_code=404)
+    return partnership
+
+
+def _coordinates(person: Person, partnership: Partnership) -> bool:
+    return any(
+        m.role is Role.COORDINATOR and m.partnership_id == partnership.id
+        for m in person.memberships
+    )
+
+
+@router.get("/questionnaires")
+def questionnaire_list(
+    request: Request,
+    session: DbSession,
+    partnership: CurrentPartnership,
+    person: Reader,
+) -> Response:
+    listings = questionnaire_service.list_questionnaires(
+        session, partnership_id=partnership.id if partnership else None
+    )
+    may_publish = partnership is not None and _coordinates(person, partnership)
+    return render(
+        request,
+        "library/index.html",
+        {
+            "listings": listings,
+            "may_publish": may_publish,
+            "library": publishing.shipped_files() if may_publish else [],
+            "published": request.query_params.get("published"),
+        },
+    )
+
+
+@router.get(
+    "/questionnaires/{questionnaire_id}/{version}",
+    dependencies=[require(Permission.PREVIEW_QUESTIONNAIRES)],
+)
+def questionnaire_preview(
+    request: Request,
+    session: DbSession,
+    partnership: CurrentPartnership,
+    questionnaire_id: str,
+    version: str,
+    view: Annotated[str, Query()] = "form",
+    wording: Annotated[str, Query()] = "section_11",
+) -> Response:
+    published = questionnaire_service.get_version(
+        session,
+        questionnaire_id=questionnaire_id,
+        version=version,
+        partnership_id=partnership.id if partnership else None,
+    )
+    if published is None:
+        raise HTTPException(status_code=404)
+    return render(
+        request,
+        "library/preview.html",
+        {
+            "published": published,
+            "questionnaire": questionnaire_service.snapshot(published),
+            "readonly": view == "readonly",
+            "equivalent": wording == "equivalent",
+        },
+    )
+
+
+def _candidate_page(request, candidate, text, *, library=None, status_code=200):  # type: ignore[no-untyped-def]
+    errors = [{"text": str(problem), "href": "#file"} for problem in candidate.problems] + [
+        {"text": refusal, "href": "#file"} for refusal in candidate.refusals
+    ]
+    return render(
+        request,
+        "library/check.html",
+        {
+            "candidate": candidate,
+            "questionnaire": candidate.questionnaire,
+            "text": text,
+            "errors": errors,
+            "library": library,
+            "readonly": True,
+            "equivalent": False,
+        },
+        status_code=status_code if not errors else 400,
+    )
+
+
+@router.get("/questionnaires/new")
+def upload_questionnaire_page(
+    request: Request, person: Coordinator, partnership: CurrentPartnership
+) -> Response:
+    _coordinating(person, partnership)
+    return render(request, "library/upload.html", {"errors": []})
+
+
+@router.post("/questionnaires/new")
+async def upload_questionnaire(
+    request: Request, session: DbSession, person: Coordinator, partnership: CurrentPartnership
+) -> Response:
+    upload = (await request.form()).get("file")
+    data, name = None, ""
+    if isinstance(upload, UploadFile) and upload.filename:
+        # One byte past the limit is enough to know the file is too large.
+        data = await upload.read(publishing.MAX_UPLOAD_BYTES + 1)
+        name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+
+    def check() -> Response:
+        found = _coordinating(person, partnership)
+        problem = None
+        if data is None:
+            problem = "Select a questionnaire file (.yaml)"
+        elif len(data) > publishing.MAX_UPLOAD_BYTES:
+            problem = f"The file must be smaller than {publishing.MAX_UPLOAD_BYTES // 1000} kB"
+        else:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                problem = "The file must be YAML text in UTF-8"
+        if problem is not None:
+            return render(
+                request,
+                "library/upload.html",
+                {"errors": [{"text": problem, "href": "#file"}]},
+                status_code=400,
+            )
+        candidate = publishing.check_candidate(
+            session, partnership=found, text=text, source_name=name
+        )
+        return _candidate_page(request, candidate, text)
+
+    return await run_in_threadpool(check)
+
+
+@router.post("/questionnaires/publish")
+def publish_questionnaire(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    text: Annotated[str, Form(max_length=publishing.MAX_UPLOAD_BYTES)] = "",
+    source_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    partnership = _coordinating(person, partnership)
+    try:
+        version = publishing.publish_candidate(
+            session, partnership=partnership, actor=person, text=text, source_name=source_name
+        )
+    except publishing.PublishRefused:
+        candidate = publishing.check_candidate(
+            session, partnership=partnership, text=text, source_name=source_name
+        )
+        return _candidate_page(request, candidate, text, status_code=409)
+    return RedirectResponse(
+        f"/questionnaires?published={version.questionnaire_id} version {version.version}",
+        status_code=303,
+    )
+
+
+def _library_file(name: str):  # type: ignore[no-untyped-def]
+    path = publishing.shipped_file(name)
+    if path is None:
+        raise HTTPException(status_code=404)
+    return path
+
+
+@router.get("/questionnaire-library/{name}")
+def library_questionnaire(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    name: str,
+) -> Response:
+    _coordinating(person, partnership)
+    path = _library_file(name)
+    text = path.read_text(encoding="utf-8")
+    candidate = publishing.check_candidate(
+        session, partnership=None, text=text, source_name=path.name
+    )
+    return _candidate_page(request, candidate, text, library=path.name)
+
+
+@router.post("/questionnaire-library/{name}")
+def publish_library_questionnaire(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    name: str,
+) -> Response:
+    _coordinating(person, partnership)
+    path = _library_file(name)
+    text = path.read_text(encoding="utf-8")
+    try:
+        # The library is shared: its versions belong to no one partnership.
+        version = publishing.publish_candidate(
+            session, partnership=None, actor=person, text=text, source_name=path.name
+        )
+    except publishing.PublishRefused:
+        candidate = publishing.check_candidate(
+            session, partnership=None, text=text, source_name=path.name
+        )
+        return _candidate_page(request, candidate, text, library=path.name, status_code=409)
+    return RedirectResponse(
+        f"/questionnaires?published={version.questionnaire_id} version {version.version}",
+        status_code=303,
+    )

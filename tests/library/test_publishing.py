@@ -1,0 +1,151 @@
+"""Publishing questionnaires from the browser, as a coordinator with no shell does it: upload,
+read the located problems, fix, preview, compare with the last version, publish."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.directory import service as directory_service
+from app.directory.models import Role
+from app.questionnaires.models import QuestionnaireVersion
+from tests.conftest import sign_in
+
+ACCOUNTABILITY = "How well is accountability for safeguarding set out?"
+FIXTURE = (Path(__file__).resolve().parents[1] / "fixtures" / "every-type.yaml").read_text()
+
+
+def ours(text: str, *, version: str = "1") -> str:
+    """The test questionnaire under an id of the partnership's own."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("id:"):
+            lines[i] = "id: breckland-s11"
+        elif line.startswith("version:"):
+            lines[i] = f'version: "{version}"'
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def coordinator(client, db):
+    def of(slug: str):
+        partnership = directory_service.ensure_partnership(
+            db, slug=slug, name=slug.title(), short_name=slug[:4].upper(), colour="#1d4f91"
+        )
+        person = directory_service.ensure_person(db, email=f"cora@{slug}.example.org", name="Cora")
+        directory_service.ensure_membership(
+            db, person=person, partnership=partnership, role=Role.COORDINATOR
+        )
+        sign_in(client, person)
+        return partnership
+
+    return of
+
+
+def upload(client, text: str | bytes, name: str = "ours.yaml"):
+    data = text.encode() if isinstance(text, str) else text
+    return client.post(
+        "/questionnaires/new",
+        data={"csrf_token": client.csrf_token("/questionnaires/new")},
+        files={"file": (name, data, "application/yaml")},
+    )
+
+
+def publish_from(client, page_html: str):
+    from bs4 import BeautifulSoup
+
+    form = BeautifulSoup(page_html, "html.parser").select_one(
+        "form[action='/questionnaires/publish']"
+    )
+    assert form is not None, "the check offers no publish button"
+    data = {field["name"]: field.get("value", "") for field in form.select("input[type=hidden]")}
+    return client.post("/questionnaires/publish", data=data, follow_redirects=False)
+
+
+def test_a_mistake_is_shown_with_its_line_and_path_and_nothing_is_published(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    broken = ours(FIXTURE).replace("type: rating", "type: ratting", 1)
+    response = upload(client, broken)
+    assert response.status_code == 400
+    assert "There is a problem" in response.text
+    assert "ours.yaml:" in response.text and "sections[" in response.text
+    assert db.scalar(select(func.count()).select_from(QuestionnaireVersion)) == 0
+
+
+def test_a_good_file_is_previewed_then_published_as_the_partnerships_own(client, db, coordinator):
+    partnership = coordinator("breckland")
+    checked = upload(client, ours(FIXTURE))
+    assert checked.status_code == 200
+    assert "Publish version 1" in checked.text
+    assert publish_from(client, checked.text).status_code == 303
+    version = db.scalars(select(QuestionnaireVersion)).one()
+    assert version.questionnaire_id == "breckland-s11" and version.partnership_id == partnership.id
+    assert client.get("/questionnaires/breckland-s11/1").status_code == 200
+
+    changed = ours(FIXTURE, version="2").replace(ACCOUNTABILITY, "How well, now, is it set out?")
+    second = upload(client, changed)
+    assert "Changes from version 1" in second.text and "Reworded (1)" in second.text
+    assert publish_from(client, second.text).status_code == 303
+
+    coordinator("norwich")  # another partnership neither sees nor reuses the id
+    assert client.get("/questionnaires/breckland-s11/1").status_code == 404
+    assert "breckland-s11" not in client.page("/questionnaires").get_text()
+    taken = upload(client, ours(FIXTURE, version="9"))
+    assert taken.status_code == 400 and "already used by another partnership" in taken.text
+
+
+def test_the_same_version_with_other_content_is_refused(client, db, coordinator):
+    coordinator("breckland")
+    publish_from(client, upload(client, ours(FIXTURE)).text)
+    changed = ours(FIXTURE).replace(ACCOUNTABILITY, "How well, changed, is it set out?")
+    response = upload(client, changed)
+    assert response.status_code == 400 and "give the changed file a new version" in response.text
+
+
+def test_oversized_aliased_binary_and_forged_files_are_refused(client, db, coordinator):
+    coordinator("breckland")
+    laughs = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n' + "".join(
+        f"{c}: &{c} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+        for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+    )
+    for data, says in (
+        (laughs, "too large once its aliases"),
+        (b"x" * (1_000_001), "smaller than 1000 kB"),
+        (b"\xff\xfe\x00binary", "UTF-8"),
+    ):
+        response = upload(client, data)
+        assert response.status_code == 400 and says in response.text
+    forged = client.post(
+        "/questionnaires/publish",
+        data={"csrf_token": client.csrf_token("/"), "text": "id: x\n", "source_name": "x.yaml"},
+    )
+    assert forged.status_code == 400
+    assert db.scalar(select(func.count()).select_from(QuestionnaireVersion)) == 0
+
+
+def test_a_library_questionnaire_is_previewed_and_published_for_every_partnership(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    page = client.page("/questionnaires")
+    assert page.select_one("a[href='/questionnaire-library/norfolk-2021.yaml']")
+    preview = client.get("/questionnaire-library/norfolk-2021.yaml")
+    assert "Publish version" in preview.text
+    published = client.post(
+        "/questionnaire-library/norfolk-2021.yaml",
+        data={"csrf_token": client.csrf_token("/")},
+        follow_redirects=False,
+    )
+    assert published.status_code == 303
+    version = db.scalars(select(QuestionnaireVersion)).one()
+    assert version.partnership_id is None  # shared
+    coordinator("norwich")
+    assert (
+        client.get(f"/questionnaires/{version.questionnaire_id}/{version.version}").status_code
+        == 200
+    )
+    assert client.get("/questionnaire-library/..%2Fpyproject.toml").status_code == 404
