@@ -36,7 +36,9 @@ _CLASSES = {
 
 
 @lru_cache(maxsize=1024)
-def guidance_html(text: str | None) -> Markup:
+def guidance_html(text: str | None, heading: str = "h3") -> Markup:
+    """Guidance as GOV.UK markup; its headings all become `heading`, the level below the
+    heading the guidance sits under (h3 under a section's h2, h2 on a section's own page)."""
     if not text:
         return Markup("")
     tokens = _markdown.parse(text)
@@ -45,7 +47,7 @@ def guidance_html(text: str | None) -> Markup:
         if css:
             token.attrSet("class", css)
         if token.type in ("heading_open", "heading_close"):
-            token.tag = "h3"  # guidance sits under the section's own heading
+            token.tag = heading
         for child in token.children or []:
             if child.type == "link_open":
                 child.attrSet("class", "govuk-link")

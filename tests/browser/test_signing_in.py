@@ -33,7 +33,7 @@ def test_an_invited_person_signs_in_with_their_organisations_account(
     sign_in_as(page, "Priya Shah")
     page.get_by_role("link", name="People").click()
     assert_accessible(page)
-    page.get_by_role("link", name="Invite someone").click()
+    page.get_by_role("button", name="Invite someone").click()
     assert_accessible(page)
     page.get_by_label("Their name").fill("Alice Example")
     page.get_by_label("Their email address").fill("alice@trust.example.org")
