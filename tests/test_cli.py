@@ -30,6 +30,10 @@ def test_create_admin_makes_a_site_administrator_and_audits_it(tmp_path):
     result = run_s11("create-admin", "  Admin@Example.ORG ", **env)
     assert result.returncode == 0, result.stderr
     assert "admin@example.org is a site administrator." in result.stdout
+    # Where the first sign-in link went, so the operator can follow it.
+    assert f"A sign-in link was written to {tmp_path / 'outbox'}" in result.stdout
+    [mail] = (tmp_path / "outbox").glob("*.eml")
+    assert "/sign-in/email/" in mail.read_text() and "admin@example.org" in mail.read_text()
     engine = make_engine(f"sqlite:///{tmp_path / 's11.db'}")
     with make_sessionmaker(engine)() as session:
         person = session.scalars(select(Person)).one()

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth import service as auth_service
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
-from app.cycles import routes as cycle_routes
+from app.cycles.routes import imports as import_pages
 from app.db import DbSession
 from app.directory import service as directory_service
 from app.directory.models import AgencyDuty, AgencySector, Partnership, Person, Role
@@ -149,8 +149,8 @@ def _sent(request, session, partnership, email) -> bool:  # type: ignore[no-unty
     return record.status is SendStatus.SENT
 
 
-def _directory_target() -> cycle_routes.ImportTarget:
-    return cycle_routes.ImportTarget(
+def _directory_target() -> import_pages.ImportTarget:
+    return import_pages.ImportTarget(
         "Agency directory", "/agencies", "/agencies/import", "your agency directory", None
     )
 
@@ -158,18 +158,18 @@ def _directory_target() -> cycle_routes.ImportTarget:
 @router.get("/agencies/import")
 def import_page(request: Request, person: Coordinator, partnership: CurrentPartnership) -> Response:
     _coordinating(person, partnership)
-    return cycle_routes.import_page(request, _directory_target())
+    return import_pages.import_page(request, _directory_target())
 
 
 @router.post("/agencies/import")
 async def import_file(
     request: Request, session: DbSession, person: Coordinator, partnership: CurrentPartnership
 ) -> Response:
-    data = await cycle_routes.read_import_upload(request)
+    data = await import_pages.read_import_upload(request)
 
     def check() -> Response:
         _coordinating(person, partnership)
-        return cycle_routes.check_import(request, session, _directory_target(), data)
+        return import_pages.check_import(request, session, _directory_target(), data)
 
     return await run_in_threadpool(check)
 
@@ -183,7 +183,7 @@ def confirm_import(
     token: str,
 ) -> Response:
     partnership = _coordinating(person, partnership)
-    outcome = cycle_routes.confirm_import(
+    outcome = import_pages.confirm_import(
         request, session, person, partnership, _directory_target(), token
     )
     if isinstance(outcome, Response):

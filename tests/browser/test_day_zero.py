@@ -209,7 +209,8 @@ def test_a_partnership_goes_from_an_empty_install_to_a_leads_first_answer(
     opens, deadline = date.today(), date.today() + timedelta(days=56)
     type_into(page, "Name", "Section 11 2027")
     type_into(page, "Short name for links", "bscp-2027")
-    page.get_by_label("Questionnaire", exact=True).select_option(label="Every question type (version 1)")
+    questionnaire_box = page.get_by_label("Questionnaire", exact=True)
+    questionnaire_box.select_option(label="Every question type (version 1)")
     for prefix, day in (("opens", opens), ("deadline", deadline)):
         page.locator(f"#{prefix}-day").fill(str(day.day))
         page.locator(f"#{prefix}-month").fill(str(day.month))
@@ -241,9 +242,7 @@ def test_a_partnership_goes_from_an_empty_install_to_a_leads_first_answer(
     page.keyboard.press("Enter")
     expect(page).not_to_have_url(section)
     page.goto(section)
-    expect(page.locator("#q-narrative")).to_have_value(
-        "Our first answer, typed on day zero."
-    )
+    expect(page.locator("#q-narrative")).to_have_value("Our first answer, typed on day zero.")
     assert_accessible(page)
 
 

@@ -1,0 +1,15 @@
+"""Pages for the partnership's business unit running a round.
+
+- common.py   the coordinator's permission, finding what a page asks for, the dashboard
+- returns.py  every return in the round; reopening one; extending one agency's deadline
+- cycles.py   setting up cycles, the dashboard, agencies by hand or from the directory
+- imports.py  importing agencies from a spreadsheet (also used by the directory's import)
+"""
+
+from fastapi import APIRouter
+
+from app.cycles.routes import cycles, imports, returns
+
+router = APIRouter()
+for flow in (returns, cycles, imports):
+    router.include_router(flow.router)

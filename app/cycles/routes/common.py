@@ -1,0 +1,103 @@
+"""What the round's pages share: the coordinator's permission, finding the partnership,
+cycle or return they ask for, the dashboard with a banner, and sending invitations."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import HTTPException
+from fastapi.responses import Response
+
+from app.auth.deps import CurrentPartnership, require
+from app.auth.policy import Permission
+from app.cycles import service as cycles_service
+from app.directory.models import AgencySector, Person
+from app.notifications import service as notifications_service
+from app.notifications.models import SendStatus
+from app.returns.models import ReturnStatus
+from app.templating import render
+
+Coordinator = Annotated[Person, require(Permission.MANAGE_ROUND)]
+
+
+def partnership_or_404(person: Person, partnership: CurrentPartnership):  # type: ignore[no-untyped-def]
+    if not cycles_service.coordinates(person, partnership):
+        raise HTTPException(status_code=404)  # coordinating elsewhere, working here
+    return partnership
+
+
+def return_or_404(session, person, partnership, return_id):  # type: ignore[no-untyped-def]
+    partnership = partnership_or_404(person, partnership)
+    row = cycles_service.return_in_round(session, partnership=partnership, return_id=return_id)
+    if row is None:
+        raise HTTPException(status_code=404)
+    return row
+
+
+def cycle_or_404(session, person, partnership, slug):  # type: ignore[no-untyped-def]
+    partnership = partnership_or_404(person, partnership)
+    cycle = cycles_service.cycle_for(session, partnership=partnership, slug=slug)
+    if cycle is None:
+        raise HTTPException(status_code=404)
+    return partnership, cycle
+
+
+def dashboard_page(  # type: ignore[no-untyped-def]
+    request,
+    session,
+    partnership,
+    cycle,
+    *,
+    sector: str = "",
+    status: str = "",
+    added: str = "",
+    imported: int | None = None,
+    invited: int | None = None,
+    refused: list[cycles_service.LeadInvitation] | None = None,
+    opened: int | None = None,
+) -> Response:
+    """The dashboard, with what was just done in a banner: `invited` counts the invitations
+    the mail server took, `refused` names those it did not."""
+    chosen_sector = AgencySector(sector) if sector in AgencySector._value2member_map_ else None
+    chosen_status = ReturnStatus(status) if status in ReturnStatus._value2member_map_ else None
+    progress = cycles_service.progress(
+        session, cycle=cycle, partnership=partnership, sector=chosen_sector, status=chosen_status
+    )
+    return render(
+        request,
+        "cycles/dashboard.html",
+        {
+            "partnership": partnership,
+            "cycle": cycle,
+            "progress": progress,
+            "sector": chosen_sector,
+            "status": chosen_status,
+            "sectors": list(AgencySector),
+            "statuses": list(ReturnStatus),
+            "added": added,
+            "imported": imported,
+            "invited": invited,
+            "refused": refused or [],
+            "opened": opened,
+            "today": date.today(),
+        },
+    )
+
+
+def deliver_invitations(  # type: ignore[no-untyped-def]
+    request, session, partnership, invitations: list[cycles_service.LeadInvitation], kind: str
+) -> list[cycles_service.LeadInvitation]:
+    """Hand each invitation to the mail server; those it refused, which wait for a retry."""
+    refused = []
+    for invitation in invitations:
+        sent = notifications_service.deliver(
+            session,
+            request.app.state.settings,
+            invitation.email,
+            kind=kind,
+            partnership_id=partnership.id,
+        )
+        if sent.status is SendStatus.FAILED:
+            refused.append(invitation)
+    return refused
