@@ -111,3 +111,46 @@ def test_the_action_plan_pages_do_not_query_per_action(client, db, demo, count_q
     db.commit()  # the test's own writes, so that only the pages' statements are counted
     assert queries() == before
     assert max(before) <= BUDGET + 6, before
+
+
+def test_set_up_pages_do_not_query_per_agency_person_or_partnership(
+    client, db, demo, count_queries
+):
+    """The agency directory, People and the site administrator's list, with the demo's 38
+    agencies and dozens of people, against the same pages after 20 more of each."""
+    from app.directory import service as directory_service
+    from app.directory.models import AgencyDuty, AgencySector
+
+    coordinator = person_by_email(db, "coordinator@nscp.example.org")
+    coordinator.is_admin = True
+    norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
+    sign_in(client, coordinator)
+
+    def counts() -> list[int]:
+        found = []
+        for page in ("/agencies", "/people", "/admin"):
+            with count_queries() as counted:
+                assert client.get(page).status_code == 200
+            found.append(counted.count)
+        return found
+
+    before = counts()
+    for n in range(20):
+        agency = directory_service.ensure_agency(
+            db,
+            name=f"Extra Agency {n}",
+            sector=AgencySector.OTHER,
+            duty=AgencyDuty.SECTION_11,
+            partnership=norfolk,
+        )
+        person = directory_service.ensure_person(db, email=f"x{n}@example.org", name=f"X {n}")
+        directory_service.ensure_membership(
+            db, person=person, partnership=norfolk, role=Role.AGENCY_LEAD, agency=agency
+        )
+        directory_service.ensure_partnership(
+            db, slug=f"extra-{n}", name=f"Extra {n}", short_name=f"E{n}", colour="#1d4f91"
+        )
+    after = counts()
+    # One statement either way is the session's last-seen time, written once a minute.
+    assert all(a <= b + 1 for a, b in zip(after, before, strict=True)), (before, after)
+    assert max(before) <= BUDGET, before
