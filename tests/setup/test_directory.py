@@ -234,3 +234,42 @@ def test_a_coordinator_of_one_partnership_finds_nothing_of_anothers(client, db, 
     assert post(client, f"/people/roles/{norfolk_role.id}/remove").status_code == 404
     taking = post(client, "/round/cycles/s11-2021/agencies/directory", {"choice": "all"})
     assert taking.status_code == 404
+
+
+def test_the_menu_offers_only_what_the_person_may_use_in_the_partnership_they_work_in(
+    client, db, partnership
+):
+    other = directory_service.ensure_partnership(
+        db, slug="norwich", name="Norwich", short_name="N", colour="#1d4f91"
+    )
+    agency = directory_service.ensure_agency(
+        db, name="Norwich Police", sector=AgencySector.POLICE, duty=AgencyDuty.SECTION_11,
+        partnership=other,
+    )  # fmt: skip
+    person = directory_service.ensure_person(db, email="two.hats@example.org", name="Two Hats")
+    directory_service.ensure_membership(
+        db, person=person, partnership=partnership, role=Role.COORDINATOR
+    )
+    directory_service.ensure_membership(
+        db, person=person, partnership=other, role=Role.AGENCY_LEAD, agency=agency
+    )
+    sign_in(client, person)
+
+    def menu() -> dict[str, str]:
+        page = client.page("/")
+        links = page.select(".govuk-service-navigation__item a")
+        return {a.get_text(strip=True): str(a["href"]) for a in links}
+
+    working_in_breckland = menu()  # "Breckland" sorts before "Norwich": it is chosen first
+    assert "Round" in working_in_breckland and "Returns" not in working_in_breckland
+    chosen = client.post(
+        "/partnerships/active",
+        data={"csrf_token": client.csrf_token("/partnerships"), "partnership_id": str(other.id)},
+        follow_redirects=False,
+    )
+    assert chosen.status_code == 303
+    working_in_norwich = menu()
+    assert "Returns" in working_in_norwich
+    assert not {"Round", "People", "Agencies"} & set(working_in_norwich)
+    for href in working_in_norwich.values():  # no link leads to "not found"
+        assert client.get(href).status_code == 200, href
