@@ -28,7 +28,12 @@ from app.notifications.mail import Email
 
 
 class AgencyError(ValueError):
-    """A change to the directory that is refused, with a message for the page."""
+    """A change to the directory that is refused, with a message for the page and the field
+    it belongs beside."""
+
+    def __init__(self, message: str, field: str = "name") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -124,7 +129,7 @@ def add_agency(
     if len(name) > 200:
         raise AgencyError("The agency's name must be 200 characters or fewer")
     if sector is None:
-        raise AgencyError("Select the agency's sector")
+        raise AgencyError("Select the agency's sector", "sector")
     _refuse_if_listed(session, partnership, name)
     try:
         added = cycles_service.add_agency(
@@ -139,8 +144,9 @@ def add_agency(
             base_url=base_url,
             duty=duty,
         )
-    except cycles_service.CycleError as error:
-        raise AgencyError(str(error)) from None
+    except cycles_service.CycleError as error:  # the lead's name or address
+        field = "lead_email" if "email" in str(error).lower() else "lead_name"
+        raise AgencyError(str(error), field) from None
     _record(session, actor, "agency_added", partnership, added.agency, new=added.new_agency)
     return added
 
@@ -162,9 +168,9 @@ def change_agency(
     if len(name) > 200:
         raise AgencyError("The agency's name must be 200 characters or fewer")
     if sector is None:
-        raise AgencyError("Select the agency's sector")
+        raise AgencyError("Select the agency's sector", "sector")
     if duty is None:
-        raise AgencyError("Select whether the Section 11 duty applies")
+        raise AgencyError("Select whether the Section 11 duty applies", "duty")
     taken = session.scalar(
         select(Agency.id).where(func.lower(Agency.name) == name.lower(), Agency.id != agency.id)
     )
@@ -216,7 +222,7 @@ def invite_lead(
     """Invite another (or a new) safeguarding lead for the agency; the old lead's role is
     removed from People when they hand over."""
     if not lead_name.strip():
-        raise AgencyError("Enter the name of the agency's safeguarding lead")
+        raise AgencyError("Enter the name of the agency's safeguarding lead", "lead_name")
     try:
         email = cycles_service.invite_lead(
             session,
@@ -228,11 +234,12 @@ def invite_lead(
             base_url=base_url,
         )
     except (cycles_service.CycleError, directory_service.DirectoryError) as error:
-        raise AgencyError(str(error)) from None
+        raise AgencyError(str(error), "lead_email") from None
     if email is None:
         raise AgencyError(
             f"{lead_email.strip()} already leads {agency.name} here, or has an invitation "
-            "waiting: resend it from People"
+            "waiting: resend it from People",
+            "lead_email",
         )
     return email
 

@@ -125,17 +125,7 @@ def new_agency(
             base_url=request.app.state.settings.base_url,
         )
     except agencies.AgencyError as error:
-        message = str(error)
-        field = (
-            "sector"
-            if "sector" in message
-            else "lead_email"
-            if "email" in message
-            else "lead_name"
-            if "lead" in message
-            else "name"
-        )
-        return _agency_form(request, typed, message, field)
+        return _agency_form(request, typed, str(error), error.field)
     outcome = "added"
     if added.invitation is not None and not _sent(request, session, partnership, added.invitation):
         outcome = "refused"
@@ -268,11 +258,8 @@ def change_agency(
             duty=_duty(duty),
         )
     except agencies.AgencyError as error:
-        message = str(error)
-        field = "sector" if "sector" in message else "duty" if "duty" in message else "name"
-        session.expire(entry.agency)  # the page shows the agency as saved, the form as typed
         return _agency_page(
-            request, session, partnership, entry, errors={field: message}, typed=typed,
+            request, session, partnership, entry, errors={error.field: str(error)}, typed=typed,
             status_code=400,
         )  # fmt: skip
     return RedirectResponse(f"/agencies/{agency_id}?saved=1", status_code=303)
@@ -318,13 +305,12 @@ def invite_lead(
             base_url=request.app.state.settings.base_url,
         )
     except agencies.AgencyError as error:
-        field = "lead_name" if "name" in str(error) else "lead_email"
         return _agency_page(
             request,
             session,
             partnership,
             entry,
-            errors={field: str(error)},
+            errors={error.field: str(error)},
             typed={
                 "name": entry.agency.name,
                 "sector": entry.agency.sector.value,
