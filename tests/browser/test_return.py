@@ -7,6 +7,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import assert_accessible, sign_in_as
+from tests.conftest import SMALL_PDF
 
 
 def test_a_lead_fills_a_section_by_keyboard_reloads_and_sees_every_answer(page: Page):
@@ -126,3 +127,33 @@ def test_a_contributor_fills_a_section_without_javascript_and_cannot_submit(
     expect(page.locator("main")).to_contain_text("Last changed")
     page.goto(section_url.split("/sections/")[0] + "/check")
     expect(page.locator("main")).to_contain_text("Only your agency's safeguarding lead can submit")
+
+
+def test_the_conflict_shown_when_two_tabs_change_one_answer_is_axe_clean(page: Page):
+    """Two tabs on the same answer: the second save finds the first's and shows both; the page
+    then passes axe, best-practice rules (heading order) included."""
+    sign_in_as(page, "Ben Khan")
+    page.get_by_role("link", name="Returns").click()
+    page.get_by_role("link", name="Norfolk Constabulary: Section 11 2021").click()
+    page.locator(".govuk-task-list__link").first.click()
+    expect(page).to_have_url(re.compile(r"/sections/"))
+    section_url = page.url
+    # This tab saves only with the form, as without JavaScript, so its save meets the other's.
+    page.route("**/autosave/**", lambda route: route.abort())
+    other = page.context.new_page()
+    other.goto(section_url)
+    other.locator("main textarea").first.fill("Written in the other tab first.")
+    # With a file beside an answer, the section shows its Evidence heading too.
+    other.locator("main input[type=file]").first.set_input_files(
+        {"name": "policy.pdf", "mimeType": "application/pdf", "buffer": SMALL_PDF}
+    )
+    other.get_by_role("button", name="Save and continue").click()
+    expect(other).not_to_have_url(section_url)
+    other.close()
+
+    page.locator("main textarea").first.fill("Written in this tab, later.")
+    page.get_by_role("button", name="Save and continue").click()
+    conflict = page.locator(".s11-conflict").first
+    expect(conflict).to_contain_text("Someone else changed this answer while you were working")
+    expect(conflict).to_contain_text("Written in the other tab first.")
+    assert_accessible(page)
