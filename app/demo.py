@@ -29,7 +29,7 @@ from app.directory.models import (
     Person,
     Role,
 )
-from app.panels import service as panels_service
+from app.panels import booking, feedback, moderation, reading, scheduling, scoring, sessions
 from app.panels.models import MeetingMode, PanelSession
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
@@ -531,7 +531,7 @@ def _this_years_panel(
     day = min(cycle.panel_starts_on + timedelta(days=7), cycle.panel_ends_on)
     while day.weekday() >= 5 and day < cycle.panel_ends_on:  # panels meet on weekdays
         day += timedelta(days=1)
-    details = panels_service.SessionDetails(
+    details = scheduling.SessionDetails(
         title="Panel 1",
         day=day,
         starts=time(9, 30),
@@ -554,7 +554,7 @@ def _this_years_panel(
     _agree(session, chair, met, (1, 2, 3, 2))
     _recommend(session, chair, met, 0, NEGLECT_RECOMMENDATION)
     _recommend(session, chair, met, 1, EXPLOITATION_RECOMMENDATION)
-    panels_service.issue_feedback(
+    feedback.issue_feedback(
         session,
         target=_target(session, panels.coordinator, met),
         strengths=(
@@ -604,7 +604,7 @@ def _last_years_panel(
     # The first steering group member comes from Norfolk Constabulary, which this panel met.
     members = panels.members[1:]
     chair = members[0][0]
-    details = panels_service.SessionDetails(
+    details = scheduling.SessionDetails(
         title="Panel 1",
         day=cycle.deadline_on + timedelta(days=21),
         starts=time(9, 30),
@@ -630,7 +630,7 @@ def _last_years_panel(
                 theme=cycle.themes[index % len(cycle.themes)],
             ),
         )
-        panels_service.issue_feedback(
+        feedback.issue_feedback(
             session,
             target=_target(session, panels.coordinator, agency_return),
             strengths=(
@@ -797,7 +797,7 @@ def _session_with(
     session: Session,
     panels: Panels,
     cycle: Cycle,
-    details: panels_service.SessionDetails,
+    details: scheduling.SessionDetails,
     members: list[tuple[Person, Agency]],
     chair: Person,
     returns: list[AgencyReturn],
@@ -805,11 +805,11 @@ def _session_with(
     """A session set up as a coordinator would: members seated, the chair named, then the
     returns booked into its slots in order. The invitations are not sent."""
     coordinator, partnership = panels.coordinator, panels.partnership
-    panel = panels_service.create_session(
+    panel = scheduling.create_session(
         session, cycle=cycle, partnership=partnership, details=details, actor=coordinator
     )
     for member, agency in members:
-        panels_service.add_member(
+        scheduling.add_member(
             session,
             panel=panel,
             partnership=partnership,
@@ -818,11 +818,11 @@ def _session_with(
             actor=coordinator,
             base_url=BASE_URL,
         )
-    panels_service.make_chair(session, panel=panel, person_id=chair.id, actor=coordinator)
-    slots = panels_service.slots_of(session, panel)
+    scheduling.make_chair(session, panel=panel, person_id=chair.id, actor=coordinator)
+    slots = sessions.slots_of(session, panel)
     assert len(slots) >= len(returns), f"{panel.title} is too short for its agencies"
     for slot, agency_return in zip(slots, returns, strict=False):
-        panels_service.assign(
+        booking.assign(
             session,
             panel=panel,
             partnership=partnership,
@@ -834,10 +834,8 @@ def _session_with(
     return panel
 
 
-def _target(
-    session: Session, person: Person, agency_return: AgencyReturn
-) -> panels_service.PanelReturn:
-    target = panels_service.panel_return_for(session, person=person, return_id=agency_return.id)
+def _target(session: Session, person: Person, agency_return: AgencyReturn) -> reading.PanelReturn:
+    target = reading.panel_return_for(session, person=person, return_id=agency_return.id)
     assert target is not None, f"{person.name} cannot reach a return the demo booked"
     return target
 
@@ -853,12 +851,12 @@ def _score(
     """A member's ratings of the first items, with notes; submitted, or left as a draft."""
     target = _target(session, member, agency_return)
     entries = {
-        item.key: panels_service.ScoreEntry(rating, *NOTES[rating])
+        item.key: scoring.ScoreEntry(rating, *NOTES[rating])
         for item, rating in zip(target.items, ratings, strict=False)
     }
-    panels_service.save_scores(session, target=target, person=member, entries=entries)
+    scoring.save_scores(session, target=target, person=member, entries=entries)
     if submit:
-        panels_service.submit_scores(session, target=target, person=member)
+        scoring.submit_scores(session, target=target, person=member)
 
 
 def _agree(
@@ -870,7 +868,7 @@ def _agree(
         item.key: (rating, AGREED_NOTES[rating])
         for item, rating in zip(target.items, ratings, strict=False)
     }
-    problems = panels_service.agree_ratings(session, target=target, agreed=agreed, actor=chair)
+    problems = moderation.agree_ratings(session, target=target, agreed=agreed, actor=chair)
     assert not problems, problems
 
 

@@ -274,7 +274,7 @@ def _panel_samples(db, settings, lead) -> dict[str, str]:
     from app.actions import service as actions_service
     from app.cycles.models import Cycle
     from app.directory.models import Agency
-    from app.panels import service as panels_service
+    from app.panels import sessions
     from app.panels.models import PanelSession
     from app.returns.models import AgencyReturn, ReturnStatus
 
@@ -306,8 +306,8 @@ def _panel_samples(db, settings, lead) -> dict[str, str]:
     # A slot whose agency nobody has scored yet: freeing it really frees it, and changes
     # nothing the other pages need.
     unread = return_of("City College Norwich")
-    [unread_slot] = [s for s in panels_service.slots_of(db, panel) if s.return_id == unread.id]
-    leaving = next(m for m in panels_service.members_of(db, panel) if not m.is_chair)
+    [unread_slot] = [s for s in sessions.slots_of(db, panel) if s.return_id == unread.id]
+    leaving = next(m for m in sessions.members_of(db, panel) if not m.is_chair)
     # The agency lead's feedback is last year's: the demo's first lead's agency took part then.
     last_year = return_of(db.get(Agency, lead.memberships[0].agency_id).name, "s11-2020")
     # Its cancel is refused, as feedback has gone to one of its agencies: the session stays

@@ -33,7 +33,7 @@ from app.directory.models import (
     Role,
 )
 from app.exports.workbook import Book, Column, Rated, fit
-from app.panels import service as panels_service
+from app.panels import reading
 from app.panels.models import AgreedRating, Feedback, PanelScore, ScoreSheet
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
@@ -137,9 +137,7 @@ def export_scope(
     cycle = cycles_service.cycle_for(session, partnership=partnership, slug=slug)
     if cycle is None:
         return None
-    readable = panels_service.returns_to_read(
-        session, person=person, cycle=cycle, partnership=partnership
-    )
+    readable = reading.returns_to_read(session, person=person, cycle=cycle, partnership=partnership)
     if not readable:
         return None
     return Scope(

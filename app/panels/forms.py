@@ -10,7 +10,9 @@ from starlette.datastructures import FormData
 
 from app.cycles.forms import read_date
 from app.panels.models import MeetingMode
-from app.panels.service import ScoredItem, ScoreEntry, SessionDetails
+from app.panels.reading import ScoredItem
+from app.panels.scheduling import SessionDetails
+from app.panels.scoring import ScoreEntry
 
 LONGEST_NOTE = 4000
 

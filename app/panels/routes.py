@@ -17,7 +17,16 @@ from app.db import DbSession
 from app.directory.models import Person
 from app.notifications import service as notifications_service
 from app.notifications.mail import Email
-from app.panels import service as panels_service
+from app.panels import (
+    booking,
+    conflicts,
+    feedback,
+    moderation,
+    reading,
+    scheduling,
+    scoring,
+    sessions,
+)
 from app.panels.forms import read_scores, read_session_form
 from app.panels.models import MeetingMode, PanelSession
 from app.returns import service as returns_service
@@ -59,7 +68,7 @@ def _cycle_or_404(session, person, partnership, slug):  # type: ignore[no-untype
 def _session_or_404(session, person, partnership, session_id):  # type: ignore[no-untyped-def]
     if not cycles_service.coordinates(person, partnership):
         raise HTTPException(status_code=404)
-    panel = panels_service.session_for(session, partnership=partnership, session_id=session_id)
+    panel = sessions.session_for(session, partnership=partnership, session_id=session_id)
     if panel is None:
         raise HTTPException(status_code=404)
     return partnership, panel
@@ -74,32 +83,30 @@ def panels_page(
     slug: str,
 ) -> Response:
     partnership, cycle = _cycle_or_404(session, person, partnership, slug)
-    panels = panels_service.sessions_of(session, cycle=cycle, partnership=partnership)
+    panels = sessions.sessions_of(session, cycle=cycle, partnership=partnership)
     rows = []
     for panel in panels:
-        slots = panels_service.slots_of(session, panel)
+        slots = sessions.slots_of(session, panel)
         rows.append(
             {
                 "panel": panel,
                 "booked": sum(1 for s in slots if s.return_id),
                 "slots": len(slots),
-                "members": panels_service.members_of(session, panel),
+                "members": sessions.members_of(session, panel),
                 "conflicts": []
                 if panel.cancelled_at
-                else panels_service.session_conflicts(session, panel),
+                else conflicts.session_conflicts(session, panel),
             }
         )
     return render(
         request,
         "panels/sessions.html",
         {
-            "london": panels_service.london,
+            "london": sessions.london,
             "cycle": cycle,
-            "declared": panels_service.declarations_in(session, partnership=partnership),
+            "declared": conflicts.declarations_in(session, partnership=partnership),
             "rows": rows,
-            "waiting": panels_service.waiting_returns(
-                session, cycle=cycle, partnership=partnership
-            ),
+            "waiting": booking.waiting_returns(session, cycle=cycle, partnership=partnership),
         },
     )
 
@@ -128,7 +135,7 @@ def new_session_page(
     slug: str,
 ) -> Response:
     _partnership, cycle = _cycle_or_404(session, person, partnership, slug)
-    return _session_form(request, cycle, panels_service.SessionDetails())
+    return _session_form(request, cycle, scheduling.SessionDetails())
 
 
 @router.post("/round/cycles/{slug}/panels/new")
@@ -144,10 +151,10 @@ async def new_session(
     def save() -> Response:
         found, cycle = _cycle_or_404(session, person, partnership, slug)
         details, errors = read_session_form(form)
-        errors = {**panels_service.check_details(details, cycle=cycle), **errors}
+        errors = {**scheduling.check_details(details, cycle=cycle), **errors}
         if errors:
             return _session_form(request, cycle, details, errors, status_code=400)
-        panel = panels_service.create_session(
+        panel = scheduling.create_session(
             session, cycle=cycle, partnership=found, details=details, actor=person
         )
         return RedirectResponse(f"/round/panels/{panel.id}", status_code=303)
@@ -165,11 +172,11 @@ def edit_session_page(
 ) -> Response:
     _partnership, panel = _session_or_404(session, person, partnership, session_id)
     cycle = _cycle_of(session, panel)
-    return _session_form(request, cycle, panels_service.details_of(panel), panel=panel)
+    return _session_form(request, cycle, scheduling.details_of(panel), panel=panel)
 
 
 def _cycle_of(session, panel: PanelSession):  # type: ignore[no-untyped-def]
-    return panels_service.cycle_of(session, panel)
+    return sessions.cycle_of(session, panel)
 
 
 @router.post("/round/panels/{session_id}/edit")
@@ -186,14 +193,14 @@ async def edit_session(
         found, panel = _session_or_404(session, person, partnership, session_id)
         cycle = _cycle_of(session, panel)
         details, errors = read_session_form(form)
-        errors = {**panels_service.check_details(details, cycle=cycle), **errors}
+        errors = {**scheduling.check_details(details, cycle=cycle), **errors}
         if errors:
             return _session_form(request, cycle, details, errors, panel, status_code=400)
         try:
-            emails = panels_service.change_session(
+            emails = scheduling.change_session(
                 session, panel=panel, details=details, actor=person, base_url=_base_url(request)
             )
-        except panels_service.PanelError as error:
+        except sessions.PanelError as error:
             return _session_form(
                 request, cycle, details, {"ends": str(error)}, panel, status_code=400
             )
@@ -204,8 +211,8 @@ async def edit_session(
 
 
 def _session_page(request, session, partnership, panel, error=None, notice=None, status_code=200):  # type: ignore[no-untyped-def]
-    slots = panels_service.slots_of(session, panel)
-    members = panels_service.members_of(session, panel)
+    slots = sessions.slots_of(session, panel)
+    members = sessions.members_of(session, panel)
     taken = {m.person_id for m in members}
     return render(
         request,
@@ -214,23 +221,21 @@ def _session_page(request, session, partnership, panel, error=None, notice=None,
             "panel": panel,
             "cycle": _cycle_of(session, panel),
             "slots": slots,
-            "booked": panels_service.booked_returns(session, slots),
+            "booked": booking.booked_returns(session, slots),
             "members": members,
             "candidates": [
                 p
-                for p in panels_service.candidates(session, partnership=partnership)
+                for p in scheduling.candidates(session, partnership=partnership)
                 if p.id not in taken
             ],
-            "agencies": panels_service.agencies_here(session, partnership=partnership),
-            "waiting": panels_service.waiting_returns(
+            "agencies": scheduling.agencies_here(session, partnership=partnership),
+            "waiting": booking.waiting_returns(
                 session, cycle=_cycle_of(session, panel), partnership=partnership
             ),
-            "conflicts": []
-            if panel.cancelled_at
-            else panels_service.session_conflicts(session, panel),
+            "conflicts": [] if panel.cancelled_at else conflicts.session_conflicts(session, panel),
             "error": error,
             "notice": notice,
-            "london": panels_service.london,
+            "london": sessions.london,
         },
         status_code=status_code,
     )
@@ -264,7 +269,7 @@ def _session_action(request, session, person, partnership, session_id, act):  # 
     found, panel = _session_or_404(session, person, partnership, session_id)
     try:
         emails = act(found, panel) or []
-    except panels_service.PanelError as error:  # refused before anything changed
+    except sessions.PanelError as error:  # refused before anything changed
         return _session_page(request, session, found, panel, error=str(error), status_code=400)
     _send(request, session, emails, found.id)
     return RedirectResponse(f"/round/panels/{panel.id}", status_code=303)
@@ -286,7 +291,7 @@ def add_member(
         person,
         partnership,
         session_id,
-        lambda found, panel: panels_service.add_member(
+        lambda found, panel: scheduling.add_member(
             session,
             panel=panel,
             partnership=found,
@@ -313,7 +318,7 @@ def remove_member(
         person,
         partnership,
         session_id,
-        lambda _found, panel: panels_service.remove_member(
+        lambda _found, panel: scheduling.remove_member(
             session, panel=panel, person_id=person_id, actor=person, base_url=_base_url(request)
         ),
     )
@@ -334,7 +339,7 @@ def make_chair(
         person,
         partnership,
         session_id,
-        lambda _found, panel: panels_service.make_chair(
+        lambda _found, panel: scheduling.make_chair(
             session, panel=panel, person_id=person_id, actor=person
         ),
     )
@@ -356,7 +361,7 @@ def book_slot(
         person,
         partnership,
         session_id,
-        lambda found, panel: panels_service.assign(
+        lambda found, panel: booking.assign(
             session,
             panel=panel,
             partnership=found,
@@ -383,7 +388,7 @@ def free_slot(
         person,
         partnership,
         session_id,
-        lambda _found, panel: panels_service.unassign(
+        lambda _found, panel: booking.unassign(
             session, panel=panel, slot_id=slot_id, actor=person, base_url=_base_url(request)
         ),
     )
@@ -399,10 +404,10 @@ def auto_fill(
 ) -> Response:
     found, panel = _session_or_404(session, person, partnership, session_id)
     try:
-        filled = panels_service.auto_fill(
+        filled = booking.auto_fill(
             session, panel=panel, partnership=found, actor=person, base_url=_base_url(request)
         )
-    except panels_service.PanelError as error:
+    except sessions.PanelError as error:
         return _session_page(request, session, found, panel, error=str(error), status_code=400)
     _send(request, session, filled.emails, found.id)
     if filled.left:
@@ -420,7 +425,7 @@ def cancel_page(
     session_id: int,
 ) -> Response:
     _found, panel = _session_or_404(session, person, partnership, session_id)
-    return render(request, "panels/cancel.html", {"panel": panel, "london": panels_service.london})
+    return render(request, "panels/cancel.html", {"panel": panel, "london": sessions.london})
 
 
 @router.post("/round/panels/{session_id}/cancel")
@@ -439,7 +444,7 @@ def cancel_session(
         person,
         partnership,
         session_id,
-        lambda _found, panel: panels_service.cancel_session(
+        lambda _found, panel: scheduling.cancel_session(
             session, panel=panel, actor=person, base_url=_base_url(request)
         ),
     )
@@ -452,7 +457,7 @@ def cancel_session(
 
 
 def _target_or_404(session, person, return_id):  # type: ignore[no-untyped-def]
-    target = panels_service.panel_return_for(session, person=person, return_id=return_id)
+    target = reading.panel_return_for(session, person=person, return_id=return_id)
     if target is None:
         raise HTTPException(status_code=404)
     return target
@@ -464,12 +469,12 @@ def _feedback_page(request, session, target, error=None, strengths="", status_co
         "panels/issue_feedback.html",
         {
             "target": target,
-            "rows": panels_service.moderation(session, target),
+            "rows": moderation.moderation(session, target),
             "recommendations": actions_service.recommendations_of(
                 session, return_id=target.view.agency_return.id
             ),
-            "problems": panels_service.feedback_problems(session, target),
-            "issued": panels_service.feedback_of(session, view=target.view),
+            "problems": feedback.feedback_problems(session, target),
+            "issued": feedback.feedback_of(session, view=target.view),
             "error": error,
             "strengths": strengths,
         },
@@ -509,10 +514,10 @@ def issue_feedback(
 ) -> Response:
     target = _coordinated_target(session, person, partnership, return_id)
     try:
-        emails = panels_service.issue_feedback(
+        emails = feedback.issue_feedback(
             session, target=target, strengths=strengths, actor=person, base_url=_base_url(request)
         )
-    except panels_service.PanelError as error:
+    except sessions.PanelError as error:
         return _feedback_page(
             request, session, target, error=str(error), strengths=strengths, status_code=400
         )
@@ -525,8 +530,8 @@ def issue_feedback(
 
 @router.get("/panels")
 def my_panels(request: Request, session: DbSession, person: PanelPerson) -> Response:
-    sessions = panels_service.my_sessions(session, person=person)
-    upcoming, past = panels_service.upcoming_and_past(sessions)
+    mine = reading.my_sessions(session, person=person)
+    upcoming, past = reading.upcoming_and_past(mine)
     return render(
         request,
         "panels/mine.html",
@@ -534,10 +539,8 @@ def my_panels(request: Request, session: DbSession, person: PanelPerson) -> Resp
             "sessions": upcoming,
             "past": past,
             # Each cycle's scored returns download holds the returns the person reads in it.
-            "cycles": {
-                panel.cycle_id: panels_service.cycle_of(session, panel) for panel, _ in sessions
-            },
-            "london": panels_service.london,
+            "cycles": {panel.cycle_id: sessions.cycle_of(session, panel) for panel, _ in mine},
+            "london": sessions.london,
         },
     )
 
@@ -552,8 +555,8 @@ def _conflicts_page(request, session, person, errors=None, typed=None, status_co
         request,
         "panels/conflicts.html",
         {
-            "declared": panels_service.declared_conflicts(session, person=person),
-            "agencies": panels_service.declarable_agencies(session, person=person),
+            "declared": conflicts.declared_conflicts(session, person=person),
+            "agencies": conflicts.declarable_agencies(session, person=person),
             "errors": errors or {},
             "typed": typed or {},
         },
@@ -569,7 +572,7 @@ def declare_conflict(
     agency: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    errors = panels_service.declare_conflict(
+    errors = conflicts.declare_conflict(
         session, person=person, agency_id=int(agency) if agency.isdigit() else None, reason=reason
     )
     if errors:
@@ -586,7 +589,7 @@ def pre_reading(request: Request, session: DbSession, person: Follower, return_i
         "panels/pre_reading.html",
         {
             "target": target,
-            "last_year": panels_service.last_years_agreed(session, target),
+            "last_year": reading.last_years_agreed(session, target),
         },
     )
 
@@ -605,8 +608,8 @@ def panel_evidence(
 
 def _scores_page(request, session, person, target, errors=None, typed=None, status_code=200):  # type: ignore[no-untyped-def]
     return_id = target.view.agency_return.id
-    mine = panels_service.scores_of(session, return_id=return_id).get(person.id, {})
-    sheets = panels_service.sheets_of(session, return_id=return_id)
+    mine = scoring.scores_of(session, return_id=return_id).get(person.id, {})
+    sheets = scoring.sheets_of(session, return_id=return_id)
     return render(
         request,
         "panels/scores.html",
@@ -646,10 +649,10 @@ async def save_scores(
         if errors:
             return _scores_page(request, session, person, target, errors, typed, 400)
         try:
-            panels_service.save_scores(session, target=target, person=person, entries=entries)
+            scoring.save_scores(session, target=target, person=person, entries=entries)
             if form.get("action") == "submit":
-                panels_service.submit_scores(session, target=target, person=person)
-        except panels_service.PanelError as error:  # drafts saved stay saved
+                scoring.submit_scores(session, target=target, person=person)
+        except sessions.PanelError as error:  # drafts saved stay saved
             return _scores_page(
                 request, session, person, target, {"scores": str(error)}, typed, 400
             )
@@ -667,8 +670,8 @@ def _moderation_page(request, session, person, target, errors=None, typed=None, 
         "panels/moderation.html",
         {
             "target": target,
-            "rows": panels_service.moderation(session, target),
-            "sees_colleagues": panels_service.sees_colleagues(session, target, person),
+            "rows": moderation.moderation(session, target),
+            "sees_colleagues": scoring.sees_colleagues(session, target, person),
             "recommendations": actions_service.recommendations_of(session, return_id=return_id),
             "errors": errors or {},
             "typed": typed or {},
@@ -703,10 +706,8 @@ async def agree_ratings(
                 rating = int(chosen) if chosen.lstrip("-").isdigit() else None
                 fields[item.key] = (rating, str(form.get(f"agreed-{index}-notes") or ""))
         try:
-            problems = panels_service.agree_ratings(
-                session, target=target, agreed=fields, actor=person
-            )
-        except panels_service.PanelError:
+            problems = moderation.agree_ratings(session, target=target, agreed=fields, actor=person)
+        except sessions.PanelError:
             raise HTTPException(status_code=404) from None  # not the chair, or too late
         if problems:
             index_of = {item.key: index for index, item in enumerate(target.items)}
@@ -783,21 +784,21 @@ def remove_recommendation(
 def meeting_page(
     request: Request, session: DbSession, person: Follower, session_id: int
 ) -> Response:
-    panel = panels_service.session_to_follow(session, person=person, session_id=session_id)
+    panel = moderation.session_to_follow(session, person=person, session_id=session_id)
     if panel is None:
         raise HTTPException(status_code=404)
-    slots = panels_service.slots_of(session, panel)
+    slots = sessions.slots_of(session, panel)
     return render(
         request,
         "panels/meeting.html",
         {
             "panel": panel,
             "slots": slots,
-            "booked": panels_service.booked_returns(session, slots),
-            "agenda": panels_service.agenda(slots),
-            "members": panels_service.members_of(session, panel),
-            "london": panels_service.london,
-            "may_start": panels_service.runs_meeting(person, panel),
+            "booked": booking.booked_returns(session, slots),
+            "agenda": moderation.agenda(slots),
+            "members": sessions.members_of(session, panel),
+            "london": sessions.london,
+            "may_start": moderation.runs_meeting(person, panel),
         },
     )
 
@@ -806,12 +807,12 @@ def meeting_page(
 def start_meeting(
     request: Request, session: DbSession, person: Follower, session_id: int
 ) -> Response:
-    panel = panels_service.session_to_follow(session, person=person, session_id=session_id)
+    panel = moderation.session_to_follow(session, person=person, session_id=session_id)
     if panel is None:
         raise HTTPException(status_code=404)
-    if not panels_service.runs_meeting(person, panel):
+    if not moderation.runs_meeting(person, panel):
         raise HTTPException(status_code=404)
-    panels_service.start_meeting(session, panel=panel, actor=person)
+    moderation.start_meeting(session, panel=panel, actor=person)
     return RedirectResponse(f"/panels/sessions/{session_id}/meeting", status_code=303)
 
 
@@ -825,7 +826,7 @@ def feedback_page(
     view = returns_service.return_for(session, person=person, return_id=return_id)
     if view is None:
         raise HTTPException(status_code=404)
-    shown = panels_service.feedback_of(session, view=view)
+    shown = feedback.feedback_of(session, view=view)
     if shown is None:
         raise HTTPException(status_code=404)
     return render(request, "panels/feedback.html", {"view": view, "shown": shown})
