@@ -14,7 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.actions import service as actions_service
+from app.actions import composite, recommendations
+from app.actions import plans as action_plans
+from app.actions import progress as action_progress
 from app.actions.models import ActionSource, ActionStatus, ActionUpdate
 from app.cycles import service as cycles_service
 from app.cycles.models import Cycle
@@ -466,7 +468,7 @@ AGREED_NOTES = {
 
 # Recommendations in the Signs of Safety form: what worries the panel, the safety goal, the
 # next steps; the priority and theme are the cycle's (`_recommend` checks them).
-NEGLECT_RECOMMENDATION = actions_service.RecommendationDraft(
+NEGLECT_RECOMMENDATION = recommendations.RecommendationDraft(
     worry_statement=(
         "The panel is worried that staff do not recognise the build-up of low-level neglect, "
         "so children may live with neglect for longer before anyone acts."
@@ -482,7 +484,7 @@ NEGLECT_RECOMMENDATION = actions_service.RecommendationDraft(
     priority="Neglect",
     theme="Professional curiosity",
 )
-EXPLOITATION_RECOMMENDATION = actions_service.RecommendationDraft(
+EXPLOITATION_RECOMMENDATION = recommendations.RecommendationDraft(
     worry_statement=(
         "The panel is worried that what staff learn about young people at risk of exploitation "
         "does not reach partners quickly enough to keep them safe."
@@ -498,7 +500,7 @@ EXPLOITATION_RECOMMENDATION = actions_service.RecommendationDraft(
     priority="Child exploitation and vulnerable adolescents",
     theme="Fora for discussion and information sharing",
 )
-LAST_YEARS_RECOMMENDATION = actions_service.RecommendationDraft(
+LAST_YEARS_RECOMMENDATION = recommendations.RecommendationDraft(
     worry_statement=(
         "The panel is worried that policies are in place but there is little evidence yet of "
         "the difference they make to children."
@@ -568,12 +570,12 @@ def _this_years_panel(
     # The lead has started the action plan: one recommendation answered, one to go.
     _agency, lead = _agency_and_lead(session, PANEL_1[0])
     view = returns_service.return_for(session, person=lead, return_id=met.id)
-    plan = actions_service.plan_view(session, view=view)
-    actions_service.add_action(
+    plan = action_plans.plan_view(session, view=view)
+    action_plans.add_action(
         session,
         plan=plan,
         recommendation_id=plan.recommendations[0].id,
-        draft=actions_service.ActionDraft(
+        draft=action_progress.ActionDraft(
             "Train every case manager in the Graded Care Profile 2.",
             "Youth Justice Service Manager",
             date.today() + timedelta(days=180),
@@ -663,17 +665,17 @@ def _last_years_action_plans(
         assert agency is not None
         _agency, lead = _agency_and_lead(session, agency.name)
         view = returns_service.return_for(session, person=lead, return_id=agency_return.id)
-        plan = actions_service.plan_view(session, view=view)
+        plan = action_plans.plan_view(session, view=view)
         recommendation = plan.recommendations[0]
         actions = [
-            actions_service.ActionDraft(
+            action_progress.ActionDraft(
                 "Audit 20 cases against the standard the panel discussed, with a manager "
                 "and a practitioner from another team.",
                 "Head of Quality Assurance",
                 agreed_on + timedelta(days=300),
                 "An audit report showing at least 16 of 20 cases good or better.",
             ),
-            actions_service.ActionDraft(
+            action_progress.ActionDraft(
                 "Ask 30 children and families what difference our safeguarding work made.",
                 "Participation Lead",
                 agreed_on + timedelta(days=240 + 30 * index),
@@ -681,13 +683,13 @@ def _last_years_action_plans(
             ),
         ]
         for draft in actions:
-            action = actions_service.add_action(
+            action = action_plans.add_action(
                 session, plan=plan, recommendation_id=recommendation.id, draft=draft, actor=lead
             )
             _backdate(session, action, agreed_on - timedelta(days=10))
         if index == 5:  # written, but the partnership asked for more
-            actions_service.submit_plan(session, plan=plan, actor=lead)
-            actions_service.review_plan(
+            action_plans.submit_plan(session, plan=plan, actor=lead)
+            action_plans.review_plan(
                 session,
                 plan=plan,
                 agree=False,
@@ -698,10 +700,10 @@ def _last_years_action_plans(
                 base_url=BASE_URL,
             )
             continue
-        actions_service.submit_plan(session, plan=plan, actor=lead)
+        action_plans.submit_plan(session, plan=plan, actor=lead)
         if index == 6:  # waiting for the coordinator to agree it
             continue
-        actions_service.review_plan(
+        action_plans.review_plan(
             session,
             plan=plan,
             agree=True,
@@ -744,11 +746,11 @@ def _last_years_action_plans(
             ActionStatus.AT_RISK,
         ),
     ):
-        item = actions_service.add_item(
+        item = composite.add_item(
             session,
             cycle=cycle,
             partnership=panels.partnership,
-            draft=actions_service.ItemDraft(
+            draft=composite.ItemDraft(
                 source.value,
                 description,
                 theme,
@@ -783,10 +785,10 @@ def _backdate(session: Session, action, day: date) -> None:  # type: ignore[no-u
 
 
 def _progress(session, action, status, note, person, day) -> None:  # type: ignore[no-untyped-def]
-    update = actions_service.record_progress(
+    update = action_progress.record_progress(
         session,
         action=action,
-        progress=actions_service.Progress(status.value, note),
+        progress=action_progress.Progress(status.value, note),
         actor=person,
     )
     update.made_at = _at(day)
@@ -877,19 +879,19 @@ def _recommend(
     chair: Person,
     agency_return: AgencyReturn,
     item_index: int,
-    draft: actions_service.RecommendationDraft,
+    draft: recommendations.RecommendationDraft,
 ) -> None:
     """The chair's recommendation about one scored item, checked as the page checks it."""
     target = _target(session, chair, agency_return)
     draft = replace(draft, item=target.items[item_index].key)
     cycle = target.view.cycle
-    errors = actions_service.check_recommendation(
+    errors = recommendations.check_recommendation(
         draft,
         priorities=cycle.priorities,
         themes=cycle.themes,
         items={item.key for item in target.items},
     )
     assert not errors, f"a demo recommendation breaks the rules: {errors}"
-    actions_service.add_recommendation(
+    recommendations.add_recommendation(
         session, return_id=agency_return.id, draft=draft, actor=chair
     )

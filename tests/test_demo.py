@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.actions import service as actions_service
+from app.actions import recommendations
 from app.actions.models import Recommendation
 from app.cycles.models import Cycle
 from app.demo import SUFFOLK_AGENCIES, load_demo
@@ -188,7 +188,7 @@ def test_demo_chair_has_a_return_still_at_panel_with_a_recommendation_to_work_on
     target = reading.panel_return_for(db, person=chair, return_id=moderating.id)
     assert target is not None and target.is_chair
     assert moderating.status is ReturnStatus.AT_PANEL
-    assert actions_service.recommendations_of(db, return_id=moderating.id)
+    assert recommendations.recommendations_of(db, return_id=moderating.id)
     assert feedback.feedback_problems(db, target)  # ratings still to agree
 
 
@@ -203,7 +203,7 @@ def test_demo_panel_reads_what_was_agreed_last_year_and_last_years_feedback_is_t
     last_year = _return_of(db, "Norfolk County Council Children's Services", "s11-2020")
     assert last_year.status is ReturnStatus.CLOSED
     assert db.get(Feedback, last_year.id) is not None
-    assert actions_service.recommendations_of(db, return_id=last_year.id)
+    assert recommendations.recommendations_of(db, return_id=last_year.id)
 
 
 def test_demo_loaded_twice_schedules_no_second_panel_and_scores_nothing_twice(db):

@@ -7,7 +7,8 @@ from datetime import date
 
 from starlette.datastructures import FormData, UploadFile
 
-from app.actions.service import ActionDraft, ItemDraft, Progress, Upload
+from app.actions.composite import ItemDraft
+from app.actions.progress import ActionDraft, Progress, Upload
 from app.cycles.forms import read_date
 
 

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.actions import service as actions_service
+from app.actions import composite, plans
+from app.actions import progress as action_progress
 from app.actions.forms import (
     MOST_DATES,
     read_action_form,
@@ -52,14 +53,14 @@ def _progress_limits(request: Request) -> dict:  # type: ignore[type-arg]
 # The agency's plan ------------------------------------------------------------------------------
 
 
-def _plan_or_404(session: DbSession, person: Person, return_id: int) -> actions_service.PlanView:
+def _plan_or_404(session: DbSession, person: Person, return_id: int) -> plans.PlanView:
     view = returns_service.return_for(session, person=person, return_id=return_id)
     if view is None:
         raise HTTPException(status_code=404)
-    return actions_service.plan_view(session, view=view)
+    return plans.plan_view(session, view=view)
 
 
-def _action_or_404(plan: actions_service.PlanView, action_id: int) -> Action:
+def _action_or_404(plan: plans.PlanView, action_id: int) -> Action:
     action = plan.action(action_id)
     if action is None:
         raise HTTPException(status_code=404)
@@ -68,7 +69,7 @@ def _action_or_404(plan: actions_service.PlanView, action_id: int) -> Action:
 
 def _plan_page(
     request: Request,
-    plan: actions_service.PlanView,
+    plan: plans.PlanView,
     *,
     error: str | None = None,
     status_code: int = 200,
@@ -79,7 +80,7 @@ def _plan_page(
         {
             "plan": plan,
             "today": date.today(),
-            "shown": actions_service.shown_status,
+            "shown": action_progress.shown_status,
             "error": error,
         },
         status_code=status_code,
@@ -95,11 +96,11 @@ def plan_page(
 
 def _action_form(
     request: Request,
-    plan: actions_service.PlanView,
+    plan: plans.PlanView,
     recommendation_id: int,
     *,
     action: Action | None = None,
-    draft: actions_service.ActionDraft | None = None,
+    draft: action_progress.ActionDraft | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -108,11 +109,11 @@ def _action_form(
         raise HTTPException(status_code=404)
     if draft is None:
         draft = (
-            actions_service.ActionDraft(
+            action_progress.ActionDraft(
                 action.description, action.owner, action.due_on, action.success_measure
             )
             if action
-            else actions_service.ActionDraft()
+            else action_progress.ActionDraft()
         )
     return render(
         request,
@@ -157,16 +158,16 @@ def _add_action(request, session, person, return_id, form) -> Response:  # type:
     chosen = str(form.get("recommendation") or "")
     recommendation_id = int(chosen) if chosen.isdigit() else 0
     draft, due_error = read_action_form(form)
-    errors = actions_service.check_action(draft, today=date.today(), due_error=due_error)
+    errors = action_progress.check_action(draft, today=date.today(), due_error=due_error)
     if errors:
         return _action_form(
             request, plan, recommendation_id, draft=draft, errors=errors, status_code=400
         )
     try:
-        actions_service.add_action(
+        plans.add_action(
             session, plan=plan, recommendation_id=recommendation_id, draft=draft, actor=person
         )
-    except actions_service.ActionError as error:
+    except action_progress.ActionError as error:
         return _plan_page(request, plan, error=str(error), status_code=409)
     return RedirectResponse(
         f"/returns/{return_id}/action-plan#recommendation-{recommendation_id}", status_code=303
@@ -176,10 +177,10 @@ def _add_action(request, session, person, return_id, form) -> Response:  # type:
 def _action_page(
     request: Request,
     session: DbSession,
-    plan: actions_service.PlanView,
+    plan: plans.PlanView,
     action: Action,
     *,
-    progress: actions_service.Progress | None = None,
+    progress: action_progress.Progress | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
     coordinating: bool = False,
@@ -194,10 +195,10 @@ def _action_page(
             "base": f"{base}{plan.view.agency_return.id}/action-plan",
             "action": action,
             "recommendation": plan.recommendation(action.recommendation_id or 0),
-            "history": actions_service.history_of(session, action=action),
-            "shown": actions_service.shown_status(action, date.today()),
+            "history": action_progress.history_of(session, action=action),
+            "shown": action_progress.shown_status(action, date.today()),
             "statuses": STATUSES,
-            "progress": progress or actions_service.Progress(status=action.status.value),
+            "progress": progress or action_progress.Progress(status=action.status.value),
             "errors": errors or {},
             "may_update": plan.takes_progress,
         },
@@ -242,7 +243,7 @@ def _edit_action(request, session, person, return_id, action_id, form) -> Respon
     if not plan.editable:
         return _plan_page(request, plan, error=_NOT_EDITABLE, status_code=409)
     draft, due_error = read_action_form(form)
-    errors = actions_service.check_action(draft, today=date.today(), due_error=due_error)
+    errors = action_progress.check_action(draft, today=date.today(), due_error=due_error)
     if errors:
         return _action_form(
             request,
@@ -254,8 +255,8 @@ def _edit_action(request, session, person, return_id, action_id, form) -> Respon
             status_code=400,
         )
     try:
-        actions_service.change_action(session, plan=plan, action=action, draft=draft, actor=person)
-    except actions_service.ActionError as error:
+        plans.change_action(session, plan=plan, action=action, draft=draft, actor=person)
+    except action_progress.ActionError as error:
         return _plan_page(request, plan, error=str(error), status_code=409)
     return RedirectResponse(f"/returns/{return_id}/action-plan", status_code=303)
 
@@ -267,8 +268,8 @@ def remove_action(
     plan = _plan_or_404(session, person, return_id)
     action = _action_or_404(plan, action_id)
     try:
-        actions_service.remove_action(session, plan=plan, action=action, actor=person)
-    except actions_service.ActionError as error:
+        plans.remove_action(session, plan=plan, action=action, actor=person)
+    except action_progress.ActionError as error:
         return _plan_page(request, plan, error=str(error), status_code=409)
     return RedirectResponse(f"/returns/{return_id}/action-plan", status_code=303)
 
@@ -279,8 +280,8 @@ def submit_plan(
 ) -> Response:
     plan = _plan_or_404(session, person, return_id)
     try:
-        actions_service.submit_plan(session, plan=plan, actor=person)
-    except actions_service.ActionError as error:
+        plans.submit_plan(session, plan=plan, actor=person)
+    except action_progress.ActionError as error:
         return _plan_page(request, plan, error=str(error), status_code=409)
     return RedirectResponse(f"/returns/{return_id}/action-plan", status_code=303)
 
@@ -300,7 +301,7 @@ def _record_progress(request, session, person, return_id, action_id, form) -> Re
     action = _action_or_404(plan, action_id)
     progress = read_progress(form)
     try:
-        actions_service.record_plan_progress(
+        plans.record_plan_progress(
             session,
             plan=plan,
             action=action,
@@ -309,7 +310,7 @@ def _record_progress(request, session, person, return_id, action_id, form) -> Re
             upload=read_upload(form),
             **_progress_limits(request),
         )
-    except actions_service.ActionError as error:
+    except action_progress.ActionError as error:
         return _action_page(
             request,
             session,
@@ -340,7 +341,7 @@ def action_evidence(
 def _evidence_or_404(
     request: Request, session: DbSession, action: Action, evidence_id: int
 ) -> Response:
-    file = actions_service.evidence_of_action(session, action=action, evidence_id=evidence_id)
+    file = action_progress.evidence_of_action(session, action=action, evidence_id=evidence_id)
     if file is None:
         raise HTTPException(status_code=404)
     return evidence_download(request, file)
@@ -356,12 +357,12 @@ def _coordinated_plan(session, person, partnership, return_id):  # type: ignore[
     if row is None:
         raise HTTPException(status_code=404)
     view = returns_service.view_of(session, row[0])
-    return actions_service.plan_view(session, view=view)
+    return plans.plan_view(session, view=view)
 
 
 def _review_page(
     request: Request,
-    plan: actions_service.PlanView,
+    plan: plans.PlanView,
     *,
     error: str | None = None,
     error_field: str = "decision",
@@ -376,7 +377,7 @@ def _review_page(
             "plan": plan,
             "error_field": error_field,
             "today": date.today(),
-            "shown": actions_service.shown_status,
+            "shown": action_progress.shown_status,
             "error": error,
             "comments": comments,
             "decision": decision,
@@ -417,7 +418,7 @@ def review_plan(
             status_code=400,
         )
     try:
-        emails = actions_service.review_plan(
+        emails = plans.review_plan(
             session,
             plan=plan,
             agree=decision == "agree",
@@ -426,7 +427,7 @@ def review_plan(
             partnership=partnership,
             base_url=request.app.state.settings.base_url,
         )
-    except actions_service.ActionError as error:
+    except action_progress.ActionError as error:
         return _review_page(
             request,
             plan,
@@ -475,7 +476,7 @@ def coordinator_action_evidence(
 
 
 def _following(person: Person, partnership: Partnership | None) -> Partnership:
-    if partnership is None or not actions_service.follows_action_plans(person, partnership):
+    if partnership is None or not composite.follows_action_plans(person, partnership):
         raise HTTPException(status_code=404)
     return partnership
 
@@ -490,9 +491,7 @@ def attention_page(
         request,
         "actions/attention.html",
         {
-            "rows": actions_service.needing_attention(
-                session, partnership=partnership, today=today
-            ),
+            "rows": composite.needing_attention(session, partnership=partnership, today=today),
             "cycles": cycles_service.cycles_of(session, partnership=partnership),
             "coordinates": cycles_service.coordinates(person, partnership),
             "today": today,
@@ -521,11 +520,11 @@ def composite_page(
     typed = request.query_params.getlist("at")
     dates, date_errors = read_dates(typed, today)
     if not dates:
-        dates = actions_service.default_dates(cycle, today)
+        dates = composite.default_dates(cycle, today)
     if not typed or not date_errors:
         typed = [day.isoformat() for day in dates]
-    plan = actions_service.composite_plan(session, cycle=cycle, partnership=partnership)
-    counts, totals = actions_service.open_by_theme(session, plan=plan, dates=dates)
+    plan = composite.composite_plan(session, cycle=cycle, partnership=partnership)
+    counts, totals = composite.open_by_theme(session, plan=plan, dates=dates)
     return render(
         request,
         "actions/composite.html",
@@ -538,7 +537,7 @@ def composite_page(
             "counts": counts,
             "totals": totals,
             "today": today,
-            "shown": actions_service.shown_status,
+            "shown": action_progress.shown_status,
             "coordinates": cycles_service.coordinates(person, partnership),
         },
         status_code=400 if date_errors else 200,
@@ -551,9 +550,9 @@ def _item_form(request, cycle, *, draft=None, errors=None, status_code=200):  # 
         "actions/item_form.html",
         {
             "cycle": cycle,
-            "draft": draft or actions_service.ItemDraft(),
+            "draft": draft or composite.ItemDraft(),
             "errors": errors or {},
-            "sources": actions_service.OTHER_SOURCES,
+            "sources": composite.OTHER_SOURCES,
         },
         status_code=status_code,
     )
@@ -590,12 +589,10 @@ def _add_item(request, session, person, partnership, slug, form) -> Response:  #
         raise HTTPException(status_code=404)
     cycle = _cycle_or_404(session, partnership, slug)
     draft, due_error = read_item_form(form)
-    errors = actions_service.check_item(draft, cycle=cycle, today=date.today(), due_error=due_error)
+    errors = composite.check_item(draft, cycle=cycle, today=date.today(), due_error=due_error)
     if errors:
         return _item_form(request, cycle, draft=draft, errors=errors, status_code=400)
-    actions_service.add_item(
-        session, cycle=cycle, partnership=partnership, draft=draft, actor=person
-    )
+    composite.add_item(session, cycle=cycle, partnership=partnership, draft=draft, actor=person)
     return RedirectResponse(f"/action-plans/cycles/{slug}#other-sources", status_code=303)
 
 
@@ -607,11 +604,11 @@ def _item_page(
         "actions/item.html",
         {
             "action": item,
-            "cycle": actions_service.cycle_of(session, item),
-            "history": actions_service.history_of(session, action=item),
-            "shown": actions_service.shown_status(item, date.today()),
+            "cycle": composite.cycle_of(session, item),
+            "history": action_progress.history_of(session, action=item),
+            "shown": action_progress.shown_status(item, date.today()),
             "statuses": STATUSES,
-            "progress": progress or actions_service.Progress(status=item.status.value),
+            "progress": progress or action_progress.Progress(status=item.status.value),
             "errors": errors or {},
             "may_update": cycles_service.coordinates(person, partnership),
         },
@@ -621,7 +618,7 @@ def _item_page(
 
 def _item_or_404(session, person, partnership, action_id):  # type: ignore[no-untyped-def]
     partnership = _following(person, partnership)
-    item = actions_service.item_for(session, partnership=partnership, action_id=action_id)
+    item = composite.item_for(session, partnership=partnership, action_id=action_id)
     if item is None:
         raise HTTPException(status_code=404)
     return partnership, item
@@ -659,7 +656,7 @@ def _item_progress(request, session, person, partnership, action_id, form) -> Re
     partnership, item = _item_or_404(session, person, partnership, action_id)
     progress = read_progress(form)
     try:
-        actions_service.record_progress(
+        action_progress.record_progress(
             session,
             action=item,
             progress=progress,
@@ -667,7 +664,7 @@ def _item_progress(request, session, person, partnership, action_id, form) -> Re
             upload=read_upload(form),
             **_progress_limits(request),
         )
-    except actions_service.ActionError as error:
+    except action_progress.ActionError as error:
         return _item_page(
             request,
             session,

@@ -18,7 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from app.actions import service as actions_service
+from app.actions import composite, progress
+from app.actions import plans as action_plans
+from app.actions import recommendations as action_recommendations
 from app.actions.models import Recommendation
 from app.audit import service as audit_service
 from app.cycles import service as cycles_service
@@ -765,7 +767,7 @@ def _write_one_return(session: Session, scope: Scope, book: Book) -> WorkbookFac
             ],
         )
         sheet.add(["Strengths the panel saw", feedback.strengths, "", "", "", ""])
-        for recommendation in actions_service.recommendations_of(session, return_id=row.id):
+        for recommendation in action_recommendations.recommendations_of(session, return_id=row.id):
             about = plan.item_title(recommendation.item) if recommendation.item else "The return"
             sheet.add(
                 [
@@ -784,11 +786,11 @@ def _write_one_return(session: Session, scope: Scope, book: Book) -> WorkbookFac
 
 def _own_action_plan(session: Session, book: Book, return_id: int) -> list[tuple[str, str]]:
     """The agency's action plan, as it stands, on a sheet of its own."""
-    plan, actions = actions_service.plan_of_return(session, return_id=return_id)
+    plan, actions = action_plans.plan_of_return(session, return_id=return_id)
     if plan is None or not actions:
         return []
     today = date.today()
-    latest = actions_service.latest_notes(session, [action.id for action, _ in actions])
+    latest = progress.latest_notes(session, [action.id for action, _ in actions])
     sheet = book.sheet(
         "Action plan",
         [
@@ -1275,7 +1277,7 @@ def _change_sheet(book: Book, title: str, name: str, changes: list[Change]) -> N
 
 # Action plans and the Composite Action Plan -------------------------------------------------
 
-# Each status's tag colour on screen (actions_service.SHOWN), as the cell's fill.
+# Each status's tag colour on screen (progress.SHOWN), as the cell's fill.
 STATUS_COLOURS = {
     "not_started": LevelColour.GREY,
     "on_track": LevelColour.GREEN,
@@ -1287,7 +1289,7 @@ STATUS_COLOURS = {
 
 def _composite_plans(
     session: Session, scope: Scope
-) -> list[tuple[Partnership, actions_service.CompositePlan]]:
+) -> list[tuple[Partnership, composite.CompositePlan]]:
     """The reader's partnership's plan; on the server, every partnership's in the cycle."""
     if scope.partnership is not None:
         partnerships = [scope.partnership]
@@ -1301,17 +1303,17 @@ def _composite_plans(
             )
         )
     return [
-        (p, actions_service.composite_plan(session, cycle=scope.cycle, partnership=p))
+        (p, composite.composite_plan(session, cycle=scope.cycle, partnership=p))
         for p in partnerships
     ]
 
 
 def _status_cell(action: Any, today: date) -> Rated:
-    shown = actions_service.shown_status(action, today)
+    shown = progress.shown_status(action, today)
     return Rated(shown.label, STATUS_COLOURS[shown.key])
 
 
-def _latest(plan: actions_service.CompositePlan, action_id: int) -> tuple[str, object]:
+def _latest(plan: composite.CompositePlan, action_id: int) -> tuple[str, object]:
     update = plan.latest.get(action_id)
     return (update.note, uk_time(update.made_at)) if update else ("", None)
 
@@ -1375,7 +1377,7 @@ def _write_composite_plan(session: Session, scope: Scope, book: Book) -> Workboo
     """The partnership's plan: Section 11 actions and items from other sources, then the
     open actions by theme at the dates the page offers first, read from the history."""
     today = date.today()
-    dates = actions_service.default_dates(scope.cycle, today)
+    dates = composite.default_dates(scope.cycle, today)
     plans = _composite_plans(session, scope)
     sheet = book.sheet(
         "Composite Action Plan",
@@ -1424,7 +1426,7 @@ def _write_composite_plan(session: Session, scope: Scope, book: Book) -> Workboo
         ],
     )
     for partnership, plan in plans:
-        counts, totals = actions_service.open_by_theme(session, plan=plan, dates=dates)
+        counts, totals = composite.open_by_theme(session, plan=plan, dates=dates)
         for row in counts:
             counts_sheet.add([partnership.name, row.theme or "No theme", *row.open_at])
         counts_sheet.add([partnership.name, "All themes", *totals])

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app.actions import service as actions_service
+from app.actions import recommendations as action_recommendations
 from app.actions.models import Recommendation
 from app.directory import service as directory_service
 from app.directory.models import (
@@ -31,7 +31,9 @@ def feedback_problems(session: Session, target: PanelReturn) -> list[str]:
     rows = moderation(session, target)
     linked = {
         r.item
-        for r in actions_service.recommendations_of(session, return_id=target.view.agency_return.id)
+        for r in action_recommendations.recommendations_of(
+            session, return_id=target.view.agency_return.id
+        )
     }
     problems = [f"Agree a rating for {row.item.title}" for row in rows if row.agreed is None]
     problems += [
@@ -83,7 +85,7 @@ def feedback_of(session: Session, *, view: returns_service.ReturnView) -> Feedba
     return FeedbackView(
         feedback,
         [(item, agreed[item.key]) for item in items if item.key in agreed],
-        actions_service.recommendations_of(session, return_id=view.agency_return.id),
+        action_recommendations.recommendations_of(session, return_id=view.agency_return.id),
         {item.key: item for item in items},
     )
 

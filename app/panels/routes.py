@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.actions import service as actions_service
+from app.actions import recommendations
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
 from app.cycles import service as cycles_service
@@ -470,7 +470,7 @@ def _feedback_page(request, session, target, error=None, strengths="", status_co
         {
             "target": target,
             "rows": moderation.moderation(session, target),
-            "recommendations": actions_service.recommendations_of(
+            "recommendations": recommendations.recommendations_of(
                 session, return_id=target.view.agency_return.id
             ),
             "problems": feedback.feedback_problems(session, target),
@@ -672,7 +672,7 @@ def _moderation_page(request, session, person, target, errors=None, typed=None, 
             "target": target,
             "rows": moderation.moderation(session, target),
             "sees_colleagues": scoring.sees_colleagues(session, target, person),
-            "recommendations": actions_service.recommendations_of(session, return_id=return_id),
+            "recommendations": recommendations.recommendations_of(session, return_id=return_id),
             "errors": errors or {},
             "typed": typed or {},
             "open": target.open,
@@ -728,7 +728,7 @@ async def add_recommendation(
         target = _target_or_404(session, person, return_id)
         if not target.is_chair or not target.open:
             raise HTTPException(status_code=404)
-        draft = actions_service.RecommendationDraft(
+        draft = recommendations.RecommendationDraft(
             **{
                 name: str(form.get(name) or "")
                 for name in (
@@ -742,7 +742,7 @@ async def add_recommendation(
             }
         )
         cycle = target.view.cycle
-        errors = actions_service.check_recommendation(
+        errors = recommendations.check_recommendation(
             draft,
             priorities=cycle.priorities,
             themes=cycle.themes,
@@ -752,7 +752,7 @@ async def add_recommendation(
             return _moderation_page(
                 request, session, person, target, errors, draft.__dict__, status_code=400
             )
-        actions_service.add_recommendation(session, return_id=return_id, draft=draft, actor=person)
+        recommendations.add_recommendation(session, return_id=return_id, draft=draft, actor=person)
         return RedirectResponse(
             f"/panels/returns/{return_id}/moderation#recommendations", status_code=303
         )
@@ -771,7 +771,7 @@ def remove_recommendation(
     target = _target_or_404(session, person, return_id)
     if not target.is_chair or not target.open:
         raise HTTPException(status_code=404)
-    if not actions_service.remove_recommendation(
+    if not recommendations.remove_recommendation(
         session, return_id=return_id, recommendation_id=recommendation_id, actor=person
     ):
         raise HTTPException(status_code=404)

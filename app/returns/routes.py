@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from app.actions import service as actions_service
+from app.actions import progress as action_progress
 from app.actions.forms import read_progress, read_upload
 from app.actions.models import ActionStatus
 from app.auth.deps import require
@@ -112,7 +112,7 @@ def _section_page(
     errors: dict[str, str] | None = None,
     conflicts: list[returns_service.SaveConflict] | None = None,
     action_errors: dict[int, dict[str, str]] | None = None,
-    action_typed: dict[int, actions_service.Progress] | None = None,
+    action_typed: dict[int, action_progress.Progress] | None = None,
     status_code: int = 200,
 ) -> Response:
     section = view.section(section_id)
@@ -126,7 +126,7 @@ def _section_page(
     by_question = {conflict.question_id: conflict for conflict in conflicts or []}
     last = returns_service.previous_return(session, view=view)
     carried = (
-        actions_service.last_years_actions(session, view=view, last=last)
+        action_progress.last_years_actions(session, view=view, last=last)
         if section.carry_forward == "action_plan"
         else []
     )
@@ -168,7 +168,7 @@ def _section_page(
             "action_typed": action_typed or {},
             "action_statuses": list(ActionStatus),
             "today": date.today(),
-            "shown": actions_service.shown_status,
+            "shown": action_progress.shown_status,
         },
         status_code=status_code,
     )
@@ -200,7 +200,7 @@ def _give_final_update(
     upload = read_upload(form)
     settings = request.app.state.settings
     try:
-        actions_service.give_final_update(
+        action_progress.give_final_update(
             session,
             view=view,
             action_id=action_id,
@@ -210,7 +210,7 @@ def _give_final_update(
             directory=settings.uploads,
             max_bytes=settings.evidence_file_mb * evidence.MB,
         )
-    except actions_service.ActionError as error:
+    except action_progress.ActionError as error:
         return _section_page(
             request,
             session,

@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from app.actions import service as actions_service
+from app.actions import recommendations
 from app.cycles.models import Cycle
 from app.db import aware
 from app.directory import service as directory_service
@@ -401,7 +401,7 @@ def test_a_recommendation_without_a_worry_statement_is_refused_and_the_rest_is_k
     assert response.status_code == 400
     assert "Enter the worry statement" in response.text
     assert "Every practitioner uses the Graded Care Profile 2" in response.text
-    assert actions_service.recommendations_of(db, return_id=break_return.id) == []
+    assert recommendations.recommendations_of(db, return_id=break_return.id) == []
 
 
 def test_feedback_waits_for_every_agreed_rating_and_a_recommendation_for_each_red_one(
