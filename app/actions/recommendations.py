@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.actions.models import (
-    Recommendation,
-)
+from app.actions.models import Recommendation
 from app.actions.progress import text_problem
 from app.audit import service as audit_service
 from app.directory.models import Person

@@ -9,19 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.cycles.models import Cycle
-from app.directory.models import (
-    Agency,
-    Partnership,
-    PartnershipAgency,
-    Person,
-)
+from app.directory.models import Agency, Partnership, PartnershipAgency, Person
 from app.notifications.mail import Email
 from app.panels.conflicts import conflicts_between
 from app.panels.invitations import lead_message
-from app.panels.models import (
-    PanelSession,
-    PanelSlot,
-)
+from app.panels.models import PanelSession, PanelSlot
 from app.panels.sessions import (
     PanelError,
     cycle_of,

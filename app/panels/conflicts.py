@@ -9,18 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
-from app.directory.models import (
-    Agency,
-    Membership,
-    Partnership,
-    PartnershipAgency,
-    Person,
-    Role,
-)
-from app.panels.models import (
-    ConflictOfInterest,
-    PanelSession,
-)
+from app.directory.models import Agency, Membership, Partnership, PartnershipAgency, Person, Role
+from app.panels.models import ConflictOfInterest, PanelSession
 from app.panels.sessions import members_of, slots_of
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn

@@ -10,14 +10,9 @@ from sqlalchemy.orm import Session
 from app.actions import recommendations as action_recommendations
 from app.actions.models import Recommendation
 from app.directory import service as directory_service
-from app.directory.models import (
-    Person,
-)
+from app.directory.models import Person
 from app.notifications.mail import Email
-from app.panels.models import (
-    AgreedRating,
-    Feedback,
-)
+from app.panels.models import AgreedRating, Feedback
 from app.panels.moderation import agreed_of, moderation
 from app.panels.reading import PanelReturn, ScoredItem, scored_items
 from app.panels.sessions import PanelError

@@ -9,18 +9,10 @@ from sqlalchemy.orm import Session
 
 from app.db import aware
 from app.directory import service as directory_service
-from app.directory.models import (
-    Agency,
-    Person,
-)
+from app.directory.models import Agency, Person
 from app.notifications.calendar import CalendarEvent, cancellation, invitation
 from app.notifications.mail import Email
-from app.panels.models import (
-    CalendarSequence,
-    MeetingMode,
-    PanelSession,
-    PanelSlot,
-)
+from app.panels.models import CalendarSequence, MeetingMode, PanelSession, PanelSlot
 from app.panels.sessions import Member, london
 from app.returns.models import AgencyReturn
 

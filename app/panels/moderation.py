@@ -11,15 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.db import aware, utcnow
-from app.directory.models import (
-    Person,
-)
-from app.panels.models import (
-    AgreedRating,
-    PanelScore,
-    PanelSession,
-    PanelSlot,
-)
+from app.directory.models import Person
+from app.panels.models import AgreedRating, PanelScore, PanelSession, PanelSlot
 from app.panels.reading import PanelReturn, ScoredItem
 from app.panels.scoring import scores_of
 from app.panels.sessions import (

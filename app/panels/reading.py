@@ -12,20 +12,10 @@ from sqlalchemy.orm import Session
 
 from app.cycles.models import Cycle
 from app.db import aware, utcnow
-from app.directory.models import (
-    Agency,
-    Partnership,
-    Person,
-)
+from app.directory.models import Agency, Partnership, Person
 from app.panels.booking import booked_returns
 from app.panels.conflicts import conflicts_between
-from app.panels.models import (
-    AgreedRating,
-    PanelMember,
-    PanelSession,
-    PanelSlot,
-    ScoreSheet,
-)
+from app.panels.models import AgreedRating, PanelMember, PanelSession, PanelSlot, ScoreSheet
 from app.panels.sessions import Member, coordinated_by, meeting_started, members_of, slots_of
 from app.questionnaires.rendering import levels_for
 from app.questionnaires.rules import is_shown

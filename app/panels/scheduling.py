@@ -11,24 +11,12 @@ from sqlalchemy.orm import Session
 
 from app.cycles.models import Cycle
 from app.db import utcnow
-from app.directory.models import (
-    Agency,
-    Membership,
-    Partnership,
-    PartnershipAgency,
-    Person,
-    Role,
-)
+from app.directory.models import Agency, Membership, Partnership, PartnershipAgency, Person, Role
 from app.notifications.mail import Email
 from app.panels.booking import free_slot
 from app.panels.conflicts import agencies_of_returns, conflicts_between
 from app.panels.invitations import lead_message, member_message
-from app.panels.models import (
-    MeetingMode,
-    PanelMember,
-    PanelSession,
-    PanelSlot,
-)
+from app.panels.models import MeetingMode, PanelMember, PanelSession, PanelSlot
 from app.panels.sessions import (
     LONDON,
     PanelError,

@@ -11,13 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.db import utcnow
-from app.directory.models import (
-    Person,
-)
-from app.panels.models import (
-    PanelScore,
-    ScoreSheet,
-)
+from app.directory.models import Person
+from app.panels.models import PanelScore, ScoreSheet
 from app.panels.reading import PanelReturn, ScoredItem
 from app.panels.sessions import PanelError, meeting_started
 

@@ -13,17 +13,8 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.cycles.models import Cycle
 from app.db import aware, utcnow
-from app.directory.models import (
-    Agency,
-    Partnership,
-    Person,
-    Role,
-)
-from app.panels.models import (
-    PanelMember,
-    PanelSession,
-    PanelSlot,
-)
+from app.directory.models import Agency, Partnership, Person, Role
+from app.panels.models import PanelMember, PanelSession, PanelSlot
 
 LONDON = ZoneInfo("Europe/London")
 

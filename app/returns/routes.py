@@ -21,13 +21,7 @@ from app.directory.models import Person
 from app.notifications import service as notifications_service
 from app.returns import evidence, sign_off
 from app.returns import service as returns_service
-from app.returns.forms import (
-    FILES_FIELD,
-    ORIGINAL_FIELD,
-    VERSION_FIELD,
-    fingerprint,
-    parse_section,
-)
+from app.returns.forms import FILES_FIELD, ORIGINAL_FIELD, VERSION_FIELD, fingerprint, parse_section
 from app.templating import render
 
 router = APIRouter()

@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from app.exports.workbook import CELL_TEXT_LIMIT, Book, Column, Rated, safe_text
+from app.exports.workbooks.book import CELL_TEXT_LIMIT, Book, Column, Rated, safe_text
 from app.questionnaires.schema import LevelColour
 from app.returns import service as returns_service
 from tests.conftest import attach_pdf, lead_of, sign_in
