@@ -14,5 +14,5 @@ The rules flush and return the emails to send; the request delivers them and com
 - feedback.py     feedback to the agency and the emails that tell it
 - forms.py        reading the session and score forms
 - models.py       the tables
-- routes.py       the pages
+- routes/         the pages, a file per flow
 """
