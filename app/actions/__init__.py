@@ -10,5 +10,5 @@ recommendations a meeting agrees, and nothing here reads a panel's scores or ses
 - reminders.py        the reminders of actions falling due
 - forms.py            reading the action, progress and item forms
 - models.py           the tables
-- routes.py           the pages
+- routes/             the pages, a file per flow
 """
