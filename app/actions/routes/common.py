@@ -20,7 +20,7 @@ from app.auth.policy import Permission
 from app.db import DbSession
 from app.directory.models import Person
 from app.returns import evidence
-from app.returns.routes import evidence_download
+from app.returns.routes.common import evidence_download
 from app.templating import render
 
 AgencyPerson = Annotated[Person, require(Permission.WORK_ON_RETURNS)]

@@ -14,7 +14,7 @@ from app.panels import conflicts, reading, scoring, sessions
 from app.panels.forms import read_scores
 from app.panels.routes.common import Follower, PanelPerson, target_or_404
 from app.returns import service as returns_service
-from app.returns.routes import evidence_download
+from app.returns.routes.common import evidence_download
 from app.templating import render
 
 router = APIRouter()
