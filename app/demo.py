@@ -37,6 +37,7 @@ from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.rendering import levels_for
 from app.questionnaires.schema import QuestionBase, Questionnaire
+from app.returns import answers, submitting
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, ReturnStatus
 
@@ -332,7 +333,7 @@ def _fill_in(session: Session, *, lead: Person, return_id: int, sections: int | 
                 value = _demo_value(question, view.questionnaire)
                 if question.id in view.answers or value is None:
                     continue
-                returns_service.save_answer(
+                answers.save_answer(
                     session,
                     agency_return=view.agency_return,
                     questionnaire=view.questionnaire,
@@ -364,7 +365,7 @@ def _returns_in_each_state(session: Session, cycle_returns: list[AgencyReturn]) 
         _fill_in(session, lead=lead, return_id=agency_return.id, sections=sections)
         if sections is None and agency_return.status.editable:
             view = returns_service.return_for(session, person=lead, return_id=agency_return.id)
-            returns_service.submit_return(session, view=view, actor=lead)
+            submitting.submit_return(session, view=view, actor=lead)
 
 
 def _loaded(session: Session, person: Person) -> Person:
@@ -415,7 +416,7 @@ def _last_years_round(
         _fill_in(session, lead=lead, return_id=agency_return.id, sections=None)
         if agency_return.status.editable:
             view = returns_service.return_for(session, person=lead, return_id=agency_return.id)
-            returns_service.submit_return(session, view=view, actor=lead)
+            submitting.submit_return(session, view=view, actor=lead)
     # Only a first load finds them submitted; after that they are closed and the panel met.
     waiting = [r for r in returns if r.status is ReturnStatus.SUBMITTED]
     if waiting:

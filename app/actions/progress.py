@@ -23,7 +23,7 @@ from app.actions.models import (
 )
 from app.audit import service as audit_service
 from app.directory.models import Person
-from app.returns import evidence
+from app.returns import attachments, evidence, last_year
 from app.returns import service as returns_service
 from app.returns.models import ReturnStatus
 
@@ -182,7 +182,7 @@ def record_progress(
             )
         except evidence.EvidenceRefused as refused:
             raise ActionError(
-                f"{returns_service.shown_name(upload.claimed_name)}: {refused}", "evidence"
+                f"{attachments.shown_name(upload.claimed_name)}: {refused}", "evidence"
             ) from None
     action.status = ActionStatus(progress.status)
     update = ActionUpdate(
@@ -283,7 +283,7 @@ def last_years_actions(
     last: returns_service.ReturnView | None,
 ) -> list[CarriedAction]:
     """The actions of the agency's agreed plan in its previous return (`last`, as
-    returns_service.previous_return finds it), for a final update in this one."""
+    last_year.previous_return finds it), for a final update in this one."""
     if last is None:
         return []
     rows = list(
@@ -337,7 +337,7 @@ def give_final_update(
         (
             c
             for c in last_years_actions(
-                session, view=view, last=returns_service.previous_return(session, view=view)
+                session, view=view, last=last_year.previous_return(session, view=view)
             )
             if c.action.id == action_id
         ),

@@ -20,6 +20,7 @@ from app.panels.sessions import Member, coordinated_by, meeting_started, members
 from app.questionnaires.rendering import levels_for
 from app.questionnaires.rules import is_shown
 from app.questionnaires.schema import Level
+from app.returns import last_year
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, ReturnStatus
 
@@ -215,7 +216,7 @@ def returns_to_read(
 
 def last_years_agreed(session: Session, target: PanelReturn) -> dict[str, str]:
     """Last cycle's agreed rating of each item scored again, as its label."""
-    last = returns_service.previous_return(session, view=target.view)
+    last = last_year.previous_return(session, view=target.view)
     if last is None:
         return {}
     then = {item.key: item for item in scored_items(last)}

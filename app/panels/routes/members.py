@@ -13,7 +13,7 @@ from app.db import DbSession
 from app.panels import conflicts, reading, scoring, sessions
 from app.panels.forms import read_scores
 from app.panels.routes.common import Follower, PanelPerson, target_or_404
-from app.returns import service as returns_service
+from app.returns import attachments
 from app.returns.routes.common import evidence_download
 from app.templating import render
 
@@ -92,7 +92,7 @@ def panel_evidence(
 ) -> Response:
     """Evidence for the panel reading the return: a download, as for the agency."""
     target = target_or_404(session, person, return_id)
-    file = returns_service.evidence_file(target.view, file_id=file_id)
+    file = attachments.evidence_file(target.view, file_id=file_id)
     if file is None:
         raise HTTPException(status_code=404)
     return evidence_download(request, file)

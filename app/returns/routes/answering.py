@@ -13,7 +13,7 @@ from app.actions import progress as action_progress
 from app.actions.forms import read_progress, read_upload
 from app.actions.models import ActionStatus
 from app.db import DbSession
-from app.returns import evidence
+from app.returns import answers, attachments, evidence, last_year
 from app.returns import service as returns_service
 from app.returns.forms import FILES_FIELD, ORIGINAL_FIELD, VERSION_FIELD, fingerprint, parse_section
 from app.returns.routes.common import AgencyPerson, view_or_404
@@ -40,7 +40,7 @@ def task_list(
     view = view_or_404(session, person, return_id)
     answered, required = view.required_progress
     days_left = (view.cycle.deadline_on - date.today()).days
-    last = returns_service.previous_return(session, view=view)
+    last = last_year.previous_return(session, view=view)
     return render(
         request,
         "returns/task_list.html",
@@ -50,7 +50,7 @@ def task_list(
             "required": required,
             "days_left": days_left,
             "last": last,
-            "to_carry": len(returns_service.last_years_answers(view, last)),
+            "to_carry": len(last_year.last_years_answers(view, last)),
             "copied": copied,
             "copied_files": files,
         },
@@ -62,13 +62,13 @@ def start_from_last_year(
     request: Request, session: DbSession, person: AgencyPerson, return_id: int
 ) -> Response:
     view = view_or_404(session, person, return_id)
-    last = returns_service.previous_return(session, view=view)
+    last = last_year.previous_return(session, view=view)
     if last is None:
         raise HTTPException(
             status_code=409, detail="There is no earlier return of this agency to copy from."
         )
     try:
-        carried = returns_service.start_from_last_year(
+        carried = last_year.start_from_last_year(
             session,
             view=view,
             last=last,
@@ -90,7 +90,7 @@ def _section_page(
     *,
     typed: dict | None = None,
     errors: dict[str, str] | None = None,
-    conflicts: list[returns_service.SaveConflict] | None = None,
+    conflicts: list[answers.SaveConflict] | None = None,
     action_errors: dict[int, dict[str, str]] | None = None,
     action_typed: dict[int, action_progress.Progress] | None = None,
     status_code: int = 200,
@@ -104,7 +104,7 @@ def _section_page(
     values = view.values  # computed from every answer: once, not once per question
     shown_values = {q.id: typed[q.id] if q.id in typed else values.get(q.id) for q in questions}
     by_question = {conflict.question_id: conflict for conflict in conflicts or []}
-    last = returns_service.previous_return(session, view=view)
+    last = last_year.previous_return(session, view=view)
     carried = (
         action_progress.last_years_actions(session, view=view, last=last)
         if section.carry_forward == "action_plan"
@@ -142,7 +142,7 @@ def _section_page(
             "files_field": FILES_FIELD,
             "takes_evidence": returns_service.takes_evidence,
             "last": last,
-            "last_year": returns_service.last_years_answers(view, last),
+            "last_year": last_year.last_years_answers(view, last),
             "carried": carried,
             "action_errors": action_errors or {},
             "action_typed": action_typed or {},
@@ -253,7 +253,7 @@ def _save_section(request, session, person, return_id, section_id, form) -> Resp
             errors={**parsed.errors, **file_errors},
             status_code=400,
         )
-    result = returns_service.save_section(
+    result = answers.save_section(
         session,
         view=view,
         values=parsed.values,
@@ -302,7 +302,7 @@ def _attach_files(request, session, view, section, form, person) -> dict[str, st
             if not isinstance(upload, UploadFile) or not upload.filename:
                 continue  # an empty file input
             try:
-                returns_service.attach_evidence(
+                attachments.attach_evidence(
                     session,
                     view=view,
                     question_id=question.id,
@@ -370,7 +370,7 @@ def _autosave(request, session, person, return_id, section_id, question_id, form
         context["problem"] = f"Not saved: {parsed.errors[question_id]}"
     elif question_id not in parsed.unchanged:
         try:
-            saved = returns_service.save_answer(
+            saved = answers.save_answer(
                 session,
                 agency_return=target.agency_return,
                 questionnaire=target.questionnaire,
@@ -384,7 +384,7 @@ def _autosave(request, session, person, return_id, section_id, question_id, form
                 version=saved.version,
                 original=fingerprint(parsed.values[question_id]),
             )
-        except returns_service.SaveConflict:
+        except answers.SaveConflict:
             context["problem"] = (
                 "Not saved: someone else changed this answer. Your text is still here; "
                 "choose Save and continue to compare the two."

@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.db import DbSession
 from app.directory.models import Person
+from app.returns import attachments
 from app.returns import service as returns_service
 from app.returns.routes.common import AgencyPerson, evidence_download, view_or_404
 from app.templating import render
@@ -16,7 +17,7 @@ router = APIRouter()
 def _file_or_404(session: DbSession, person: Person, return_id: int, file_id: int):  # type: ignore[no-untyped-def]
     """One evidence file of a return the person may see; any other id is not found."""
     view = view_or_404(session, person, return_id)
-    file = returns_service.evidence_file(view, file_id=file_id)
+    file = attachments.evidence_file(view, file_id=file_id)
     if file is None:
         raise HTTPException(status_code=404)
     return view, file
@@ -49,7 +50,7 @@ def remove_evidence(
     view, file = _file_or_404(session, person, return_id, file_id)
     section_id = view.section_of(file.question_id)
     try:
-        returns_service.remove_evidence(
+        attachments.remove_evidence(
             session,
             view=view,
             file=file,

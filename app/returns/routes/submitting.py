@@ -10,7 +10,7 @@ from app.auth.policy import Permission
 from app.db import DbSession
 from app.notifications import service as notifications_service
 from app.returns import service as returns_service
-from app.returns import sign_off
+from app.returns import sign_off, submitting
 from app.returns.routes.common import AgencyPerson, view_or_404
 from app.templating import render
 
@@ -25,7 +25,7 @@ def check_answers(
     return render(
         request,
         "returns/check.html",
-        {"view": view, "missing": returns_service.missing_answers(view)},
+        {"view": view, "missing": submitting.missing_answers(view)},
     )
 
 
@@ -49,7 +49,7 @@ def _submit(request, session, person, return_id, form) -> Response:  # type: ign
         )
     try:
         if not errors:
-            submitted_now = returns_service.submit_return(
+            submitted_now = submitting.submit_return(
                 session, view=view, actor=person, officer=officer
             )
     except returns_service.ReturnError as error:
@@ -60,7 +60,7 @@ def _submit(request, session, person, return_id, form) -> Response:  # type: ign
             "returns/check.html",
             {
                 "view": view,
-                "missing": returns_service.missing_answers(view),
+                "missing": submitting.missing_answers(view),
                 "errors": errors,
                 "typed": form,
             },
@@ -73,7 +73,7 @@ def _submit(request, session, person, return_id, form) -> Response:  # type: ign
             )
             kind = "sign_off_request"
         else:
-            email = returns_service.receipt_email(view, to=person, base_url=settings.base_url)
+            email = submitting.receipt_email(view, to=person, base_url=settings.base_url)
             kind = "receipt"
         notifications_service.deliver(
             session,
@@ -181,7 +181,7 @@ def _answer_sign_off(request, session, token, form) -> Response:  # type: ignore
     lead = returns_service.submitter_of(session, agency_return=agency_return)
     if lead is not None:
         if choice == "confirm":
-            email = returns_service.receipt_email(pending.view, to=lead, base_url=settings.base_url)
+            email = submitting.receipt_email(pending.view, to=lead, base_url=settings.base_url)
             kind = "receipt"
         else:
             email = sign_off.sent_back_email(pending, lead=lead, base_url=settings.base_url)
