@@ -1,5 +1,5 @@
 """Reading the action plan forms (an action, an item from another source, a progress update)
-into the service's values; a date that cannot be read is an error here, the rest the service's."""
+into the rules' values; a date that cannot be read is an error here, the rest the rules'."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Reading the panel forms: the session's date and times, and a member's scores, into the
-service's values. What cannot be read is an error here; what it means is the service's check."""
+rules' values. What cannot be read is an error here; what it means is the rules' check."""
 
 from __future__ import annotations
 
