@@ -186,14 +186,15 @@ def _cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     import platform
     from pathlib import Path
 
-    from app.exports import service as exports_service
+    from app.exports import exporting
+    from app.exports import scope as scopes
 
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         raise ConfigError(f"--out must name an Excel file ending .xlsx, not {out.name}")
     if not out.parent.is_dir():
         raise ConfigError(f"--out names a folder that does not exist: {out.parent}")
-    kind = exports_service.KINDS[args.kind]
+    kind = exporting.KINDS[args.kind]
     if kind.by_agency and args.agency is None:
         raise ConfigError(f"`s11 export {kind.name}` needs --agency ID, the agency's number in s11")
     if not kind.by_agency and args.agency is not None:
@@ -208,14 +209,14 @@ def _cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     partial = out.with_name(f".{out.name}.{os.getpid()}.part")
     try:
         with make_sessionmaker(engine).begin() as session:
-            scope = exports_service.operator_scope(
+            scope = scopes.operator_scope(
                 session,
                 slug=args.cycle,
                 generated_by=f"the s11 command line ({user} on {platform.node()})",
             )
             if scope is None:
                 raise ConfigError(f"there is no cycle {args.cycle!r}")
-            made = exports_service.export(
+            made = exporting.export(
                 session,
                 scope=scope,
                 kind_name=kind.name,
@@ -272,7 +273,7 @@ def _export_kinds(argv: Sequence[str]) -> list[str]:
     as importing it would add half a second to every other command (cron's included)."""
     if not argv or argv[0] != "export":
         return []
-    from app.exports.service import KINDS
+    from app.exports.exporting import KINDS
 
     return list(KINDS)
 

@@ -14,7 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.actions import service as actions_service
+from app.actions import composite, recommendations
+from app.actions import plans as action_plans
+from app.actions import progress as action_progress
 from app.actions.models import ActionSource, ActionStatus, ActionUpdate
 from app.cycles import service as cycles_service
 from app.cycles.models import Cycle
@@ -29,12 +31,13 @@ from app.directory.models import (
     Person,
     Role,
 )
-from app.panels import service as panels_service
+from app.panels import booking, feedback, moderation, reading, scheduling, scoring, sessions
 from app.panels.models import MeetingMode, PanelSession
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.rendering import levels_for
 from app.questionnaires.schema import QuestionBase, Questionnaire
+from app.returns import answers, submitting
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, ReturnStatus
 
@@ -330,7 +333,7 @@ def _fill_in(session: Session, *, lead: Person, return_id: int, sections: int | 
                 value = _demo_value(question, view.questionnaire)
                 if question.id in view.answers or value is None:
                     continue
-                returns_service.save_answer(
+                answers.save_answer(
                     session,
                     agency_return=view.agency_return,
                     questionnaire=view.questionnaire,
@@ -362,7 +365,7 @@ def _returns_in_each_state(session: Session, cycle_returns: list[AgencyReturn]) 
         _fill_in(session, lead=lead, return_id=agency_return.id, sections=sections)
         if sections is None and agency_return.status.editable:
             view = returns_service.return_for(session, person=lead, return_id=agency_return.id)
-            returns_service.submit_return(session, view=view, actor=lead)
+            submitting.submit_return(session, view=view, actor=lead)
 
 
 def _loaded(session: Session, person: Person) -> Person:
@@ -413,7 +416,7 @@ def _last_years_round(
         _fill_in(session, lead=lead, return_id=agency_return.id, sections=None)
         if agency_return.status.editable:
             view = returns_service.return_for(session, person=lead, return_id=agency_return.id)
-            returns_service.submit_return(session, view=view, actor=lead)
+            submitting.submit_return(session, view=view, actor=lead)
     # Only a first load finds them submitted; after that they are closed and the panel met.
     waiting = [r for r in returns if r.status is ReturnStatus.SUBMITTED]
     if waiting:
@@ -466,7 +469,7 @@ AGREED_NOTES = {
 
 # Recommendations in the Signs of Safety form: what worries the panel, the safety goal, the
 # next steps; the priority and theme are the cycle's (`_recommend` checks them).
-NEGLECT_RECOMMENDATION = actions_service.RecommendationDraft(
+NEGLECT_RECOMMENDATION = recommendations.RecommendationDraft(
     worry_statement=(
         "The panel is worried that staff do not recognise the build-up of low-level neglect, "
         "so children may live with neglect for longer before anyone acts."
@@ -482,7 +485,7 @@ NEGLECT_RECOMMENDATION = actions_service.RecommendationDraft(
     priority="Neglect",
     theme="Professional curiosity",
 )
-EXPLOITATION_RECOMMENDATION = actions_service.RecommendationDraft(
+EXPLOITATION_RECOMMENDATION = recommendations.RecommendationDraft(
     worry_statement=(
         "The panel is worried that what staff learn about young people at risk of exploitation "
         "does not reach partners quickly enough to keep them safe."
@@ -498,7 +501,7 @@ EXPLOITATION_RECOMMENDATION = actions_service.RecommendationDraft(
     priority="Child exploitation and vulnerable adolescents",
     theme="Fora for discussion and information sharing",
 )
-LAST_YEARS_RECOMMENDATION = actions_service.RecommendationDraft(
+LAST_YEARS_RECOMMENDATION = recommendations.RecommendationDraft(
     worry_statement=(
         "The panel is worried that policies are in place but there is little evidence yet of "
         "the difference they make to children."
@@ -531,7 +534,7 @@ def _this_years_panel(
     day = min(cycle.panel_starts_on + timedelta(days=7), cycle.panel_ends_on)
     while day.weekday() >= 5 and day < cycle.panel_ends_on:  # panels meet on weekdays
         day += timedelta(days=1)
-    details = panels_service.SessionDetails(
+    details = scheduling.SessionDetails(
         title="Panel 1",
         day=day,
         starts=time(9, 30),
@@ -554,7 +557,7 @@ def _this_years_panel(
     _agree(session, chair, met, (1, 2, 3, 2))
     _recommend(session, chair, met, 0, NEGLECT_RECOMMENDATION)
     _recommend(session, chair, met, 1, EXPLOITATION_RECOMMENDATION)
-    panels_service.issue_feedback(
+    feedback.issue_feedback(
         session,
         target=_target(session, panels.coordinator, met),
         strengths=(
@@ -568,12 +571,12 @@ def _this_years_panel(
     # The lead has started the action plan: one recommendation answered, one to go.
     _agency, lead = _agency_and_lead(session, PANEL_1[0])
     view = returns_service.return_for(session, person=lead, return_id=met.id)
-    plan = actions_service.plan_view(session, view=view)
-    actions_service.add_action(
+    plan = action_plans.plan_view(session, view=view)
+    action_plans.add_action(
         session,
         plan=plan,
         recommendation_id=plan.recommendations[0].id,
-        draft=actions_service.ActionDraft(
+        draft=action_progress.ActionDraft(
             "Train every case manager in the Graded Care Profile 2.",
             "Youth Justice Service Manager",
             date.today() + timedelta(days=180),
@@ -604,7 +607,7 @@ def _last_years_panel(
     # The first steering group member comes from Norfolk Constabulary, which this panel met.
     members = panels.members[1:]
     chair = members[0][0]
-    details = panels_service.SessionDetails(
+    details = scheduling.SessionDetails(
         title="Panel 1",
         day=cycle.deadline_on + timedelta(days=21),
         starts=time(9, 30),
@@ -630,7 +633,7 @@ def _last_years_panel(
                 theme=cycle.themes[index % len(cycle.themes)],
             ),
         )
-        panels_service.issue_feedback(
+        feedback.issue_feedback(
             session,
             target=_target(session, panels.coordinator, agency_return),
             strengths=(
@@ -663,17 +666,17 @@ def _last_years_action_plans(
         assert agency is not None
         _agency, lead = _agency_and_lead(session, agency.name)
         view = returns_service.return_for(session, person=lead, return_id=agency_return.id)
-        plan = actions_service.plan_view(session, view=view)
+        plan = action_plans.plan_view(session, view=view)
         recommendation = plan.recommendations[0]
         actions = [
-            actions_service.ActionDraft(
+            action_progress.ActionDraft(
                 "Audit 20 cases against the standard the panel discussed, with a manager "
                 "and a practitioner from another team.",
                 "Head of Quality Assurance",
                 agreed_on + timedelta(days=300),
                 "An audit report showing at least 16 of 20 cases good or better.",
             ),
-            actions_service.ActionDraft(
+            action_progress.ActionDraft(
                 "Ask 30 children and families what difference our safeguarding work made.",
                 "Participation Lead",
                 agreed_on + timedelta(days=240 + 30 * index),
@@ -681,13 +684,13 @@ def _last_years_action_plans(
             ),
         ]
         for draft in actions:
-            action = actions_service.add_action(
+            action = action_plans.add_action(
                 session, plan=plan, recommendation_id=recommendation.id, draft=draft, actor=lead
             )
             _backdate(session, action, agreed_on - timedelta(days=10))
         if index == 5:  # written, but the partnership asked for more
-            actions_service.submit_plan(session, plan=plan, actor=lead)
-            actions_service.review_plan(
+            action_plans.submit_plan(session, plan=plan, actor=lead)
+            action_plans.review_plan(
                 session,
                 plan=plan,
                 agree=False,
@@ -698,10 +701,10 @@ def _last_years_action_plans(
                 base_url=BASE_URL,
             )
             continue
-        actions_service.submit_plan(session, plan=plan, actor=lead)
+        action_plans.submit_plan(session, plan=plan, actor=lead)
         if index == 6:  # waiting for the coordinator to agree it
             continue
-        actions_service.review_plan(
+        action_plans.review_plan(
             session,
             plan=plan,
             agree=True,
@@ -744,11 +747,11 @@ def _last_years_action_plans(
             ActionStatus.AT_RISK,
         ),
     ):
-        item = actions_service.add_item(
+        item = composite.add_item(
             session,
             cycle=cycle,
             partnership=panels.partnership,
-            draft=actions_service.ItemDraft(
+            draft=composite.ItemDraft(
                 source.value,
                 description,
                 theme,
@@ -783,10 +786,10 @@ def _backdate(session: Session, action, day: date) -> None:  # type: ignore[no-u
 
 
 def _progress(session, action, status, note, person, day) -> None:  # type: ignore[no-untyped-def]
-    update = actions_service.record_progress(
+    update = action_progress.record_progress(
         session,
         action=action,
-        progress=actions_service.Progress(status.value, note),
+        progress=action_progress.Progress(status.value, note),
         actor=person,
     )
     update.made_at = _at(day)
@@ -797,7 +800,7 @@ def _session_with(
     session: Session,
     panels: Panels,
     cycle: Cycle,
-    details: panels_service.SessionDetails,
+    details: scheduling.SessionDetails,
     members: list[tuple[Person, Agency]],
     chair: Person,
     returns: list[AgencyReturn],
@@ -805,11 +808,11 @@ def _session_with(
     """A session set up as a coordinator would: members seated, the chair named, then the
     returns booked into its slots in order. The invitations are not sent."""
     coordinator, partnership = panels.coordinator, panels.partnership
-    panel = panels_service.create_session(
+    panel = scheduling.create_session(
         session, cycle=cycle, partnership=partnership, details=details, actor=coordinator
     )
     for member, agency in members:
-        panels_service.add_member(
+        scheduling.add_member(
             session,
             panel=panel,
             partnership=partnership,
@@ -818,11 +821,11 @@ def _session_with(
             actor=coordinator,
             base_url=BASE_URL,
         )
-    panels_service.make_chair(session, panel=panel, person_id=chair.id, actor=coordinator)
-    slots = panels_service.slots_of(session, panel)
+    scheduling.make_chair(session, panel=panel, person_id=chair.id, actor=coordinator)
+    slots = sessions.slots_of(session, panel)
     assert len(slots) >= len(returns), f"{panel.title} is too short for its agencies"
     for slot, agency_return in zip(slots, returns, strict=False):
-        panels_service.assign(
+        booking.assign(
             session,
             panel=panel,
             partnership=partnership,
@@ -834,10 +837,8 @@ def _session_with(
     return panel
 
 
-def _target(
-    session: Session, person: Person, agency_return: AgencyReturn
-) -> panels_service.PanelReturn:
-    target = panels_service.panel_return_for(session, person=person, return_id=agency_return.id)
+def _target(session: Session, person: Person, agency_return: AgencyReturn) -> reading.PanelReturn:
+    target = reading.panel_return_for(session, person=person, return_id=agency_return.id)
     assert target is not None, f"{person.name} cannot reach a return the demo booked"
     return target
 
@@ -853,12 +854,12 @@ def _score(
     """A member's ratings of the first items, with notes; submitted, or left as a draft."""
     target = _target(session, member, agency_return)
     entries = {
-        item.key: panels_service.ScoreEntry(rating, *NOTES[rating])
+        item.key: scoring.ScoreEntry(rating, *NOTES[rating])
         for item, rating in zip(target.items, ratings, strict=False)
     }
-    panels_service.save_scores(session, target=target, person=member, entries=entries)
+    scoring.save_scores(session, target=target, person=member, entries=entries)
     if submit:
-        panels_service.submit_scores(session, target=target, person=member)
+        scoring.submit_scores(session, target=target, person=member)
 
 
 def _agree(
@@ -870,7 +871,7 @@ def _agree(
         item.key: (rating, AGREED_NOTES[rating])
         for item, rating in zip(target.items, ratings, strict=False)
     }
-    problems = panels_service.agree_ratings(session, target=target, agreed=agreed, actor=chair)
+    problems = moderation.agree_ratings(session, target=target, agreed=agreed, actor=chair)
     assert not problems, problems
 
 
@@ -879,19 +880,19 @@ def _recommend(
     chair: Person,
     agency_return: AgencyReturn,
     item_index: int,
-    draft: actions_service.RecommendationDraft,
+    draft: recommendations.RecommendationDraft,
 ) -> None:
     """The chair's recommendation about one scored item, checked as the page checks it."""
     target = _target(session, chair, agency_return)
     draft = replace(draft, item=target.items[item_index].key)
     cycle = target.view.cycle
-    errors = actions_service.check_recommendation(
+    errors = recommendations.check_recommendation(
         draft,
         priorities=cycle.priorities,
         themes=cycle.themes,
         items={item.key for item in target.items},
     )
     assert not errors, f"a demo recommendation breaks the rules: {errors}"
-    actions_service.add_recommendation(
+    recommendations.add_recommendation(
         session, return_id=agency_return.id, draft=draft, actor=chair
     )

@@ -292,15 +292,16 @@ def peak_mb() -> float:
 def child_s11(database_url: str, out: str) -> dict:
     """s11's export, as `s11 export scored-returns` runs it."""
     from app.db import make_engine, make_sessionmaker
-    from app.exports import service as exports_service
+    from app.exports import exporting
+    from app.exports import scope as scopes
 
     engine = make_engine(database_url)
     with make_sessionmaker(engine).begin() as session:
-        scope = exports_service.operator_scope(session, slug=CYCLE, generated_by="bench")
+        scope = scopes.operator_scope(session, slug=CYCLE, generated_by="bench")
         assert scope is not None
         before = memory_mb("VmRSS")
         began, cpu = time.perf_counter(), time.process_time()
-        made = exports_service.export(session, scope=scope, kind_name="scored-returns", target=out)
+        made = exporting.export(session, scope=scope, kind_name="scored-returns", target=out)
         seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     assert made is not None
     return {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb(), "before_mb": before}
@@ -444,7 +445,7 @@ def main() -> None:
         "question, self rating, agreed rating, three members' ratings, not-applicable reason, "
         "answer, evidence file, last changed) in five section sheets, plus a summary row per "
         "agency; each rated question agreed by the panel and scored by three members who "
-        "submitted. s11: `exports.service.export` as `s11 export scored-returns` runs it, reading "
+        "submitted. s11: `exporting.export` as `s11 export scored-returns` runs it, reading "
         "the database in a fixed number of streamed queries. Bare: openpyxl write-only mode "
         "appending the same sheets, rows and values from memory: no database, styles or checks. "
         "Each in a fresh process, bare then s11 in turn; seconds is the export alone, wall "

@@ -257,6 +257,7 @@ def attach_pdf(
     """Attach a small PDF to a rated question of a return, as `person`; returns the file's id."""
     import io
 
+    from app.returns import attachments
     from app.returns import service as returns_service
 
     view = returns_service.return_for(db, person=person, return_id=return_id)
@@ -267,7 +268,7 @@ def attach_pdf(
         for q in section.questions
         if returns_service.takes_evidence(q)
     )
-    file = returns_service.attach_evidence(
+    file = attachments.attach_evidence(
         db,
         view=view,
         question_id=question_id,

@@ -362,10 +362,10 @@ def _set_up_samples(db, settings, coordinator, norfolk, lead) -> dict[str, str]:
 def _panel_samples(db, settings, lead) -> dict[str, str]:
     """The demo's Panel 1, chaired by the first panel member: the return it is moderating is
     still at the panel with a recommendation, so every member's and chair's page opens on it."""
-    from app.actions import service as actions_service
+    from app.actions import recommendations
     from app.cycles.models import Cycle
     from app.directory.models import Agency
-    from app.panels import service as panels_service
+    from app.panels import sessions
     from app.panels.models import PanelSession
     from app.returns.models import AgencyReturn, ReturnStatus
 
@@ -386,7 +386,7 @@ def _panel_samples(db, settings, lead) -> dict[str, str]:
     assert panel.chair_id == chair.id, "the walk needs the first panel member in the chair"
     moderating = return_of("Norfolk Fire and Rescue Service")
     assert moderating.status is ReturnStatus.AT_PANEL
-    [recommendation] = actions_service.recommendations_of(db, return_id=moderating.id)
+    [recommendation] = recommendations.recommendations_of(db, return_id=moderating.id)
     # Evidence goes in while the return is written; the demo's went in without any.
     moderating.status = ReturnStatus.IN_PROGRESS
     evidence = attach_pdf(
@@ -397,8 +397,8 @@ def _panel_samples(db, settings, lead) -> dict[str, str]:
     # A slot whose agency nobody has scored yet: freeing it really frees it, and changes
     # nothing the other pages need.
     unread = return_of("City College Norwich")
-    [unread_slot] = [s for s in panels_service.slots_of(db, panel) if s.return_id == unread.id]
-    leaving = next(m for m in panels_service.members_of(db, panel) if not m.is_chair)
+    [unread_slot] = [s for s in sessions.slots_of(db, panel) if s.return_id == unread.id]
+    leaving = next(m for m in sessions.members_of(db, panel) if not m.is_chair)
     # The agency lead's feedback is last year's: the demo's first lead's agency took part then.
     last_year = return_of(db.get(Agency, lead.memberships[0].agency_id).name, "s11-2020")
     # Its cancel is refused, as feedback has gone to one of its agencies: the session stays
@@ -443,7 +443,7 @@ def _action_plan_samples(db, settings, lead, this_year) -> dict[str, str]:
     refused for a missing field, or because the plan is agreed, so each page stays to visit."""
     import io
 
-    from app.actions import service as actions_service
+    from app.actions import progress
     from app.actions.models import Action, ActionPlan
     from app.cycles.models import Cycle
     from app.returns.models import AgencyReturn
@@ -462,16 +462,16 @@ def _action_plan_samples(db, settings, lead, this_year) -> dict[str, str]:
     item = db.scalars(select(Action).where(Action.plan_id.is_(None)).order_by(Action.id)).first()
     files = {}
     for target in (action, item):
-        update = actions_service.record_progress(
+        update = progress.record_progress(
             db,
             action=target,
-            progress=actions_service.Progress(target.status.value, "Audit report attached."),
+            progress=progress.Progress(target.status.value, "Audit report attached."),
             actor=lead,
-            upload=actions_service.Upload(io.BytesIO(SMALL_PDF), "Audit report.pdf"),
+            upload=progress.Upload(io.BytesIO(SMALL_PDF), "Audit report.pdf"),
             directory=settings.uploads,
             max_bytes=1024 * 1024,
         )
-        files[target.id] = actions_service.history_of(db, action=target)[0].files[0].id
+        files[target.id] = progress.history_of(db, action=target)[0].files[0].id
         assert update.id
     mine = f"/returns/{plan_return.id}/action-plan"
     theirs = f"/round/returns/{plan_return.id}/action-plan"

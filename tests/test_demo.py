@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.actions import service as actions_service
+from app.actions import recommendations
 from app.actions.models import Recommendation
 from app.cycles.models import Cycle
 from app.demo import SUFFOLK_AGENCIES, load_demo
 from app.directory.models import Agency, AgencyDuty, AgencySector, Membership, Person, Role
-from app.panels import service as panels_service
+from app.panels import booking, feedback, reading, sessions
+from app.panels import scoring as panel_scoring
 from app.panels.models import (
     AgreedRating,
     Feedback,
@@ -121,10 +122,10 @@ def test_demo_schedules_a_panel_in_the_window_with_the_steering_group_and_the_fi
     load_demo(db)
     panel = _panel_1(db)
     cycle = db.get(Cycle, panel.cycle_id)
-    day = panels_service.london(panel.starts_at).date()
+    day = sessions.london(panel.starts_at).date()
     assert cycle.panel_starts_on <= day <= cycle.panel_ends_on
     assert panel.cancelled_at is None
-    members = panels_service.members_of(db, panel)
+    members = sessions.members_of(db, panel)
     steering_group = set(
         db.scalars(select(Membership.person_id).where(Membership.role == Role.PANEL_MEMBER))
     )
@@ -147,16 +148,16 @@ def test_demo_panel_has_agencies_at_panel_and_with_feedback_and_scores_submitted
 ):
     load_demo(db)
     panel = _panel_1(db)
-    booked = panels_service.booked_returns(db, panels_service.slots_of(db, panel))
+    booked = booking.booked_returns(db, sessions.slots_of(db, panel))
     statuses = sorted(r.status for r, _agency in booked.values())
     assert statuses == sorted([ReturnStatus.FEEDBACK_ISSUED] + [ReturnStatus.AT_PANEL] * 3)
     scoring = _return_of(db, "Great Yarmouth Borough Council")
-    sheets = panels_service.sheets_of(db, return_id=scoring.id)
-    scorers = set(panels_service.scores_of(db, return_id=scoring.id))
+    sheets = panel_scoring.sheets_of(db, return_id=scoring.id)
+    scorers = set(panel_scoring.scores_of(db, return_id=scoring.id))
     assert len(sheets) == 1 and len(scorers - set(sheets)) == 2  # one submitted, two drafts
     unread = _return_of(db, "City College Norwich")
     assert unread.status is ReturnStatus.AT_PANEL
-    assert not panels_service.scores_of(db, return_id=unread.id)
+    assert not panel_scoring.scores_of(db, return_id=unread.id)
 
 
 def test_demo_feedback_was_issued_with_a_red_rating_and_recommendations_in_signs_of_safety_form(
@@ -166,9 +167,9 @@ def test_demo_feedback_was_issued_with_a_red_rating_and_recommendations_in_signs
     met = _return_of(db, "Norfolk Youth Justice Service")
     assert met.status is ReturnStatus.FEEDBACK_ISSUED
     coordinator = person_by_email(db, "coordinator@nscp.example.org")
-    target = panels_service.panel_return_for(db, person=coordinator, return_id=met.id)
-    assert panels_service.feedback_problems(db, target) == []
-    shown = panels_service.feedback_of(db, view=target.view)
+    target = reading.panel_return_for(db, person=coordinator, return_id=met.id)
+    assert feedback.feedback_problems(db, target) == []
+    shown = feedback.feedback_of(db, view=target.view)
     assert shown.feedback.strengths
     colours = {item.level(agreed.rating).colour.value for item, agreed in shown.ratings}
     assert "red" in colours and colours & {"amber", "green"}
@@ -184,25 +185,25 @@ def test_demo_chair_has_a_return_still_at_panel_with_a_recommendation_to_work_on
     load_demo(db)
     moderating = _return_of(db, "Norfolk Fire and Rescue Service")
     chair = person_with_role(db, Role.PANEL_MEMBER)
-    target = panels_service.panel_return_for(db, person=chair, return_id=moderating.id)
+    target = reading.panel_return_for(db, person=chair, return_id=moderating.id)
     assert target is not None and target.is_chair
     assert moderating.status is ReturnStatus.AT_PANEL
-    assert actions_service.recommendations_of(db, return_id=moderating.id)
-    assert panels_service.feedback_problems(db, target)  # ratings still to agree
+    assert recommendations.recommendations_of(db, return_id=moderating.id)
+    assert feedback.feedback_problems(db, target)  # ratings still to agree
 
 
 def test_demo_panel_reads_what_was_agreed_last_year_and_last_years_feedback_is_there(db):
     load_demo(db)
     coordinator = person_by_email(db, "coordinator@nscp.example.org")
-    target = panels_service.panel_return_for(
+    target = reading.panel_return_for(
         db, person=coordinator, return_id=_return_of(db, "Norfolk Fire and Rescue Service").id
     )
-    agreed = panels_service.last_years_agreed(db, target)
+    agreed = reading.last_years_agreed(db, target)
     assert set(agreed) == {item.key for item in target.items}
     last_year = _return_of(db, "Norfolk County Council Children's Services", "s11-2020")
     assert last_year.status is ReturnStatus.CLOSED
     assert db.get(Feedback, last_year.id) is not None
-    assert actions_service.recommendations_of(db, return_id=last_year.id)
+    assert recommendations.recommendations_of(db, return_id=last_year.id)
 
 
 def test_demo_loaded_twice_schedules_no_second_panel_and_scores_nothing_twice(db):

@@ -74,7 +74,7 @@ def test_the_action_plan_pages_do_not_query_per_action(client, db, demo, count_q
     run the same statements with 2 actions behind them as with 40."""
     from datetime import date, timedelta
 
-    from app.actions import service as actions_service
+    from app.actions import composite
     from app.cycles.models import Cycle
 
     coordinator = person_by_email(db, "coordinator@nscp.example.org")
@@ -93,11 +93,11 @@ def test_the_action_plan_pages_do_not_query_per_action(client, db, demo, count_q
     sign_in(client, coordinator)
     before = queries()
     for n in range(40):
-        actions_service.add_item(
+        composite.add_item(
             db,
             cycle=cycle,
             partnership=norfolk,
-            draft=actions_service.ItemDraft(
+            draft=composite.ItemDraft(
                 "other",
                 f"Item {n}",
                 cycle.themes[n % len(cycle.themes)],

@@ -1,5 +1,5 @@
 """Reading the action plan forms (an action, an item from another source, a progress update)
-into the service's values; a date that cannot be read is an error here, the rest the service's."""
+into the rules' values; a date that cannot be read is an error here, the rest the rules'."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from datetime import date
 
 from starlette.datastructures import FormData, UploadFile
 
-from app.actions.service import ActionDraft, ItemDraft, Progress, Upload
+from app.actions.composite import ItemDraft
+from app.actions.progress import ActionDraft, Progress, Upload
 from app.cycles.forms import read_date
 
 

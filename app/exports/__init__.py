@@ -1,1 +1,11 @@
-"""Excel workbooks out of s11 and the chair's summary of a round."""
+"""Excel workbooks out of s11 and the chair's summary of a round.
+
+Exports read every other module (returns, panels, actions, cycles) and nothing reads exports.
+
+- scope.py       who may export what: the reader a person is, and the returns in their scope
+- gather.py      a scope's returns, questionnaires, answers and scores, streamed
+- summary.py     the chair's summary of a round, on screen, and the change from last year
+- exporting.py   making a workbook: the kinds on offer, the cover sheet, the audit event
+- workbooks/     one file per workbook, and the cells and sheets they share (book.py)
+- routes.py      the summary page and the downloads
+"""

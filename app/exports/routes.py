@@ -1,5 +1,5 @@
 """Pages and downloads of the exports: the chair's summary on screen, and each workbook as an
-attachment, for whoever the exports service lets have it (anyone else finds nothing)."""
+attachment, for whoever exports/scope.py lets have it (anyone else finds nothing)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
 from app.db import DbSession
 from app.directory.models import Person
-from app.exports import service as exports_service
+from app.exports import exporting
+from app.exports import scope as scopes
+from app.exports import summary as export_summary
+from app.exports.workbooks.one_return import ONE_RETURN
 from app.templating import render
 
 router = APIRouter()
@@ -31,9 +34,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def summaries(
     request: Request, session: DbSession, person: RoundReader, partnership: CurrentPartnership
 ) -> Response:
-    if not exports_service.reads_round(person, partnership):
+    if not scopes.reads_round(person, partnership):
         raise HTTPException(status_code=404)
-    cycles = exports_service.summaries_of(session, person=person, partnership=partnership)
+    cycles = scopes.summaries_of(session, person=person, partnership=partnership)
     return render(request, "exports/summaries.html", {"cycles": cycles, "partnership": partnership})
 
 
@@ -45,15 +48,15 @@ def summary(
     partnership: CurrentPartnership,
     slug: str,
 ) -> Response:
-    scope = exports_service.round_scope(session, person=person, partnership=partnership, slug=slug)
+    scope = scopes.round_scope(session, person=person, partnership=partnership, slug=slug)
     if scope is None:
         raise HTTPException(status_code=404)
     return render(
         request,
         "exports/summary.html",
         {
-            "summary": exports_service.round_summary(session, scope=scope),
-            "kinds": exports_service.kinds_for(scope),
+            "summary": export_summary.round_summary(session, scope=scope),
+            "kinds": exporting.kinds_for(scope),
         },
     )
 
@@ -68,7 +71,7 @@ def download(
     kind: str,
     agency: int | None = None,
 ) -> Response:
-    scope = exports_service.export_scope(session, person=person, partnership=partnership, slug=slug)
+    scope = scopes.export_scope(session, person=person, partnership=partnership, slug=slug)
     if scope is None:
         raise HTTPException(status_code=404)
     return _workbook(request, session, scope, kind, agency)
@@ -78,16 +81,16 @@ def download(
 def download_own_return(
     request: Request, session: DbSession, person: AgencyPerson, return_id: int
 ) -> Response:
-    scope = exports_service.agency_scope(session, person=person, return_id=return_id)
+    scope = scopes.agency_scope(session, person=person, return_id=return_id)
     if scope is None:
         raise HTTPException(status_code=404)
-    return _workbook(request, session, scope, exports_service.ONE_RETURN.name, None)
+    return _workbook(request, session, scope, ONE_RETURN.name, None)
 
 
 def _workbook(
     request: Request,
     session: DbSession,
-    scope: exports_service.Scope,
+    scope: scopes.Scope,
     kind: str,
     agency: int | None,
 ) -> Response:
@@ -96,7 +99,7 @@ def _workbook(
     handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="s11-export-")
     os.close(handle)
     try:
-        made = exports_service.export(
+        made = exporting.export(
             session,
             scope=scope,
             kind_name=kind,
@@ -105,7 +108,7 @@ def _workbook(
             client_address=request.client.host if request.client else None,
             request_id=getattr(request.state, "request_id", None),
         )
-    except exports_service.ExportError as error:
+    except scopes.ExportError as error:
         os.unlink(path)
         raise HTTPException(status_code=400, detail=str(error)) from None
     except BaseException:

@@ -1,5 +1,5 @@
 """Reading the panel forms: the session's date and times, and a member's scores, into the
-service's values. What cannot be read is an error here; what it means is the service's check."""
+rules' values. What cannot be read is an error here; what it means is the rules' check."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from starlette.datastructures import FormData
 
 from app.cycles.forms import read_date
 from app.panels.models import MeetingMode
-from app.panels.service import ScoredItem, ScoreEntry, SessionDetails
+from app.panels.reading import ScoredItem
+from app.panels.scheduling import SessionDetails
+from app.panels.scoring import ScoreEntry
 
 LONGEST_NOTE = 4000
 

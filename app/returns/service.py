@@ -1,32 +1,22 @@
-"""The rules of a return: saving answers without ever losing a word, and moving its status.
-
-A save names the version it was based on; if someone else saved since, it is refused with
-both texts, never applied over theirs. Services flush; the request commits.
-"""
+"""A return: who may see it, how it reads (answers, evidence, progress by section) and moving
+its status. Services flush; the request commits. Never saves an answer: answers.py does."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit import service as audit_service
 from app.cycles.models import Cycle, CyclePartnership
-from app.db import utcnow
 from app.directory.models import Agency, PartnershipAgency, Person, Role
 from app.notifications.mail import Email
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
-from app.questionnaires.rendering import answer_text, levels_for
 from app.questionnaires.rules import counts_as_answered, is_shown, questions_read
 from app.questionnaires.schema import QuestionBase, Questionnaire, Section
-from app.returns import evidence
 from app.returns.models import (
     ALLOWED_MOVES,
     AgencyReturn,
@@ -39,26 +29,6 @@ from app.returns.models import (
 
 class ReturnError(ValueError):
     """A change the return's rules refuse, with a message fit for the page."""
-
-
-@dataclass(eq=False)
-class SaveConflict(Exception):
-    """Someone saved this answer since the version the person started from."""
-
-    question_id: str
-    yours: Any
-    current: Any
-    current_version: int
-    changed_by_id: int | None
-    changed_at: datetime
-
-
-@dataclass(frozen=True)
-class SavedAnswer:
-    question_id: str
-    version: int
-    changed: bool
-    saved_at: datetime
 
 
 def move_return(
@@ -83,146 +53,6 @@ def move_return(
         object_id=agency_return.id,
         detail={"from": was.value, "to": to.value, "reason": reason},
     )
-
-
-# An autosave's statements, built once: autosaves come every few seconds while people type,
-# and building a statement costs more than SQLite takes to run it. The UPDATE and INSERT go
-# straight to the tables: for one row the unit of work's bookkeeping costs more than the row.
-_CURRENT_ANSWER = select(Answer).where(
-    Answer.return_id == bindparam("return_id"), Answer.question_id == bindparam("question_id")
-)
-_answers = Answer.__table__.c
-# Only moves an answer on from the version the person saw: the database, not this process,
-# decides who saved first.
-_NEXT_VERSION = (
-    update(Answer.__table__)
-    .where(_answers.id == bindparam("answer_id"), _answers.version == bindparam("based_on"))
-    .values(
-        value=bindparam("new_value", type_=_answers.value.type),
-        version=_answers.version + 1,
-        updated_by_id=bindparam("by_id"),
-        updated_at=bindparam("at", type_=_answers.updated_at.type),
-    )
-)
-_REVISION = insert(AnswerRevision.__table__)
-
-
-def save_answer(
-    session: Session,
-    *,
-    agency_return: AgencyReturn,
-    questionnaire: Questionnaire,
-    question_id: str,
-    value: Any,
-    based_on_version: int,
-    actor: Person,
-) -> SavedAnswer:
-    """Save one answer. `based_on_version` is the version the person saw (0: no answer yet)."""
-    if not agency_return.status.editable:
-        raise ReturnError("This return has been submitted: answers can no longer change")
-    if questionnaire.question(question_id) is None:
-        raise ReturnError(f"There is no question '{question_id}' in this return")
-    current = session.scalar(
-        _CURRENT_ANSWER, {"return_id": agency_return.id, "question_id": question_id}
-    )
-    now = utcnow()
-    if current is None and value is None:
-        return SavedAnswer(question_id, 0, changed=False, saved_at=now)
-    if current is not None and current.value == value:
-        return SavedAnswer(question_id, current.version, changed=False, saved_at=now)
-    if current is None:
-        if based_on_version != 0:
-            raise ReturnError(f"There is no saved answer to question '{question_id}' to change")
-        answer = _insert_first_answer(session, agency_return, question_id, value, actor, now)
-        if answer is None:  # someone else saved the first answer a moment ago
-            return _conflict(session, agency_return, question_id, value)
-        old_value = None
-    else:
-        if current.version != based_on_version:
-            raise _conflict_from(current, value)
-        old_value = current.value
-        moved = session.execute(
-            _NEXT_VERSION,
-            {
-                "answer_id": current.id,
-                "based_on": based_on_version,
-                "new_value": value,
-                "by_id": actor.id,
-                "at": now,
-            },
-        )
-        if moved.rowcount != 1:
-            session.expire(current)
-            return _conflict(session, agency_return, question_id, value)
-        # The row now holds exactly these; record them as loaded rather than read it back.
-        for name, new in (
-            ("value", value),
-            ("version", based_on_version + 1),
-            ("updated_by_id", actor.id),
-            ("updated_at", now),
-        ):
-            set_committed_value(current, name, new)
-        answer = current
-    session.execute(
-        _REVISION,
-        {
-            "answer_id": answer.id,
-            "version": answer.version,
-            "old_value": old_value,
-            "new_value": value,
-            "changed_by_id": actor.id,
-            "changed_at": now,
-        },
-    )
-    if agency_return.status is ReturnStatus.NOT_STARTED:
-        move_return(session, agency_return=agency_return, to=ReturnStatus.IN_PROGRESS, actor=actor)
-    return SavedAnswer(question_id, answer.version, changed=True, saved_at=now)
-
-
-def _insert_first_answer(
-    session: Session,
-    agency_return: AgencyReturn,
-    question_id: str,
-    value: Any,
-    actor: Person,
-    now: datetime,
-) -> Answer | None:
-    answer = Answer(
-        return_id=agency_return.id,
-        question_id=question_id,
-        value=value,
-        version=1,
-        updated_by_id=actor.id,
-        updated_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(answer)
-    except IntegrityError:
-        return None
-    return answer
-
-
-def _conflict_from(current: Answer, yours: Any) -> SaveConflict:
-    return SaveConflict(
-        question_id=current.question_id,
-        yours=yours,
-        current=current.value,
-        current_version=current.version,
-        changed_by_id=current.updated_by_id,
-        changed_at=current.updated_at,
-    )
-
-
-def _conflict(
-    session: Session, agency_return: AgencyReturn, question_id: str, yours: Any
-) -> SavedAnswer:
-    current = session.scalars(
-        select(Answer)
-        .where(Answer.return_id == agency_return.id, Answer.question_id == question_id)
-        .execution_options(populate_existing=True)
-    ).one()
-    raise _conflict_from(current, yours)
 
 
 # Built once: every page of a return reads its answers and files (a section page twice, with
@@ -250,9 +80,6 @@ def history_of(session: Session, *, answer: Answer) -> list[AnswerRevision]:
             .order_by(AnswerRevision.version)
         )
     )
-
-
-# Reading a return ---------------------------------------------------------------------------
 
 
 def answer_values(
@@ -516,47 +343,6 @@ def views_of(
     }
 
 
-@dataclass
-class SectionSave:
-    saved: list[SavedAnswer]
-    conflicts: list[SaveConflict]
-
-
-def save_section(
-    session: Session,
-    *,
-    view: ReturnView,
-    values: dict[str, Any],
-    versions: dict[str, int],
-    unchanged: set[str],
-    actor: Person,
-) -> SectionSave:
-    """Save each answer the person changed; a conflict on one never stops the others."""
-    result = SectionSave(saved=[], conflicts=[])
-    for question_id, value in values.items():
-        if question_id in unchanged:
-            continue  # left as they found it: someone else's newer answer stays
-        try:
-            result.saved.append(
-                save_answer(
-                    session,
-                    agency_return=view.agency_return,
-                    questionnaire=view.questionnaire,
-                    question_id=question_id,
-                    value=value,
-                    based_on_version=versions.get(question_id, 0),
-                    actor=actor,
-                )
-            )
-        except SaveConflict as conflict:
-            result.conflicts.append(conflict)
-    view.answers = answers_of(session, agency_return=view.agency_return)
-    return result
-
-
-# Evidence ----------------------------------------------------------------------------------
-
-
 def takes_evidence(question: QuestionBase) -> bool:
     """Files can be attached to evidence questions and to each rated standard."""
     return getattr(question, "type", "") in ("evidence", "rating")
@@ -567,306 +353,6 @@ def evidence_of(session: Session, *, agency_return: AgencyReturn) -> dict[str, l
     for file in session.scalars(_FILES, {"return_id": agency_return.id}):
         files.setdefault(file.question_id, []).append(file)
     return files
-
-
-def attach_evidence(
-    session: Session,
-    *,
-    view: ReturnView,
-    question_id: str,
-    source: BinaryIO,
-    claimed_name: str,
-    actor: Person,
-    directory: Path,
-    max_bytes: int,
-    quota_bytes: int,
-) -> EvidenceFile:
-    """Keep an uploaded file as evidence for one question, if its size and content pass."""
-    agency_return = view.agency_return
-    if not agency_return.status.editable:
-        raise ReturnError("This return has been submitted: its evidence can no longer change")
-    question = view.questionnaire.question(question_id)
-    if question is None or not takes_evidence(question):
-        raise ReturnError("Files cannot be attached to this question")
-    try:
-        stored = evidence.store_upload(
-            source, claimed_name=claimed_name, directory=directory, max_bytes=max_bytes
-        )
-    except evidence.EvidenceRefused as refused:
-        raise ReturnError(f"{shown_name(claimed_name)}: {refused}") from None
-    used = session.scalar(
-        select(func.coalesce(func.sum(EvidenceFile.size), 0)).where(
-            EvidenceFile.return_id == agency_return.id
-        )
-    )
-    if used + stored.size > quota_bytes:
-        evidence.path_of(directory, stored.stored_name).unlink(missing_ok=True)
-        raise ReturnError(
-            f"{shown_name(claimed_name)}: this return can hold {quota_bytes // evidence.MB} MB "
-            f"of evidence and has {max(0, quota_bytes - used) // evidence.MB} MB left. "
-            "Remove a file or make this one smaller"
-        )
-    file = EvidenceFile(
-        return_id=agency_return.id,
-        question_id=question_id,
-        stored_name=stored.stored_name,
-        file_name=stored.file_name,
-        kind=stored.kind.name,
-        size=stored.size,
-        sha256=stored.sha256,
-        uploaded_by_id=actor.id,
-    )
-    session.add(file)
-    session.flush()
-    audit_service.record_event(
-        session,
-        actor=actor,
-        action="evidence_added",
-        object_type="return",
-        object_id=agency_return.id,
-        detail={"question": question_id, "file": stored.file_name, "bytes": stored.size},
-    )
-    if agency_return.status is ReturnStatus.NOT_STARTED:
-        move_return(session, agency_return=agency_return, to=ReturnStatus.IN_PROGRESS, actor=actor)
-    view.evidence.setdefault(question_id, []).append(file)
-    return file
-
-
-def shown_name(claimed_name: str) -> str:
-    """The uploaded name as a person would recognise it, for messages (escaped when shown)."""
-    name = "".join(ch for ch in claimed_name.split("/")[-1].split("\\")[-1] if ch.isprintable())
-    return f"“{name[:80]}”" if name else "The file"
-
-
-def evidence_file(view: ReturnView, *, file_id: int) -> EvidenceFile | None:
-    """One of this return's files; another return's file id finds nothing."""
-    return next((f for files in view.evidence.values() for f in files if f.id == file_id), None)
-
-
-def remove_evidence(
-    session: Session, *, view: ReturnView, file: EvidenceFile, actor: Person, directory: Path
-) -> None:
-    if not view.agency_return.status.editable:
-        raise ReturnError("This return has been submitted: its evidence can no longer change")
-    session.delete(file)
-    session.flush()
-    audit_service.record_event(
-        session,
-        actor=actor,
-        action="evidence_removed",
-        object_type="return",
-        object_id=view.agency_return.id,
-        detail={"question": file.question_id, "file": file.file_name},
-    )
-    view.evidence[file.question_id].remove(file)
-    evidence.path_of(directory, file.stored_name).unlink(missing_ok=True)
-
-
-# Last year ---------------------------------------------------------------------------------
-
-CLOSED_FOR_EDITING = [
-    ReturnStatus.NOT_STARTED,
-    ReturnStatus.IN_PROGRESS,
-    ReturnStatus.AWAITING_SIGN_OFF,
-]
-
-
-def previous_return(session: Session, *, view: ReturnView) -> ReturnView | None:
-    """The agency's submitted return in the latest earlier cycle of the same partnerships."""
-    partnerships = select(CyclePartnership.partnership_id).where(
-        CyclePartnership.cycle_id == view.cycle.id
-    )
-    # Its cycle and version come in the same statement, for view_of to find in the session.
-    earlier = session.execute(
-        select(AgencyReturn, Cycle, QuestionnaireVersion)
-        .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
-        .join(
-            QuestionnaireVersion,
-            QuestionnaireVersion.id == AgencyReturn.questionnaire_version_id,
-        )
-        .where(
-            AgencyReturn.agency_id == view.agency.id,
-            Cycle.deadline_on < view.cycle.deadline_on,
-            Cycle.id.in_(
-                select(CyclePartnership.cycle_id).where(
-                    CyclePartnership.partnership_id.in_(partnerships)
-                )
-            ),
-            AgencyReturn.status.not_in(CLOSED_FOR_EDITING),
-        )
-        .order_by(Cycle.deadline_on.desc())
-        .limit(1)
-    ).first()
-    return view_of(session, earlier[0]) if earlier is not None else None
-
-
-def last_years_answers(view: ReturnView, last: ReturnView | None) -> dict[str, str]:
-    """Last year's answer to each question asked again, as text, to show beside it."""
-    if last is None:
-        return {}
-    values = last.values
-    shown = {}
-    for question_id, value in values.items():
-        then = last.questionnaire.question(question_id)
-        if then is not None and view.questionnaire.question(question_id) is not None:
-            shown[question_id] = answer_text(last.questionnaire, then, value)
-    return shown
-
-
-def _still_fits(questionnaire: Questionnaire, question: QuestionBase, value: Any) -> bool:
-    """Whether last year's value is a valid answer to this year's question."""
-    if isinstance(value, dict) and value.get("not_applicable"):
-        return bool(question.not_applicable)
-    kind = getattr(question, "type", "")
-    if kind == "rating":
-        return value in {level.value for level in levels_for(questionnaire, question)}
-    if kind == "single_choice":
-        return value in {o.value for o in question.options}  # type: ignore[attr-defined]
-    if kind == "multiple_choice":
-        options = {o.value for o in question.options}  # type: ignore[attr-defined]
-        return isinstance(value, list) and set(value) <= options
-    return kind != "evidence"  # evidence is files, copied as files
-
-
-@dataclass(frozen=True)
-class CarriedOver:
-    answers: int
-    files: int
-
-
-def start_from_last_year(
-    session: Session, *, view: ReturnView, last: ReturnView, actor: Person, directory: Path
-) -> CarriedOver:
-    """Copy last year's answers and evidence into the questions not answered yet this year,
-    matched by question id; nothing already written this year is touched."""
-    if not view.is_lead:
-        raise ReturnError("Only the agency's safeguarding lead can start from last year's answers")
-    if not view.agency_return.status.editable:
-        raise ReturnError("This return has been submitted: answers can no longer change")
-    answers = files = 0
-    for _section, question in view.questionnaire.questions():
-        then = last.answers.get(question.id)
-        if (
-            then is not None
-            and question.id not in view.answers
-            and _still_fits(view.questionnaire, question, then.value)
-        ):
-            try:
-                save_answer(
-                    session,
-                    agency_return=view.agency_return,
-                    questionnaire=view.questionnaire,
-                    question_id=question.id,
-                    value=then.value,
-                    based_on_version=0,
-                    actor=actor,
-                )
-                answers += 1
-            except SaveConflict:
-                pass  # a colleague answered it a moment ago: theirs stands
-        if takes_evidence(question) and not view.evidence.get(question.id):
-            for file in last.evidence.get(question.id, []):
-                copy = EvidenceFile(
-                    return_id=view.agency_return.id,
-                    question_id=question.id,
-                    stored_name=evidence.copy_stored(directory, file.stored_name),
-                    file_name=file.file_name,
-                    kind=file.kind,
-                    size=file.size,
-                    sha256=file.sha256,
-                    uploaded_by_id=actor.id,
-                )
-                session.add(copy)
-                view.evidence.setdefault(question.id, []).append(copy)
-                files += 1
-    if files and view.agency_return.status is ReturnStatus.NOT_STARTED:
-        move_return(
-            session, agency_return=view.agency_return, to=ReturnStatus.IN_PROGRESS, actor=actor
-        )
-    session.flush()
-    view.answers = answers_of(session, agency_return=view.agency_return)
-    audit_service.record_event(
-        session,
-        actor=actor,
-        action="started_from_last_year",
-        object_type="return",
-        object_id=view.agency_return.id,
-        detail={"from_return": last.agency_return.id, "answers": answers, "files": files},
-    )
-    return CarriedOver(answers=answers, files=files)
-
-
-# Submitting --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MissingAnswer:
-    section: Section
-    question: QuestionBase
-
-
-def missing_answers(view: ReturnView) -> list[MissingAnswer]:
-    """Required questions shown to this agency and not yet answered, in questionnaire order."""
-    values = view.values
-    return [
-        MissingAnswer(progress.section, q)
-        for progress in view.sections()
-        for q in progress.questions
-        if q.required and not counts_as_answered(q, values.get(q.id))
-    ]
-
-
-@dataclass(frozen=True)
-class SeniorOfficer:
-    """Who will confirm the submission where the cycle asks for senior sign-off."""
-
-    name: str
-    role: str
-    email: str
-
-
-def submit_return(
-    session: Session, *, view: ReturnView, actor: Person, officer: SeniorOfficer | None = None
-) -> bool:
-    """Submit once: True when this call submitted it, False when it already was (a double
-    click, the back button or a retry never makes a second submission). Where the cycle asks
-    for senior sign-off the return waits, locked, for the officer's confirmation."""
-    agency_return = view.agency_return
-    if not view.is_lead:
-        raise ReturnError("Only the agency's safeguarding lead can submit the return")
-    if not agency_return.status.editable:
-        return False
-    missing = missing_answers(view)
-    if missing:
-        raise ReturnError(f"Answer the {len(missing)} required questions before you submit")
-    needs_sign_off = view.cycle.senior_sign_off_required
-    if needs_sign_off and officer is None:
-        raise ReturnError("Give the senior officer's name, role and email address")
-    to = ReturnStatus.AWAITING_SIGN_OFF if needs_sign_off else ReturnStatus.SUBMITTED
-    # The conditional UPDATE is the lock: of two submissions at once, one changes the row.
-    moved = session.execute(
-        update(AgencyReturn)
-        .where(
-            AgencyReturn.id == agency_return.id,
-            AgencyReturn.status.in_([ReturnStatus.NOT_STARTED, ReturnStatus.IN_PROGRESS]),
-        )
-        .values(status=to, submitted_at=utcnow(), submitted_by_id=actor.id)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(agency_return)
-    if moved.rowcount != 1:
-        if not agency_return.status.editable:
-            return False
-        raise ReturnError("This return can no longer be submitted")
-    audit_service.record_event(
-        session,
-        actor=actor,
-        action="return_status_changed",
-        object_type="return",
-        object_id=agency_return.id,
-        detail={"from": "in_progress", "to": to.value},
-    )
-    return True
 
 
 def reopen_return(
@@ -893,28 +379,6 @@ def reopen_return(
     agency_return.signed_off_name = agency_return.signed_off_role = None
     agency_return.signed_off_at = None
     session.flush()
-
-
-def receipt_email(view: ReturnView, *, to: Person, base_url: str) -> Email:
-    link = f"{base_url.rstrip('/')}/returns/{view.agency_return.id}"
-    agency_return = view.agency_return
-    signed_off = (
-        f", signed off by {agency_return.signed_off_name}, {agency_return.signed_off_role}"
-        if agency_return.signed_off_name
-        else ""
-    )
-    return Email(
-        to=to.email,
-        subject=f"Received: {view.agency.name}'s return for {view.cycle.name}",
-        body=(
-            f"Hello {to.name},\n\n"
-            f"Thank you: {view.agency.name}'s Section 11 return for {view.cycle.name} was "
-            f"submitted on {utcnow():%-d %B %Y at %H:%M} (UTC){signed_off}.\n\n"
-            f"You can read it at {link}\n\n"
-            "The partnership's business unit will be in touch about the challenge and support "
-            "panel.\n"
-        ),
-    )
 
 
 def reopened_email(view: ReturnView, *, to: Person, reason: str, base_url: str) -> Email:

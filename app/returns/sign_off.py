@@ -20,7 +20,8 @@ from app.directory import service as directory_service
 from app.directory.models import Person
 from app.notifications.mail import Email
 from app.returns.models import AgencyReturn, ReturnStatus, SignOffRequest
-from app.returns.service import ReturnError, ReturnView, SeniorOfficer, move_return, view_of
+from app.returns.service import ReturnError, ReturnView, move_return, view_of
+from app.returns.submitting import SeniorOfficer
 
 SIGN_OFF_LINK_LIFETIME = timedelta(days=14)
 

@@ -11,11 +11,12 @@ from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from app.actions import service as actions_service
+from app.actions import composite, plans, progress, recommendations
 from app.actions.models import Action, ActionPlan, ActionStatus, ActionUpdate, PlanStatus
 from app.actions.reminders import send_action_reminders
 from app.cycles.models import Cycle
 from app.directory.models import Agency, Role
+from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, ReturnStatus
 from tests.conftest import (
     SMALL_PDF,
@@ -39,10 +40,10 @@ def _return_of(db, agency_name: str, cycle: str = "s11-2021") -> AgencyReturn:
     ).one()
 
 
-def _plan(db, agency_return) -> actions_service.PlanView:
+def _plan(db, agency_return) -> plans.PlanView:
     lead = lead_of(db, db.get(Agency, agency_return.agency_id).name)
-    view = actions_service.returns_service.return_for(db, person=lead, return_id=agency_return.id)
-    return actions_service.plan_view(db, view=view)
+    view = returns_service.return_for(db, person=lead, return_id=agency_return.id)
+    return plans.plan_view(db, view=view)
 
 
 def _action_form(client, url: str, recommendation_id: int, **fields) -> dict[str, str]:
@@ -185,16 +186,16 @@ def test_another_agencys_plan_actions_and_evidence_are_not_found(client, db, dem
     plan = _plan(db, last_year)
     action = next(iter(plan.actions.values()))[0]
     lead = lead_of(db, "Norfolk Constabulary")
-    actions_service.record_progress(
+    progress.record_progress(
         db,
         action=action,
-        progress=actions_service.Progress("on_track", "Audit under way."),
+        progress=progress.Progress("on_track", "Audit under way."),
         actor=lead,
-        upload=actions_service.Upload(io.BytesIO(SMALL_PDF), "Audit.pdf"),
+        upload=progress.Upload(io.BytesIO(SMALL_PDF), "Audit.pdf"),
         directory=settings.uploads,
         max_bytes=1024 * 1024,
     )
-    file = actions_service.history_of(db, action=action)[0].files[0]
+    file = progress.history_of(db, action=action)[0].files[0]
     base = f"/returns/{last_year.id}/action-plan"
     sign_in(client, lead)
     download = client.get(f"{base}/actions/{action.id}/evidence/{file.id}")
@@ -219,7 +220,7 @@ def test_progress_with_evidence_shows_in_the_history_and_a_disguised_program_is_
     action = next(iter(_plan(db, last_year).actions.values()))[0]
     sign_in(client, lead_of(db, "NSPCC"))
     url = f"/returns/{last_year.id}/action-plan/actions/{action.id}"
-    before = len(actions_service.history_of(db, action=action))
+    before = len(progress.history_of(db, action=action))
     refused = client.post(
         f"{url}/progress",
         data={"csrf_token": client.csrf_token(url), "status": "complete", "note": "Done."},
@@ -230,7 +231,7 @@ def test_progress_with_evidence_shows_in_the_history_and_a_disguised_program_is_
     assert "Done." in refused.text  # what was typed is still there
     db.refresh(action)
     assert action.status is not ActionStatus.COMPLETE
-    assert len(actions_service.history_of(db, action=action)) == before
+    assert len(progress.history_of(db, action=action)) == before
     saved = client.post(
         f"{url}/progress",
         data={"csrf_token": client.csrf_token(url), "status": "complete", "note": "Done."},
@@ -262,11 +263,11 @@ def test_open_actions_by_theme_at_past_dates_are_counted_from_the_recorded_histo
         return datetime(when.year, when.month, when.day, 12, tzinfo=UTC)
 
     def item(theme: str, added: date, completed: date | None) -> Action:
-        action = actions_service.add_item(
+        action = composite.add_item(
             db,
             cycle=cycle,
             partnership=norfolk,
-            draft=actions_service.ItemDraft(
+            draft=composite.ItemDraft(
                 "multi_agency_audit",
                 "Audit",
                 theme,
@@ -281,10 +282,10 @@ def test_open_actions_by_theme_at_past_dates_are_counted_from_the_recorded_histo
         for update in db.scalars(select(ActionUpdate).where(ActionUpdate.action_id == action.id)):
             update.made_at = at(added)
         if completed:
-            done = actions_service.record_progress(
+            done = progress.record_progress(
                 db,
                 action=action,
-                progress=actions_service.Progress("complete", "Done"),
+                progress=progress.Progress("complete", "Done"),
                 actor=coordinator,
             )
             done.made_at = at(completed)
@@ -295,8 +296,8 @@ def test_open_actions_by_theme_at_past_dates_are_counted_from_the_recorded_histo
     item(curiosity, day, None)  # open from April
     item(curiosity, day, date(2021, 6, 30))  # closed at the end of June
     item(sharing, date(2021, 9, 1), None)  # added in September
-    plan = actions_service.composite_plan(db, cycle=cycle, partnership=norfolk)
-    counts, totals = actions_service.open_by_theme(
+    plan = composite.composite_plan(db, cycle=cycle, partnership=norfolk)
+    counts, totals = composite.open_by_theme(
         db,
         plan=plan,
         dates=[date(2021, 3, 31), date(2021, 4, 1), date(2021, 7, 1), date(2021, 10, 1)],
@@ -351,7 +352,7 @@ def test_the_chair_sees_overdue_and_at_risk_actions_across_all_agencies(client, 
     sign_in(client, chair)
     page = client.get("/action-plans")
     assert page.status_code == 200
-    rows = actions_service.needing_attention(
+    rows = composite.needing_attention(
         db, partnership=chair.memberships[0].partnership, today=date.today()
     )
     assert {row.shown.key for row in rows} == {"overdue", "at_risk"}
@@ -449,7 +450,7 @@ def test_plans_not_yet_agreed_stay_out_of_the_composite_action_plan(db, demo):
 
     norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
     cycle = db.scalars(select(Cycle).where(Cycle.slug == "s11-2020")).one()
-    plan = actions_service.composite_plan(db, cycle=cycle, partnership=norfolk)
+    plan = composite.composite_plan(db, cycle=cycle, partnership=norfolk)
     agencies = {item.agency.name for item in plan.items if item.agency}
     # Great Yarmouth's plan was returned with comments; Fire and Rescue's waits for agreement.
     assert "Great Yarmouth Borough Council" not in agencies
@@ -457,7 +458,7 @@ def test_plans_not_yet_agreed_stay_out_of_the_composite_action_plan(db, demo):
     assert len(agencies) == 5
     # Counted from the day each plan was agreed, not from when its actions were drafted.
     day_before = min(item.starts_at for item in plan.items if item.agency).date() - timedelta(1)
-    counts, totals = actions_service.open_by_theme(db, plan=plan, dates=[day_before])
+    counts, totals = composite.open_by_theme(db, plan=plan, dates=[day_before])
     assert totals == [sum(1 for item in plan.others if item.starts_at.date() <= day_before)]
 
 
@@ -490,7 +491,7 @@ def test_a_return_whose_panel_made_no_recommendations_can_still_close(client, db
     returned = _return_of(db, "Great Yarmouth Borough Council", "s11-2020")
     lead = lead_of(db, "Great Yarmouth Borough Council")
     for recommendation in _plan(db, returned).recommendations:
-        actions_service.remove_recommendation(
+        recommendations.remove_recommendation(
             db, return_id=returned.id, recommendation_id=recommendation.id, actor=lead
         )
     sign_in(client, lead)

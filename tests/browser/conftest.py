@@ -110,6 +110,30 @@ def serve(var_dir: Path, env: dict[str, str], url: str) -> Iterator[str]:
     log.close()
 
 
+def load_demo(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """The demo, migrated and loaded once, for tests that each serve a copy of it."""
+    var_dir = tmp_path_factory.mktemp(f"{name}-demo")
+    env, _url = server_env(var_dir, 25, "http://localhost")
+    run_cli(env, "migrate")
+    run_cli(env, "demo")
+    return var_dir
+
+
+def serve_a_copy(
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_var: Path,
+    smtp_server: tuple[object, int],
+    oidc_provider: str,
+    name: str,
+) -> Iterator[str]:
+    """s11 on a fresh copy of the demo, for a test that moves returns on for good (feedback
+    issued, a plan agreed) and must leave the shared server's demo as it was."""
+    var_dir = tmp_path_factory.mktemp(f"{name}-var")
+    shutil.copytree(demo_var, var_dir, dirs_exist_ok=True)
+    env, url = server_env(var_dir, smtp_server[1], oidc_provider)
+    yield from serve(var_dir, env, url)
+
+
 @pytest.fixture(scope="session")
 def base_url(
     tmp_path_factory: pytest.TempPathFactory, smtp_server, oidc_provider: str

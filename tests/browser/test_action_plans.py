@@ -8,7 +8,6 @@ Agreeing a plan moves a return on for good, so this runs its own s11 on a copy o
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import run_cli, serve, server_env, sign_in_as
+from tests.browser.conftest import load_demo, serve_a_copy, sign_in_as
 from tests.browser.test_panels import assert_accessible, focused, tab_to
 
 COORDINATOR = "Priya Shah"
@@ -27,21 +26,14 @@ NSPCC_LEAD = "Grace Gill"  # NSPCC's plan was agreed last year
 
 @pytest.fixture(scope="module")
 def demo_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    var_dir = tmp_path_factory.mktemp("action-plans-demo")
-    env, _url = server_env(var_dir, 25, "http://localhost")
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
-    return var_dir
+    return load_demo(tmp_path_factory, "action-plans")
 
 
 @pytest.fixture
 def base_url(
     tmp_path_factory: pytest.TempPathFactory, demo_var: Path, smtp_server, oidc_provider: str
 ) -> Iterator[str]:
-    var_dir = tmp_path_factory.mktemp("action-plans-var")
-    shutil.copytree(demo_var, var_dir, dirs_exist_ok=True)
-    env, url = server_env(var_dir, smtp_server[1], oidc_provider)
-    yield from serve(var_dir, env, url)
+    yield from serve_a_copy(tmp_path_factory, demo_var, smtp_server, oidc_provider, "action-plans")
 
 
 def test_an_action_plan_from_writing_to_agreement_and_progress_is_accessible_by_keyboard(

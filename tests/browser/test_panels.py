@@ -9,7 +9,6 @@ its own s11 on a fresh copy of the demo, leaving the shared server's demo as it 
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import assert_accessible as assert_axe_passes
-from tests.browser.conftest import run_cli, serve, server_env, sign_in_as
+from tests.browser.conftest import load_demo, serve_a_copy, sign_in_as
 
 COORDINATOR = "Priya Shah"  # coordinator@nscp.example.org
 MEMBER = "Ben Oakes"  # steering group (panel) members in the demo
@@ -30,22 +29,14 @@ BREAK_LEAD = "Nadia Patel"
 
 @pytest.fixture(scope="module")
 def demo_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo, migrated and loaded once; each test's server starts from a copy of it."""
-    var_dir = tmp_path_factory.mktemp("panels-demo")
-    env, _url = server_env(var_dir, 25, "http://localhost")
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
-    return var_dir
+    return load_demo(tmp_path_factory, "panels")
 
 
 @pytest.fixture
 def base_url(
     tmp_path_factory: pytest.TempPathFactory, demo_var: Path, smtp_server, oidc_provider: str
 ) -> Iterator[str]:
-    var_dir = tmp_path_factory.mktemp("panels-var")
-    shutil.copytree(demo_var, var_dir, dirs_exist_ok=True)
-    env, url = server_env(var_dir, smtp_server[1], oidc_provider)
-    yield from serve(var_dir, env, url)
+    yield from serve_a_copy(tmp_path_factory, demo_var, smtp_server, oidc_provider, "panels")
 
 
 def assert_accessible(page: Page) -> None:

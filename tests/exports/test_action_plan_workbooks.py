@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from app.actions import service as actions_service
+from app.actions import composite
 from app.cycles.models import Cycle
 from app.directory.models import Partnership
 from tests.conftest import lead_of, person_by_email, sign_in
@@ -49,11 +49,11 @@ def test_the_composite_action_plan_workbook_counts_open_actions_as_the_page_does
     cycle = db.scalars(select(Cycle).where(Cycle.slug == "s11-2020")).one()
     coordinator = person_by_email(db, COORDINATOR)
     risky = '=HYPERLINK("http://example.org","audit")'
-    actions_service.add_item(
+    composite.add_item(
         db,
         cycle=cycle,
         partnership=norfolk,
-        draft=actions_service.ItemDraft(
+        draft=composite.ItemDraft(
             "independent_scrutiny",
             risky,
             cycle.themes[0],
@@ -75,9 +75,9 @@ def test_the_composite_action_plan_workbook_counts_open_actions_as_the_page_does
     assert mine["Action"] == "'" + risky  # text, never a formula: Excel's quote prefix
     for name, xml in sheet_xml(response.content).items():
         assert "<f>" not in xml and "<f " not in xml, f"a formula in {name}"
-    plan = actions_service.composite_plan(db, cycle=cycle, partnership=norfolk)
-    dates = actions_service.default_dates(cycle, date.today())
-    counts, totals = actions_service.open_by_theme(db, plan=plan, dates=dates)
+    plan = composite.composite_plan(db, cycle=cycle, partnership=norfolk)
+    dates = composite.default_dates(cycle, date.today())
+    counts, totals = composite.open_by_theme(db, plan=plan, dates=dates)
     by_theme = {row["Theme"]: list(row.values())[2:] for row in rows_of(book["Open by theme"])}
     for row in counts:
         assert by_theme[row.theme] == row.open_at

@@ -8,8 +8,9 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from app.exports.workbook import CELL_TEXT_LIMIT, Book, Column, Rated, safe_text
+from app.exports.workbooks.book import CELL_TEXT_LIMIT, Book, Column, Rated, safe_text
 from app.questionnaires.schema import LevelColour
+from app.returns import answers
 from app.returns import service as returns_service
 from tests.conftest import attach_pdf, lead_of, sign_in
 from tests.exports.conftest import return_of, sheet_xml, workbook_of
@@ -32,7 +33,7 @@ def test_answers_that_look_like_formulas_are_written_as_text_in_the_agencys_work
     lead = lead_of(db, "NSPCC")
     view = returns_service.return_for(db, person=lead, return_id=nspcc.id)
     for question_id, text in PAYLOADS.items():
-        returns_service.save_answer(
+        answers.save_answer(
             db,
             agency_return=nspcc,
             questionnaire=view.questionnaire,
@@ -41,7 +42,7 @@ def test_answers_that_look_like_formulas_are_written_as_text_in_the_agencys_work
             based_on_version=0,
             actor=lead,
         )
-    returns_service.save_answer(
+    answers.save_answer(
         db,
         agency_return=nspcc,
         questionnaire=view.questionnaire,

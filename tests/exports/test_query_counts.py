@@ -10,6 +10,7 @@ from app.cycles.models import Cycle
 from app.db import utcnow
 from app.directory.models import Agency, Role
 from app.panels.models import AgreedRating, PanelScore, ScoreSheet
+from app.returns import answers
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, ReturnStatus
 from tests.conftest import person_by_email, person_with_role, sign_in
@@ -43,7 +44,7 @@ def submit_more_returns(db, count: int) -> None:
             ("neglect-narrative", "We audit neglect cases every quarter."),
             ("covid-learning", "Keep the online multi-agency meetings."),
         ):
-            returns_service.save_answer(
+            answers.save_answer(
                 db,
                 agency_return=agency_return,
                 questionnaire=questionnaire,

@@ -4,7 +4,7 @@ reach nobody else, a panel member's draft score reaches nobody, and the rest fin
 from __future__ import annotations
 
 from app.directory.models import Role
-from app.panels import service as panels_service
+from app.panels import moderation, reading, scoring, sessions
 from tests.conftest import lead_of, person_by_email, person_with_role, sign_in
 from tests.exports.conftest import return_of, rows_of, workbook_of
 
@@ -60,8 +60,8 @@ def test_a_panel_members_draft_scores_reach_no_one(client, db, demo):
 
 def test_a_panel_member_sees_colleagues_scores_only_after_submitting_their_own(client, db, demo):
     member = person_with_role(db, Role.PANEL_MEMBER)
-    panel = next(p for p, _slots in panels_service.my_sessions(db, person=member))
-    others = [m for m in panels_service.members_of(db, panel) if m.person_id != member.id]
+    panel = next(p for p, _slots in reading.my_sessions(db, person=member))
+    others = [m for m in sessions.members_of(db, panel) if m.person_id != member.id]
     second = person_by_email(db, others[0].email)
     great_yarmouth = return_of(db, "Great Yarmouth Borough Council")
 
@@ -83,16 +83,16 @@ def test_a_panel_member_sees_colleagues_scores_only_after_submitting_their_own(c
     # chair's submitted ones.
     assert not any(ratings_shown(second).values())
     # Once they submit theirs, colleagues' submitted scores show beside their own.
-    target = panels_service.panel_return_for(db, person=second, return_id=great_yarmouth.id)
-    items = {i.key: panels_service.ScoreEntry(2) for i in target.items}
-    panels_service.save_scores(db, target=target, person=second, entries=items)
-    panels_service.submit_scores(db, target=target, person=second)
+    target = reading.panel_return_for(db, person=second, return_id=great_yarmouth.id)
+    items = {i.key: scoring.ScoreEntry(2) for i in target.items}
+    scoring.save_scores(db, target=target, person=second, entries=items)
+    scoring.submit_scores(db, target=target, person=second)
     assert sorted(ratings_shown(second).values())[-2:] == [3, 3]
     # Once the meeting starts, a member with only a draft sees the submitted scores; their own
     # draft still shows nowhere.
     third = person_by_email(db, others[1].email)
     assert not any(ratings_shown(third).values())
-    panels_service.start_meeting(db, panel=panel, actor=member)
+    moderation.start_meeting(db, panel=panel, actor=member)
     shown = ratings_shown(third)
     assert sorted(shown.values())[-2:] == [3, 3]
     assert shown[f"Rating by {third.name}"] == 0

@@ -9,11 +9,12 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from app.actions import service as actions_service
+from app.actions import recommendations
 from app.cycles.models import Cycle
+from app.db import aware
 from app.directory import service as directory_service
 from app.directory.models import Agency, Membership, Person, Role
-from app.panels import service as panels_service
+from app.panels import booking, moderation, reading, scheduling, scoring, sessions
 from app.panels.models import MeetingMode, PanelSession, PanelSlot
 from app.returns.models import AgencyReturn, ReturnStatus
 from tests.conftest import attach_pdf, lead_of, person_by_email, sign_in
@@ -207,7 +208,7 @@ def booked(db, demo):
     partnership = next(m.partnership for m in coordinator.memberships if m.role is Role.COORDINATOR)
     cycle = db.scalars(select(Cycle).where(Cycle.slug == "s11-2021")).one()
     day = date.today() + timedelta(days=60)
-    details = panels_service.SessionDetails(
+    details = scheduling.SessionDetails(
         title="Panel 1",
         day=day,
         starts=time(9, 30),
@@ -216,12 +217,12 @@ def booked(db, demo):
         mode=MeetingMode.IN_PERSON,
         location="County Hall, Norwich",
     )
-    panel = panels_service.create_session(
+    panel = scheduling.create_session(
         db, cycle=cycle, partnership=partnership, details=details, actor=coordinator
     )
     chair, member = _members(db)[:2]
     for person in (chair, member):
-        panels_service.add_member(
+        scheduling.add_member(
             db,
             panel=panel,
             partnership=partnership,
@@ -230,9 +231,9 @@ def booked(db, demo):
             actor=coordinator,
             base_url="http://localhost",
         )
-    panels_service.make_chair(db, panel=panel, person_id=chair.id, actor=coordinator)
+    scheduling.make_chair(db, panel=panel, person_id=chair.id, actor=coordinator)
     break_return = _return_of(db, "Break")
-    panels_service.assign(
+    booking.assign(
         db,
         panel=panel,
         partnership=partnership,
@@ -246,7 +247,7 @@ def booked(db, demo):
 
 
 def _target(db, person, agency_return):
-    target = panels_service.panel_return_for(db, person=person, return_id=agency_return.id)
+    target = reading.panel_return_for(db, person=person, return_id=agency_return.id)
     assert target is not None
     return target
 
@@ -254,14 +255,14 @@ def _target(db, person, agency_return):
 def _score_all(db, person, agency_return, rating_index: int, submit: bool = True) -> None:
     target = _target(db, person, agency_return)
     entries = {
-        item.key: panels_service.ScoreEntry(
+        item.key: scoring.ScoreEntry(
             rating=item.levels[rating_index].value, worries=f"{person.name} wonders"
         )
         for item in target.items
     }
-    panels_service.save_scores(db, target=target, person=person, entries=entries)
+    scoring.save_scores(db, target=target, person=person, entries=entries)
     if submit:
-        panels_service.submit_scores(db, target=target, person=person)
+        scoring.submit_scores(db, target=target, person=person)
 
 
 def test_colleagues_scores_stay_hidden_until_a_member_submits_their_own(client, db, booked):
@@ -294,7 +295,7 @@ def test_scores_once_submitted_cannot_change(client, db, booked):
     )
     assert response.status_code == 400
     assert "You have submitted your scores" in response.text
-    mine = panels_service.scores_of(db, return_id=break_return.id)[chair.id]
+    mine = scoring.scores_of(db, return_id=break_return.id)[chair.id]
     assert mine[target.items[0].key].rating == target.items[0].levels[1].value
 
 
@@ -314,7 +315,7 @@ def test_submitting_scores_with_an_item_unrated_is_refused_and_the_notes_typed_a
     assert response.status_code == 400
     assert "Give a rating for" in response.text
     assert "No neglect audit since 2019" in response.text
-    assert member.id not in panels_service.sheets_of(db, return_id=break_return.id)
+    assert member.id not in scoring.sheets_of(db, return_id=break_return.id)
 
 
 def test_moderation_shows_the_widest_disagreement_first(db, booked):
@@ -324,15 +325,15 @@ def test_moderation_shows_the_widest_disagreement_first(db, booked):
     ratings = {first.key: (1, 1), second.key: (0, 3)}  # agreement, then a wide gap
     for person, side in ((chair, 0), (member, 1)):
         entries = {
-            item.key: panels_service.ScoreEntry(
+            item.key: scoring.ScoreEntry(
                 rating=item.levels[ratings.get(item.key, (2, 2))[side]].value
             )
             for item in target.items
         }
-        panels_service.save_scores(
+        scoring.save_scores(
             db, target=_target(db, person, break_return), person=person, entries=entries
         )
-    rows = panels_service.moderation(db, _target(db, chair, break_return))
+    rows = moderation.moderation(db, _target(db, chair, break_return))
     spreads = [row.spread for row in rows]
     assert rows[0].item.key == second.key and rows[0].spread == 3
     assert spreads == sorted(spreads, key=lambda s: -1 if s is None else s, reverse=True)
@@ -400,7 +401,7 @@ def test_a_recommendation_without_a_worry_statement_is_refused_and_the_rest_is_k
     assert response.status_code == 400
     assert "Enter the worry statement" in response.text
     assert "Every practitioner uses the Graded Care Profile 2" in response.text
-    assert actions_service.recommendations_of(db, return_id=break_return.id) == []
+    assert recommendations.recommendations_of(db, return_id=break_return.id) == []
 
 
 def test_feedback_waits_for_every_agreed_rating_and_a_recommendation_for_each_red_one(
@@ -499,13 +500,13 @@ def test_starting_the_meeting_shows_every_member_everyones_scores(client, db, bo
 
 def test_the_agenda_names_the_slot_under_way_its_minutes_left_and_the_next_agency(db, booked):
     panel, _chair, _member, _break_return = booked
-    slots = panels_service.slots_of(db, panel)
+    slots = sessions.slots_of(db, panel)
     slots[2].return_id = _return_of(db, "Norwich City Council").id  # booked later in the day
-    first = panels_service.aware(slots[0].starts_at)
-    agenda = panels_service.agenda(slots, now=first + timedelta(minutes=10))
+    first = aware(slots[0].starts_at)
+    agenda = moderation.agenda(slots, now=first + timedelta(minutes=10))
     assert agenda.current is slots[0] and agenda.minutes_left == 35
     assert agenda.next is slots[2]  # the empty slot between is skipped
-    before = panels_service.agenda(slots, now=first - timedelta(minutes=5))
+    before = moderation.agenda(slots, now=first - timedelta(minutes=5))
     assert before.current is None and before.next is slots[0]
 
 

@@ -14,6 +14,7 @@ from app.db import make_sessionmaker
 from app.directory import service as directory_service
 from app.directory.models import AgencyDuty, AgencySector
 from app.questionnaires import service as questionnaire_service
+from app.returns import answers
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, Answer, ReturnStatus
 
@@ -54,7 +55,7 @@ def setup(db):
 
 def save(db, setup, question_id, value, based_on, who=None):
     agency_return, questionnaire, lead, _ = setup
-    return returns_service.save_answer(
+    return answers.save_answer(
         db,
         agency_return=agency_return,
         questionnaire=questionnaire,
@@ -83,7 +84,7 @@ def test_a_save_based_on_an_old_version_is_refused_with_both_texts(db, setup):
     agency_return, questionnaire, lead, colleague = setup
     save(db, setup, "narrative", "First draft.", 0)
     save(db, setup, "narrative", "The colleague's better text.", 1, who=colleague)
-    with pytest.raises(returns_service.SaveConflict) as conflict:
+    with pytest.raises(answers.SaveConflict) as conflict:
         save(db, setup, "narrative", "The lead's text, typed meanwhile.", 1)
     assert conflict.value.yours == "The lead's text, typed meanwhile."
     assert conflict.value.current == "The colleague's better text."
@@ -163,7 +164,7 @@ def test_twenty_people_autosaving_different_answers_at_once_lose_nothing(engine)
             with sessions.begin() as session:
                 from app.directory.models import Person
 
-                returns_service.save_answer(
+                answers.save_answer(
                     session,
                     agency_return=session.get(AgencyReturn, return_id),
                     questionnaire=questionnaire,
@@ -173,7 +174,7 @@ def test_twenty_people_autosaving_different_answers_at_once_lose_nothing(engine)
                     actor=session.get(Person, lead_id),
                 )
             acknowledged.append((question_id, value))
-        except returns_service.SaveConflict:
+        except answers.SaveConflict:
             pass  # the same question saved by another thread first: refused, not lost
         except BaseException as error:  # noqa: BLE001
             failures.append(error)

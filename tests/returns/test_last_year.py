@@ -12,6 +12,7 @@ from app.cycles import service as cycles_service
 from app.directory.models import Agency, Partnership
 from app.questionnaires.models import QuestionnaireVersion
 from app.returns import service as returns_service
+from app.returns import submitting
 from app.returns.models import Answer, EvidenceFile, ReturnStatus
 from tests.conftest import attach_pdf, lead_of, person_by_email, sign_in
 from tests.returns.conftest import answer_everything, form_of, section_url
@@ -47,7 +48,7 @@ def last_years_return(client, db, settings, nspcc_return):
     answer_everything(client, earlier)
     attach_pdf(db, settings, lead, earlier.id, question_id="accountability")
     view = returns_service.return_for(db, person=lead, return_id=earlier.id)
-    assert returns_service.submit_return(db, view=view, actor=lead)
+    assert submitting.submit_return(db, view=view, actor=lead)
     return earlier
 
 

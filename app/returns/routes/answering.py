@@ -1,45 +1,25 @@
-"""Return pages for agency leads and contributors: their returns, the task list, sections."""
-
-from __future__ import annotations
+"""Answering a return: the task list, a section's page, saving and autosave, last year's
+actions, an answer's history, the print view. Never saves over someone else's change."""
 
 from datetime import date
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from app.actions import service as actions_service
+from app.actions import progress as action_progress
 from app.actions.forms import read_progress, read_upload
 from app.actions.models import ActionStatus
-from app.auth.deps import require
-from app.auth.policy import Permission
 from app.db import DbSession
-from app.directory.models import Person
-from app.notifications import service as notifications_service
-from app.returns import evidence, sign_off
+from app.returns import answers, attachments, evidence, last_year
 from app.returns import service as returns_service
-from app.returns.forms import (
-    FILES_FIELD,
-    ORIGINAL_FIELD,
-    VERSION_FIELD,
-    fingerprint,
-    parse_section,
-)
+from app.returns.forms import FILES_FIELD, ORIGINAL_FIELD, VERSION_FIELD, fingerprint, parse_section
+from app.returns.routes.common import AgencyPerson, view_or_404
 from app.templating import render
 
 router = APIRouter()
-
-AgencyPerson = Annotated[Person, require(Permission.WORK_ON_RETURNS)]
-
-
-def _view_or_404(session: DbSession, person: Person, return_id: int) -> returns_service.ReturnView:
-    view = returns_service.return_for(session, person=person, return_id=return_id)
-    if view is None:
-        raise HTTPException(status_code=404)
-    return view
 
 
 @router.get("/returns")
@@ -57,10 +37,10 @@ def task_list(
     copied: int | None = None,
     files: int = 0,
 ) -> Response:
-    view = _view_or_404(session, person, return_id)
+    view = view_or_404(session, person, return_id)
     answered, required = view.required_progress
     days_left = (view.cycle.deadline_on - date.today()).days
-    last = returns_service.previous_return(session, view=view)
+    last = last_year.previous_return(session, view=view)
     return render(
         request,
         "returns/task_list.html",
@@ -70,7 +50,7 @@ def task_list(
             "required": required,
             "days_left": days_left,
             "last": last,
-            "to_carry": len(returns_service.last_years_answers(view, last)),
+            "to_carry": len(last_year.last_years_answers(view, last)),
             "copied": copied,
             "copied_files": files,
         },
@@ -81,14 +61,14 @@ def task_list(
 def start_from_last_year(
     request: Request, session: DbSession, person: AgencyPerson, return_id: int
 ) -> Response:
-    view = _view_or_404(session, person, return_id)
-    last = returns_service.previous_return(session, view=view)
+    view = view_or_404(session, person, return_id)
+    last = last_year.previous_return(session, view=view)
     if last is None:
         raise HTTPException(
             status_code=409, detail="There is no earlier return of this agency to copy from."
         )
     try:
-        carried = returns_service.start_from_last_year(
+        carried = last_year.start_from_last_year(
             session,
             view=view,
             last=last,
@@ -110,9 +90,9 @@ def _section_page(
     *,
     typed: dict | None = None,
     errors: dict[str, str] | None = None,
-    conflicts: list[returns_service.SaveConflict] | None = None,
+    conflicts: list[answers.SaveConflict] | None = None,
     action_errors: dict[int, dict[str, str]] | None = None,
-    action_typed: dict[int, actions_service.Progress] | None = None,
+    action_typed: dict[int, action_progress.Progress] | None = None,
     status_code: int = 200,
 ) -> Response:
     section = view.section(section_id)
@@ -124,9 +104,9 @@ def _section_page(
     values = view.values  # computed from every answer: once, not once per question
     shown_values = {q.id: typed[q.id] if q.id in typed else values.get(q.id) for q in questions}
     by_question = {conflict.question_id: conflict for conflict in conflicts or []}
-    last = returns_service.previous_return(session, view=view)
+    last = last_year.previous_return(session, view=view)
     carried = (
-        actions_service.last_years_actions(session, view=view, last=last)
+        action_progress.last_years_actions(session, view=view, last=last)
         if section.carry_forward == "action_plan"
         else []
     )
@@ -162,13 +142,13 @@ def _section_page(
             "files_field": FILES_FIELD,
             "takes_evidence": returns_service.takes_evidence,
             "last": last,
-            "last_year": returns_service.last_years_answers(view, last),
+            "last_year": last_year.last_years_answers(view, last),
             "carried": carried,
             "action_errors": action_errors or {},
             "action_typed": action_typed or {},
             "action_statuses": list(ActionStatus),
             "today": date.today(),
-            "shown": actions_service.shown_status,
+            "shown": action_progress.shown_status,
         },
         status_code=status_code,
     )
@@ -193,14 +173,14 @@ def _give_final_update(
     request, session, person, return_id, section_id, action_id, form
 ) -> Response:  # type: ignore[no-untyped-def]
     """Progress on one of last year's actions, given in this year's return (closing the loop)."""
-    view = _view_or_404(session, person, return_id)
+    view = view_or_404(session, person, return_id)
     if view.section(section_id) is None:
         raise HTTPException(status_code=404)
     progress = read_progress(form)
     upload = read_upload(form)
     settings = request.app.state.settings
     try:
-        actions_service.give_final_update(
+        action_progress.give_final_update(
             session,
             view=view,
             action_id=action_id,
@@ -210,7 +190,7 @@ def _give_final_update(
             directory=settings.uploads,
             max_bytes=settings.evidence_file_mb * evidence.MB,
         )
-    except actions_service.ActionError as error:
+    except action_progress.ActionError as error:
         return _section_page(
             request,
             session,
@@ -230,7 +210,7 @@ def _give_final_update(
 def section_page(
     request: Request, session: DbSession, person: AgencyPerson, return_id: int, section_id: str
 ) -> Response:
-    return _section_page(request, session, _view_or_404(session, person, return_id), section_id)
+    return _section_page(request, session, view_or_404(session, person, return_id), section_id)
 
 
 @router.post("/returns/{return_id}/sections/{section_id}")
@@ -244,7 +224,7 @@ async def save_section(
 
 
 def _save_section(request, session, person, return_id, section_id, form) -> Response:  # type: ignore[no-untyped-def]
-    view = _view_or_404(session, person, return_id)
+    view = view_or_404(session, person, return_id)
     section = view.section(section_id)
     if section is None:
         raise HTTPException(status_code=404)
@@ -273,7 +253,7 @@ def _save_section(request, session, person, return_id, section_id, form) -> Resp
             errors={**parsed.errors, **file_errors},
             status_code=400,
         )
-    result = returns_service.save_section(
+    result = answers.save_section(
         session,
         view=view,
         values=parsed.values,
@@ -322,7 +302,7 @@ def _attach_files(request, session, view, section, form, person) -> dict[str, st
             if not isinstance(upload, UploadFile) or not upload.filename:
                 continue  # an empty file input
             try:
-                returns_service.attach_evidence(
+                attachments.attach_evidence(
                     session,
                     view=view,
                     question_id=question.id,
@@ -338,168 +318,11 @@ def _attach_files(request, session, view, section, form, person) -> dict[str, st
     return {key: ". ".join(messages) for key, messages in errors.items()}
 
 
-def _file_or_404(session: DbSession, person: Person, return_id: int, file_id: int):  # type: ignore[no-untyped-def]
-    """One evidence file of a return the person may see; any other id is not found."""
-    view = _view_or_404(session, person, return_id)
-    file = returns_service.evidence_file(view, file_id=file_id)
-    if file is None:
-        raise HTTPException(status_code=404)
-    return view, file
-
-
-@router.get("/returns/{return_id}/evidence/{file_id}")
-def download_evidence(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
-) -> Response:
-    _view, file = _file_or_404(session, person, return_id, file_id)
-    return evidence_download(request, file)
-
-
-def evidence_download(request: Request, file: evidence.StoredFile) -> Response:
-    """Always a download under a safe name and the type its content showed, never a page;
-    for whoever the caller has let see the return (its agency, its panel)."""
-    path = evidence.path_of(request.app.state.settings.uploads, file.stored_name)
-    if not path.is_file():
-        raise HTTPException(status_code=404)
-    return FileResponse(
-        path,
-        media_type=evidence.KINDS[file.kind].media_type,
-        filename=file.file_name,
-        content_disposition_type="attachment",
-        headers={"Cache-Control": "no-store"},
-    )
-
-
-@router.get("/returns/{return_id}/evidence/{file_id}/remove")
-def remove_evidence_page(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
-) -> Response:
-    view, file = _file_or_404(session, person, return_id, file_id)
-    return render(
-        request,
-        "returns/remove_evidence.html",
-        {"view": view, "file": file, "section_id": view.section_of(file.question_id)},
-    )
-
-
-@router.post("/returns/{return_id}/evidence/{file_id}/remove")
-def remove_evidence(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
-) -> Response:
-    view, file = _file_or_404(session, person, return_id, file_id)
-    section_id = view.section_of(file.question_id)
-    try:
-        returns_service.remove_evidence(
-            session,
-            view=view,
-            file=file,
-            actor=person,
-            directory=request.app.state.settings.uploads,
-        )
-    except returns_service.ReturnError as error:
-        return render(
-            request,
-            "returns/remove_evidence.html",
-            {"view": view, "file": file, "section_id": section_id, "error": str(error)},
-            status_code=409,
-        )
-    return RedirectResponse(
-        f"/returns/{return_id}/sections/{section_id}#question-{file.question_id}", status_code=303
-    )
-
-
-@router.get("/returns/{return_id}/check")
-def check_answers(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
-) -> Response:
-    view = _view_or_404(session, person, return_id)
-    return render(
-        request,
-        "returns/check.html",
-        {"view": view, "missing": returns_service.missing_answers(view)},
-    )
-
-
-@router.post("/returns/{return_id}/submit")
-async def submit(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
-) -> Response:
-    form = await request.form()
-    return await run_in_threadpool(_submit, request, session, person, return_id, form)
-
-
-def _submit(request, session, person, return_id, form) -> Response:  # type: ignore[no-untyped-def]
-    view = _view_or_404(session, person, return_id)
-    settings = request.app.state.settings
-    officer, errors = None, {}
-    if view.cycle.senior_sign_off_required and view.agency_return.status.editable:
-        officer, errors = sign_off.checked_officer(
-            str(form.get("officer_name") or ""),
-            str(form.get("officer_role") or ""),
-            str(form.get("officer_email") or ""),
-        )
-    try:
-        if not errors:
-            submitted_now = returns_service.submit_return(
-                session, view=view, actor=person, officer=officer
-            )
-    except returns_service.ReturnError as error:
-        errors = {"missing": str(error)}
-    if errors:
-        return render(
-            request,
-            "returns/check.html",
-            {
-                "view": view,
-                "missing": returns_service.missing_answers(view),
-                "errors": errors,
-                "typed": form,
-            },
-            status_code=400,
-        )
-    if submitted_now:
-        if officer is not None:
-            email = sign_off.request_sign_off(
-                session, view=view, officer=officer, actor=person, base_url=settings.base_url
-            )
-            kind = "sign_off_request"
-        else:
-            email = returns_service.receipt_email(view, to=person, base_url=settings.base_url)
-            kind = "receipt"
-        notifications_service.deliver(
-            session,
-            settings,
-            email,
-            kind=kind,
-            partnership_id=returns_service.partnership_id_of(
-                session, agency_return=view.agency_return
-            ),
-        )
-    return RedirectResponse(f"/returns/{return_id}/submitted", status_code=303)
-
-
-@router.get("/returns/{return_id}/submitted")
-def submitted(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
-) -> Response:
-    view = _view_or_404(session, person, return_id)
-    if view.agency_return.status.editable:
-        return RedirectResponse(f"/returns/{return_id}", status_code=303)
-    return render(
-        request,
-        "returns/submitted.html",
-        {
-            "view": view,
-            "sign_off": sign_off.latest_request(session, agency_return=view.agency_return),
-        },
-    )
-
-
 @router.get("/returns/{return_id}/answers/{question_id}/history")
 def answer_history(
     request: Request, session: DbSession, person: AgencyPerson, return_id: int, question_id: str
 ) -> Response:
-    view = _view_or_404(session, person, return_id)
+    view = view_or_404(session, person, return_id)
     question = view.questionnaire.question(question_id)
     answer = view.answers.get(question_id)
     if question is None:
@@ -547,7 +370,7 @@ def _autosave(request, session, person, return_id, section_id, question_id, form
         context["problem"] = f"Not saved: {parsed.errors[question_id]}"
     elif question_id not in parsed.unchanged:
         try:
-            saved = returns_service.save_answer(
+            saved = answers.save_answer(
                 session,
                 agency_return=target.agency_return,
                 questionnaire=target.questionnaire,
@@ -561,7 +384,7 @@ def _autosave(request, session, person, return_id, section_id, question_id, form
                 version=saved.version,
                 original=fingerprint(parsed.values[question_id]),
             )
-        except returns_service.SaveConflict:
+        except answers.SaveConflict:
             context["problem"] = (
                 "Not saved: someone else changed this answer. Your text is still here; "
                 "choose Save and continue to compare the two."
@@ -576,100 +399,5 @@ def print_view(
     request: Request, session: DbSession, person: AgencyPerson, return_id: int
 ) -> Response:
     """The whole return, read-only, laid out for printing (and for panels, later)."""
-    view = _view_or_404(session, person, return_id)
+    view = view_or_404(session, person, return_id)
     return render(request, "returns/print.html", {"view": view})
-
-
-# Senior sign-off: the officer follows the emailed link; they need no account ---------------
-
-
-def _link_not_usable(request: Request, session: DbSession, token: str) -> Response:
-    used = sign_off.request_of(session, token=token)
-    if used is not None and used.outcome == "confirmed":
-        message = f"This return was signed off on {used.answered_at:%-d %B %Y}. Thank you."
-    elif used is not None and used.outcome:
-        message = "You sent this return back to the safeguarding lead. Thank you."
-    else:
-        message = (
-            "The link has expired, has been used, or the return has been changed since. "
-            "Ask the agency's safeguarding lead to send a new one."
-        )
-    return render(
-        request,
-        "errors/error.html",
-        {"title": "This sign-off link cannot be used", "message": message},
-        status_code=410,
-    )
-
-
-@router.get("/sign-off/{token}", dependencies=[require(Permission.PUBLIC)])
-def sign_off_page(request: Request, session: DbSession, token: str) -> Response:
-    """Public, because the officer has no account: the single-use token is the key."""
-    pending = sign_off.pending_sign_off(session, token=token)
-    if pending is None:
-        return _link_not_usable(request, session, token)
-    return render(
-        request, "returns/sign_off.html", {"pending": pending, "view": pending.view, "token": token}
-    )
-
-
-@router.post("/sign-off/{token}", dependencies=[require(Permission.PUBLIC)])
-async def answer_sign_off(request: Request, session: DbSession, token: str) -> Response:
-    form = await request.form()
-    return await run_in_threadpool(_answer_sign_off, request, session, token, form)
-
-
-def _answer_sign_off(request, session, token, form) -> Response:  # type: ignore[no-untyped-def]
-    pending = sign_off.pending_sign_off(session, token=token)
-    if pending is None:
-        return _link_not_usable(request, session, token)
-    settings = request.app.state.settings
-    choice = form.get("choice")
-    try:
-        if choice == "confirm":
-            done = sign_off.confirm(
-                session,
-                pending=pending,
-                name=str(form.get("name") or ""),
-                role=str(form.get("role") or ""),
-            )
-        elif choice == "send_back":
-            done = sign_off.send_back(
-                session, pending=pending, comment=str(form.get("comment") or "")
-            )
-        else:
-            raise returns_service.ReturnError(
-                "Choose whether to sign off the return or send it back"
-            )
-    except returns_service.ReturnError as error:
-        return render(
-            request,
-            "returns/sign_off.html",
-            {
-                "pending": pending,
-                "view": pending.view,
-                "token": token,
-                "error": str(error),
-                "typed": form,
-            },
-            status_code=400,
-        )
-    if not done:
-        return _link_not_usable(request, session, token)
-    agency_return = pending.view.agency_return
-    lead = returns_service.submitter_of(session, agency_return=agency_return)
-    if lead is not None:
-        if choice == "confirm":
-            email = returns_service.receipt_email(pending.view, to=lead, base_url=settings.base_url)
-            kind = "receipt"
-        else:
-            email = sign_off.sent_back_email(pending, lead=lead, base_url=settings.base_url)
-            kind = "sent_back"
-        notifications_service.deliver(
-            session,
-            settings,
-            email,
-            kind=kind,
-            partnership_id=returns_service.partnership_id_of(session, agency_return=agency_return),
-        )
-    return render(request, "returns/signed_off.html", {"view": pending.view, "choice": choice})
