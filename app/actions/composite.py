@@ -42,7 +42,7 @@ def follows_action_plans(person: Person, partnership: Partnership | None) -> boo
     """Coordinators and the independent chair follow every agency's plan in their partnership."""
     if partnership is None:
         return False
-    return person.is_admin or any(
+    return any(
         m.role in (Role.COORDINATOR, Role.CHAIR) and m.partnership_id == partnership.id
         for m in person.memberships
     )

@@ -61,11 +61,11 @@ class Scope:
 
 
 def reads_round(person: Person, partnership: Partnership | None) -> bool:
-    """The partnership's coordinators and independent chair read all of its round; site
-    administrators read every partnership's."""
+    """The partnership's coordinators and independent chair read all of its round; a site
+    administrator only through such a role."""
     if partnership is None:
         return False
-    return person.is_admin or any(
+    return any(
         m.partnership_id == partnership.id and m.role in (Role.COORDINATOR, Role.CHAIR)
         for m in person.memberships
     )

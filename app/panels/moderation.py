@@ -115,11 +115,7 @@ def agree_ratings(
 
 def runs_meeting(person: Person, panel: PanelSession) -> bool:
     """The chair starts the meeting; a coordinator may, when the chair cannot."""
-    return (
-        panel.chair_id == person.id
-        or person.is_admin
-        or panel.partnership_id in coordinated_by(person)
-    )
+    return panel.chair_id == person.id or panel.partnership_id in coordinated_by(person)
 
 
 def start_meeting(session: Session, *, panel: PanelSession, actor: Person) -> None:
@@ -154,7 +150,7 @@ def session_to_follow(session: Session, *, person: Person, session_id: int) -> P
     panel = session.get(PanelSession, session_id)
     if panel is None or panel.cancelled_at is not None:
         return None
-    if person.is_admin or panel.partnership_id in coordinated_by(person):
+    if panel.partnership_id in coordinated_by(person):
         return panel
     if any(m.person_id == person.id for m in members_of(session, panel)):
         return panel

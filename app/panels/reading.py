@@ -155,7 +155,7 @@ def panel_return_for(session: Session, *, person: Person, return_id: int) -> Pan
         session, members={me.person_id: me.agency_id}, agency_ids={agency_return.agency_id}
     ):
         me = None
-    coordinating = person.is_admin or panel.partnership_id in coordinated_by(person)
+    coordinating = panel.partnership_id in coordinated_by(person)
     if me is None and not coordinating:
         return None
     return PanelReturn(
