@@ -114,6 +114,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/panels/returns/{return_id}/scores"): P.SIT_ON_PANELS,
     ("GET", "/panels/returns/{return_id}/moderation"): P.FOLLOW_PANELS,
     ("POST", "/panels/returns/{return_id}/agreed"): P.SIT_ON_PANELS,
+    ("POST", "/panels/returns/{return_id}/remind"): P.FOLLOW_PANELS,
     ("POST", "/panels/returns/{return_id}/recommendations"): P.SIT_ON_PANELS,
     ("POST", "/panels/returns/{return_id}/recommendations/{recommendation_id}/remove"): (
         P.SIT_ON_PANELS
@@ -427,6 +428,7 @@ def _panel_samples(db, settings, lead) -> dict[str, str]:
         "/panels/returns/{return_id}/scores": f"{here}/scores",
         "/panels/returns/{return_id}/moderation": f"{here}/moderation",
         "/panels/returns/{return_id}/agreed": f"{here}/agreed",
+        "/panels/returns/{return_id}/remind": f"{here}/remind",
         "/panels/returns/{return_id}/recommendations": f"{here}/recommendations",
         "/panels/returns/{return_id}/recommendations/{recommendation_id}/remove": (
             f"{here}/recommendations/{recommendation.id}/remove"

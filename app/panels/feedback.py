@@ -13,7 +13,7 @@ from app.directory import service as directory_service
 from app.directory.models import Person
 from app.notifications.mail import Email
 from app.panels.models import AgreedRating, Feedback
-from app.panels.moderation import agreed_of, moderation
+from app.panels.moderation import ModerationRow, agreed_of
 from app.panels.reading import PanelReturn, ScoredItem, scored_items
 from app.panels.sessions import PanelError
 from app.returns import service as returns_service
@@ -23,7 +23,8 @@ from app.returns.models import ReturnStatus
 def feedback_problems(session: Session, target: PanelReturn) -> list[str]:
     """What must be settled before feedback goes: every item agreed, and a recommendation
     for every item agreed as not met."""
-    rows = moderation(session, target)
+    agreed = agreed_of(session, return_id=target.view.agency_return.id)
+    rows = [ModerationRow(item, [], None, agreed.get(item.key)) for item in target.items]
     linked = {
         r.item
         for r in action_recommendations.recommendations_of(

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.db import aware, utcnow
 from app.directory.models import Person
+from app.notifications.mail import Email
 from app.panels.models import AgreedRating, PanelScore, PanelSession, PanelSlot
 from app.panels.reading import PanelReturn, ScoredItem
-from app.panels.scoring import scores_of
+from app.panels.scoring import scores_of, sees_colleagues, sheets_of
 from app.panels.sessions import (
     Member,
     PanelError,
@@ -27,10 +28,20 @@ from app.questionnaires.schema import LevelColour
 
 
 @dataclass(frozen=True)
+class MemberScore:
+    """One member's score of an item as the viewer may see it: a sheet not yet submitted is
+    its author's alone, so a colleague gets only whether it is submitted."""
+
+    member: Member
+    submitted: bool
+    score: PanelScore | None  # None: not scored, or not the viewer's to see
+
+
+@dataclass(frozen=True)
 class ModerationRow:
     item: ScoredItem
-    ratings: list[tuple[Member, PanelScore | None]]  # each member's, in the members' order
-    spread: int | None  # max − min, in steps of the scale, of the members' and self-ratings
+    ratings: list[MemberScore]  # each member's, in the members' order
+    spread: int | None  # max − min, in steps of the scale, of submitted scores and self-rating
     agreed: AgreedRating | None
 
     @property
@@ -39,26 +50,82 @@ class ModerationRow:
         return level is not None and level.colour is LevelColour.RED
 
 
-def moderation(session: Session, target: PanelReturn) -> list[ModerationRow]:
-    """Each scored item with every member's score beside the self-rating, the widest
-    disagreement first; items alike keep the questionnaire's order."""
+def moderation(session: Session, target: PanelReturn, viewer: Person) -> list[ModerationRow]:
+    """Each scored item with the members' scores beside the self-rating, the widest
+    disagreement first; items alike keep the questionnaire's order.
+
+    A member's scores and notes are theirs alone until they submit them (HotCRP's rule); after
+    that colleagues see them once they may see colleagues' at all (`sees_colleagues`). The
+    spread, and so the order, counts submitted scores only, and is kept from a viewer who may
+    not see colleagues' scores yet (an order would tell them where the panel disagrees)."""
     return_id = target.view.agency_return.id
     scores = scores_of(session, return_id=return_id)
+    submitted = sheets_of(session, return_id=return_id)
+    colleagues = sees_colleagues(session, target, viewer)
     agreed = agreed_of(session, return_id=return_id)
-    members = target.members
     rows = []
     for item in target.items:
-        ratings = [(m, scores.get(m.person_id, {}).get(item.key)) for m in members]
+        ratings = []
+        for member in target.members:
+            score = scores.get(member.person_id, {}).get(item.key)
+            done = member.person_id in submitted
+            visible = member.person_id == viewer.id or (done and colleagues)
+            ratings.append(MemberScore(member, done, score if visible else None))
         steps = item.spread_index
-        given = [steps[s.rating] for _, s in ratings if s is not None and s.rating in steps]
+        given = [
+            steps[s.rating]
+            for person_id, by_item in scores.items()
+            if person_id in submitted
+            and (s := by_item.get(item.key)) is not None
+            and s.rating in steps
+        ]
         if item.self_rating in steps:
             given.append(steps[item.self_rating])  # type: ignore[index]
-        spread = max(given) - min(given) if len(given) > 1 else None
+        spread = max(given) - min(given) if len(given) > 1 and colleagues else None
         rows.append(ModerationRow(item, ratings, spread, agreed.get(item.key)))
     order = {row.item.key: index for index, row in enumerate(rows)}
     return sorted(
         rows, key=lambda r: (-(r.spread if r.spread is not None else -1), order[r.item.key])
     )
+
+
+def not_yet_submitted(session: Session, target: PanelReturn) -> list[Member]:
+    """The members who have not submitted their scores of the return."""
+    submitted = sheets_of(session, return_id=target.view.agency_return.id)
+    return [m for m in target.members if m.person_id not in submitted]
+
+
+def remind_to_submit(
+    session: Session, *, target: PanelReturn, actor: Person, base_url: str
+) -> list[Email]:
+    """The chair (or a coordinator) reminds the members who have not submitted their scores."""
+    if not runs_meeting(actor, target.panel):
+        raise PanelError("Only the panel's chair or a coordinator reminds members")
+    waiting = not_yet_submitted(session, target)
+    name = target.view.agency.name
+    link = f"{base_url.rstrip('/')}/panels/returns/{target.view.agency_return.id}/scores"
+    emails = [
+        Email(
+            to=member.email,
+            subject=f"Please submit your scores for {name}",
+            body=(
+                f"Hello {member.name},\n\n{actor.name}, for {target.panel.title}, asks you to "
+                f"submit your scores of {name}'s return. Until you submit them, your "
+                "colleagues do not see them and they do not count in the moderation.\n\n"
+                f"Your scores: {link}\n"
+            ),
+        )
+        for member in waiting
+    ]
+    audit_service.record_event(
+        session,
+        actor=actor,
+        action="panel_scores_reminded",
+        object_type="return",
+        object_id=target.view.agency_return.id,
+        detail={"members": [m.person_id for m in waiting]},
+    )
+    return emails
 
 
 def agreed_of(session: Session, *, return_id: int) -> dict[str, AgreedRating]:

@@ -333,7 +333,8 @@ def test_moderation_shows_the_widest_disagreement_first(db, booked):
         scoring.save_scores(
             db, target=_target(db, person, break_return), person=person, entries=entries
         )
-    rows = moderation.moderation(db, _target(db, chair, break_return))
+        scoring.submit_scores(db, target=_target(db, person, break_return), person=person)
+    rows = moderation.moderation(db, _target(db, chair, break_return), chair)
     spreads = [row.spread for row in rows]
     assert rows[0].item.key == second.key and rows[0].spread == 3
     assert spreads == sorted(spreads, key=lambda s: -1 if s is None else s, reverse=True)

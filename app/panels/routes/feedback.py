@@ -26,13 +26,13 @@ from app.templating import render
 router = APIRouter()
 
 
-def _feedback_page(request, session, target, error=None, strengths="", status_code=200):  # type: ignore[no-untyped-def]
+def _feedback_page(request, session, person, target, error=None, strengths="", status_code=200):  # type: ignore[no-untyped-def]
     return render(
         request,
         "panels/issue_feedback.html",
         {
             "target": target,
-            "rows": moderation.moderation(session, target),
+            "rows": moderation.moderation(session, target, person),
             "recommendations": recommendations.recommendations_of(
                 session, return_id=target.view.agency_return.id
             ),
@@ -54,7 +54,7 @@ def issue_feedback_page(
     return_id: int,
 ) -> Response:
     target = _coordinated_target(session, person, partnership, return_id)
-    return _feedback_page(request, session, target)
+    return _feedback_page(request, session, person, target)
 
 
 def _coordinated_target(session, person, partnership, return_id):  # type: ignore[no-untyped-def]
@@ -82,8 +82,9 @@ def issue_feedback(
         )
     except sessions.PanelError as error:
         return _feedback_page(
-            request, session, target, error=str(error), strengths=strengths, status_code=400
-        )
+            request, session, person, target, error=str(error), strengths=strengths,
+            status_code=400,
+        )  # fmt: skip
     send_emails(request, session, emails, target.panel.partnership_id)
     return RedirectResponse(f"/round/returns/{return_id}/feedback", status_code=303)
 

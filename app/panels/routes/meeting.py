@@ -10,7 +10,13 @@ from starlette.concurrency import run_in_threadpool
 from app.actions import recommendations
 from app.db import DbSession
 from app.panels import booking, moderation, scoring, sessions
-from app.panels.routes.common import Follower, PanelPerson, target_or_404
+from app.panels.routes.common import (
+    Follower,
+    PanelPerson,
+    base_url_of,
+    send_emails,
+    target_or_404,
+)
 from app.templating import render
 
 router = APIRouter()
@@ -23,8 +29,11 @@ def _moderation_page(request, session, person, target, errors=None, typed=None, 
         "panels/moderation.html",
         {
             "target": target,
-            "rows": moderation.moderation(session, target),
+            "rows": moderation.moderation(session, target, person),
             "sees_colleagues": scoring.sees_colleagues(session, target, person),
+            "waiting": moderation.not_yet_submitted(session, target),
+            "runs_meeting": moderation.runs_meeting(person, target.panel),
+            "reminded": request.query_params.get("reminded"),
             "recommendations": recommendations.recommendations_of(session, return_id=return_id),
             "errors": errors or {},
             "typed": typed or {},
@@ -41,6 +50,24 @@ def moderation_page(
 ) -> Response:
     target = target_or_404(session, person, return_id)
     return _moderation_page(request, session, person, target)
+
+
+@router.post("/panels/returns/{return_id}/remind")
+def remind_to_submit(
+    request: Request, session: DbSession, person: Follower, return_id: int
+) -> Response:
+    """The chair reminds the members who have not submitted their scores of this return."""
+    target = target_or_404(session, person, return_id)
+    try:
+        emails = moderation.remind_to_submit(
+            session, target=target, actor=person, base_url=base_url_of(request)
+        )
+    except sessions.PanelError:
+        raise HTTPException(status_code=404) from None  # not the chair nor a coordinator
+    send_emails(request, session, emails, target.panel.partnership_id)
+    return RedirectResponse(
+        f"/panels/returns/{return_id}/moderation?reminded={len(emails)}", status_code=303
+    )
 
 
 @router.post("/panels/returns/{return_id}/agreed")
