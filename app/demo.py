@@ -202,6 +202,8 @@ def load_demo(session: Session) -> DemoSummary:
         return someone
 
     coordinator = person("coordinator@nscp.example.org", "Priya Shah", norfolk, Role.COORDINATOR)
+    # The installation's site administrator: sets partnerships up, reads none of their returns.
+    directory_service.make_admin(session, email="it@council.example.org", name="Council IT")
     person("chair@nscp.example.org", "Jonathan Ellery", norfolk, Role.CHAIR)
     person("coordinator@ssp.example.org", "Harriet Moss", suffolk, Role.COORDINATOR)
 

@@ -192,11 +192,12 @@ def partnerships_of(person: Person) -> list[PartnershipRoles]:
 
 
 def list_people_with_roles(session: Session) -> list[Person]:
-    """Everyone who holds a membership, for the development sign-in page."""
+    """Everyone who holds a membership, and the site administrators, for the development
+    sign-in page."""
     return list(
         session.scalars(
             select(Person)
-            .where(Person.memberships.any())
+            .where(Person.memberships.any() | Person.is_admin)
             .options(
                 selectinload(Person.memberships).options(
                     joinedload(Membership.partnership), joinedload(Membership.agency)
