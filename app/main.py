@@ -43,6 +43,7 @@ from app.library import routes as library_routes
 from app.notifications import routes as notification_routes
 from app.notifications.mail import MailError
 from app.panels import routes as panel_routes
+from app.params import NO_SUCH_ID
 from app.questionnaires import rendering as questionnaire_rendering
 from app.returns import routes as return_routes
 from app.setup import routes as setup_routes
@@ -168,7 +169,11 @@ def _install_error_pages(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(request: Request, _exc: RequestValidationError) -> Response:
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        # A web address whose part is not a number, or an id no record can have, names no
+        # page; any other value the app cannot take is a request it does not understand.
+        if any("path" in error["loc"][:1] or error["type"] == NO_SUCH_ID for error in exc.errors()):
+            return render(request, "errors/404.html", status_code=404)
         return render(
             request,
             "errors/error.html",

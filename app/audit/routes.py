@@ -12,6 +12,7 @@ from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
 from app.db import DbSession
 from app.directory import service as directory_service
+from app.params import id_from
 from app.templating import render
 
 router = APIRouter()
@@ -35,7 +36,8 @@ def audit_log(
 ) -> Response:
     members = directory_service.members_of(session, partnership=partnership) if partnership else []
     member_ids = {member.id for member in members}
-    chosen = int(person) if person.isdigit() and int(person) in member_ids else None
+    chosen = id_from(person)
+    chosen = chosen if chosen in member_ids else None
     start, end = _day(date_from), _day(date_to)
     errors = []
     if date_from and start is None:

@@ -160,6 +160,25 @@ PARTNERSHIP_WORK = frozenset(Permission) - {
 }
 
 
+async def _refuse_nul(request: Request) -> None:
+    """No browser sends a NUL character and PostgreSQL's text cannot hold one, so a request
+    carrying one in its address or form is refused before anything in it is looked up."""
+    if any("\x00" in str(value) for value in request.path_params.values()):
+        raise HTTPException(status_code=404)
+    sent = request.query_params.multi_items()
+    if request.method not in SAFE_METHODS and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        # Parsed once: the route's own request.form() and Form() parameters read the same.
+        sent += (await request.form()).multi_items()
+    if any("\x00" in name or (isinstance(value, str) and "\x00" in value) for name, value in sent):
+        raise HTTPException(
+            status_code=400,
+            detail="What you sent holds a character no keyboard types. Go back, type it again "
+            "and send it: nothing has been changed.",
+        )
+
+
 def require(permission: Permission) -> Any:
     """Declare and enforce the permission a route needs; returns the person (or None)."""
 
@@ -188,6 +207,7 @@ def require(permission: Permission) -> Any:
                     detail=f"{partnership.name} is archived: everything in it can be read, "
                     "nothing changed. A site administrator can restore it.",
                 )
+        await _refuse_nul(request)
         return person
 
     check_access.permission = permission  # type: ignore[attr-defined]

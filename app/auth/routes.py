@@ -32,6 +32,7 @@ from app.directory.models import Partnership, Person, Role
 from app.notifications import service as notifications_service
 from app.notifications.mail import Email, MailError
 from app.notifications.models import SendStatus
+from app.params import Id, id_from
 from app.templating import render
 
 router = APIRouter()
@@ -89,7 +90,7 @@ def demo_sign_in(
     try:
         person = auth_service.sign_in_demo_person(
             session,
-            person_id=int(person_id) if person_id.isdigit() else None,
+            person_id=id_from(person_id),
             client_address=_client(request),
             request_id=request.state.request_id,
         )
@@ -260,7 +261,7 @@ def choose_partnership(
         session,
         person=person,
         record=sign_in.record,
-        partnership_id=int(partnership_id) if partnership_id.isdigit() else None,
+        partnership_id=id_from(partnership_id),
     )
     if chosen is None:
         choices = directory_service.partnerships_of(person)
@@ -356,7 +357,7 @@ def invite(
             email=email,
             name=name,
             role=chosen_role or Role.CONTRIBUTOR,
-            agency_id=int(agency_id) if agency_id.isdigit() else None,
+            agency_id=id_from(agency_id),
             base_url=request.app.state.settings.base_url,
         )
     except auth_service.InvitationError as error:

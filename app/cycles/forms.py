@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from app.cycles.service import CycleDetails
 from app.directory.models import AgencySector
+from app.params import id_from
 
 DATE_FIELDS = {
     "opens_on": "opens",
@@ -30,7 +31,7 @@ def read_date(form: FormData, prefix: str) -> date | None:
     try:
         day, month, year = (int(part) for part in parts)
         return date(year, month, day)
-    except ValueError:
+    except (ValueError, OverflowError):  # a year past what a date holds overflows
         raise ValueError("Enter a real date, like 30 11 2021") from None
 
 
@@ -61,20 +62,20 @@ def read_cycle_form(form: FormData) -> tuple[CycleDetails, dict[str, str]]:
     sectors = {}
     for sector in AgencySector:
         chosen = str(form.get(f"sector-{sector.value}") or "")
-        if chosen.isdigit():
-            sectors[sector] = int(chosen)
+        if (version_id := id_from(chosen)) is not None:
+            sectors[sector] = version_id
     name = str(form.get("name") or "").strip()
     details = CycleDetails(
         name=name,
         slug=_slug(str(form.get("slug") or "") or name),
-        questionnaire_version_id=int(version) if version.isdigit() else None,
+        questionnaire_version_id=id_from(version),
         senior_sign_off_required=form.get("senior_sign_off_required") == "yes",
         priorities=_lines(str(form.get("priorities") or "")),
         themes=_lines(str(form.get("themes") or "")),
         reminder_days=days,
         guidance=str(form.get("guidance") or "").strip(),
         sector_versions=sectors,
-        joint_partnership_ids=[int(v) for v in form.getlist("joint") if str(v).isdigit()],
+        joint_partnership_ids=[i for v in form.getlist("joint") if (i := id_from(str(v)))],
         **dates,
     )
     return details, errors

@@ -14,6 +14,7 @@ from app.cycles import service as cycles_service
 from app.db import DbSession
 from app.directory.models import Partnership, Person
 from app.notifications import service as notifications_service
+from app.params import Id
 from app.templating import render
 
 router = APIRouter()
@@ -33,7 +34,7 @@ def emails_page(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    retried: int | None = None,
+    retried: Id | None = None,
 ) -> Response:
     partnership = _partnership_or_404(person, partnership)
     emails = notifications_service.emails_of(session, partnership_id=partnership.id)
@@ -54,7 +55,7 @@ def retry_email(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    email_id: int,
+    email_id: Id,
 ) -> Response:
     partnership = _partnership_or_404(person, partnership)
     sent = notifications_service.email_of(session, partnership_id=partnership.id, email_id=email_id)

@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from app.params import whole_number_from
 from app.questionnaires.rendering import levels_for
 from app.questionnaires.schema import QuestionBase, Questionnaire
 
@@ -125,7 +126,7 @@ def parse_section(
     parsed = ParsedSection()
     for q in questions:
         version = str(form.get(f"{VERSION_FIELD}{q.id}") or "0")
-        parsed.versions[q.id] = int(version) if version.isdigit() else 0
+        parsed.versions[q.id] = whole_number_from(version) or 0
         try:
             value = parse_question(form, questionnaire, q)
         except ValueError as error:
