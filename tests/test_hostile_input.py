@@ -21,6 +21,7 @@ from app.auth.policy import Decision, Permission, decide
 from app.directory.models import Role
 from app.main import create_app
 from app.params import MAX_ID
+from app.templating import templates
 from tests.conftest import person_by_email, person_with_role, sign_in
 from tests.test_access import api_routes, sample_paths  # noqa: F401  (sample_paths: a fixture)
 
@@ -32,8 +33,6 @@ INVALID_UTF8 = "\udcff"  # stands for the bytes ff fe, which are no UTF-8 text a
 PATH_VALUES = (
     TOO_LARGE,
     TOO_LARGE_FOR_POSTGRES,
-    TOO_LARGE_FOR_POSTGRES,
-    "-9223372036854775809",
     "-1",
     "0",
     "%00",
@@ -43,11 +42,13 @@ PATH_VALUES = (
     "not-a-kind",
     "x" * 10_000,
 )
+# An id parameter (app.params.Id) refuses every value that is not a whole number in the same
+# one place, before the route runs: these meet its bounds, and "²" its parsing.
+ID_PATH_VALUES = (TOO_LARGE, TOO_LARGE_FOR_POSTGRES, "-1", "0", "%C2%B2")
 # What a query parameter or form field is set to.
 VALUES = (
     TOO_LARGE,
     TOO_LARGE_FOR_POSTGRES,
-    "-9223372036854775809",
     "-1",
     "0",
     "\x00",
@@ -90,12 +91,17 @@ def params_of(dependant, kind: str) -> list:  # type: ignore[no-untyped-def]
     return list(found.values())
 
 
+def is_id(param) -> bool:  # type: ignore[no-untyped-def]
+    return "_within_ids" in repr(param.field_info.metadata) + repr(param.field_info.annotation)
+
+
 @dataclass
 class Route:
     method: str
     path: str
     permission: Permission
     path_params: list[str]
+    id_params: set[str]
     query_params: list[str]
     form_params: list[str]  # declared with Form(); most forms are read whole and found on pages
 
@@ -106,6 +112,7 @@ class Route:
             path=route.path,
             permission=declared_permission(route.dependant)[0],
             path_params=[p.name for p in params_of(route.dependant, "path_params")],
+            id_params={p.name for p in params_of(route.dependant, "path_params") if is_id(p)},
             query_params=[p.alias for p in params_of(route.dependant, "query_params")],
             form_params=[p.alias for p in params_of(route.dependant, "body_params")],
         )
@@ -269,7 +276,7 @@ class Walk:
 
     def paths(self, route: Route, concrete: str) -> None:
         for name in route.path_params:
-            for value in PATH_VALUES:
+            for value in ID_PATH_VALUES if name in route.id_params else PATH_VALUES:
                 self.send(route.method, route.with_path_value(concrete, name, value))
 
     def form(self, route: Route, concrete: str) -> None:
@@ -314,9 +321,12 @@ VISITORS = [None, *Role]
 
 @pytest.mark.parametrize("role", VISITORS, ids=lambda role: role or "signed-out")
 def test_no_hostile_value_on_any_route_gets_a_server_error(
-    request, role, client, db, demo, settings
+    request, role, client, db, demo, settings, monkeypatch
 ):
     samples = request.getfixturevalue("sample_paths")  # the real objects test_access walks
+    # No template changes during the walk: checking each file's age on every render (as in
+    # development) cost a third of its time.
+    monkeypatch.setattr(templates.env, "auto_reload", False)
     person = person_with_role(db, role) if role else None
     walk = Walk(client, role or "signed out", person, settings)
     walk.begin()
