@@ -11,7 +11,6 @@ import io
 import re
 import secrets
 import time
-import zipfile
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -126,16 +125,13 @@ def _csv_rows(data: bytes) -> Iterator[list[str]]:
 
 def _workbook_rows(data: bytes) -> Iterator[list[str]]:
     try:
-        if evidence.office_open_xml(io.BytesIO(data)).name != "excel":
-            raise NotASpreadsheet()
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+        kind = evidence.office_open_xml(io.BytesIO(data), max_unpacked=MAX_UNPACKED_BYTES)
+    except evidence.ZipRefused as refused:
+        raise NotASpreadsheet(str(refused)) from None
     except evidence.EvidenceRefused:
         raise NotASpreadsheet() from None
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise NotASpreadsheet(
-            "The workbook is too large once opened: copy the four columns into a new file"
-        )
+    if kind.name != "excel":
+        raise NotASpreadsheet()
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl meets a damaged workbook with many kinds of error

@@ -25,6 +25,10 @@ class EvidenceRefused(ValueError):
     """An upload s11 will not keep, with a sentence saying why."""
 
 
+class ZipRefused(EvidenceRefused):
+    """A zip that would unpack too far to open safely (check_zip), whatever it claims to be."""
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str
@@ -76,8 +80,9 @@ _OOXML_PARTS = {
 _MARKUP = re.compile(rb"<\s*(!doctype|html|svg|script|\?xml|body|head|iframe|object)\b", re.I)
 
 
-def kind_of(path: Path, *, claimed_name: str) -> Kind:
-    """What the file at `path` is, or EvidenceRefused saying why it is not accepted."""
+def kind_of(path: Path, *, claimed_name: str, max_unpacked: int) -> Kind:
+    """What the file at `path` is, or EvidenceRefused saying why it is not accepted; an Office
+    file may unpack to no more than `max_unpacked` bytes."""
     with path.open("rb") as file:
         head = file.read(8)
     if head.startswith(b"%PDF-"):
@@ -89,7 +94,7 @@ def kind_of(path: Path, *, claimed_name: str) -> Kind:
     if head.startswith((b"GIF87a", b"GIF89a")):
         return KINDS["gif"]
     if head.startswith(b"PK\x03\x04"):
-        return office_open_xml(path)
+        return office_open_xml(path, max_unpacked=max_unpacked)
     if head.startswith(_OLE2):
         data = path.read_bytes()
         for name, stream in _OLE2_STREAMS.items():
@@ -99,10 +104,39 @@ def kind_of(path: Path, *, claimed_name: str) -> Kind:
     return _text(path, claimed_name=claimed_name)
 
 
-def office_open_xml(source: Path | BinaryIO) -> Kind:
-    """Which Office file a zip is, by the part it holds; damaged zips and macros refused."""
+# A zip's directory says what each entry unpacks to before any of it is read, and zipfile
+# reads no entry past its stated size: checked there, a zip bomb costs nothing to refuse.
+MAX_ZIP_ENTRIES = 1000
+MAX_ZIP_RATIO = 100  # Office XML packs about 10 to 1; zeros pack about 1,000 to 1
+
+
+def check_zip(archive: zipfile.ZipFile, *, max_unpacked: int) -> None:
+    """Refuse a zip (an Office file, a workbook) whose directory shows it unpacking to more
+    than `max_unpacked` bytes, any entry packed tighter than MAX_ZIP_RATIO, or too many entries.
+    Every zip s11 takes is checked here before anything inside it is read."""
+    entries = archive.infolist()
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise ZipRefused(
+            f"The file holds {len(entries):,} parts; s11 accepts up to {MAX_ZIP_ENTRIES:,}"
+        )
+    if sum(entry.file_size for entry in entries) > max_unpacked:
+        raise ZipRefused(
+            f"The file unpacks to more than {max_unpacked // MB} MB: "
+            "save a smaller copy, or as a PDF"
+        )
+    if any(entry.file_size > MAX_ZIP_RATIO * max(entry.compress_size, 1) for entry in entries):
+        raise ZipRefused(
+            "The file is packed in a way no Office program saves it: "
+            "open it and save it again, or as a PDF"
+        )
+
+
+def office_open_xml(source: Path | BinaryIO, *, max_unpacked: int) -> Kind:
+    """Which Office file a zip is, by the part it holds; damaged zips, zips that would unpack
+    too far (check_zip) and macros refused."""
     try:
         with zipfile.ZipFile(source) as archive:
+            check_zip(archive, max_unpacked=max_unpacked)
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError):
         raise EvidenceRefused("The file is damaged: it could not be opened") from None
@@ -181,7 +215,7 @@ def store_upload(
                 out.write(chunk)
         if size == 0:
             raise EvidenceRefused("The file is empty")
-        kind = kind_of(partial, claimed_name=claimed_name)
+        kind = kind_of(partial, claimed_name=claimed_name, max_unpacked=max_bytes)
         partial.rename(target)
     finally:
         partial.unlink(missing_ok=True)

@@ -26,6 +26,7 @@ from tests.conftest import (
     sign_in,
     test_settings,
 )
+from tests.returns.test_evidence import zip_bomb
 
 COORDINATOR = "coordinator@nscp.example.org"
 YOUTH_JUSTICE = "Norfolk Youth Justice Service"  # the demo's 2021 return with feedback issued
@@ -524,3 +525,24 @@ def test_a_refused_evidence_file_is_reported_on_the_file_field(client, db, demo)
     assert refused.status_code == 400
     assert 'href="#progress-evidence"' in refused.text
     assert 'id="progress-evidence-error"' in refused.text
+
+
+def test_progress_evidence_that_would_unpack_too_far_is_refused_on_the_file_field(
+    client, db, demo, settings
+):
+    last_year = _return_of(db, "NSPCC", "s11-2020")
+    action = next(iter(_plan(db, last_year).actions.values()))[0]
+    sign_in(client, lead_of(db, "NSPCC"))
+    url = f"/returns/{last_year.id}/action-plan/actions/{action.id}"
+    before = len(actions_service.history_of(db, action=action))
+    kept = set(settings.uploads.glob("*")) if settings.uploads.exists() else set()
+    refused = client.post(
+        f"{url}/progress",
+        data={"csrf_token": client.csrf_token(url), "status": "on_track", "note": "Going well"},
+        files={"evidence": ("report.docx", zip_bomb(400), "application/octet-stream")},
+    )
+    assert refused.status_code == 400
+    assert "The file unpacks to more than 20 MB" in refused.text
+    assert 'id="progress-evidence-error"' in refused.text
+    assert len(actions_service.history_of(db, action=action)) == before
+    assert (set(settings.uploads.glob("*")) if settings.uploads.exists() else set()) == kept

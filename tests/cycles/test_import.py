@@ -20,6 +20,7 @@ from app.directory.models import Agency, AgencySector, Partnership
 from app.notifications.models import SentEmail
 from app.returns.models import AgencyReturn
 from tests.conftest import SMALL_PDF, person_by_email, sign_in
+from tests.returns.test_evidence import many_parts, zip_bomb
 
 COORDINATOR = "coordinator@nscp.example.org"
 IMPORT = "/round/cycles/s11-2021/import"
@@ -319,4 +320,25 @@ def test_applying_an_import_with_a_row_in_error_is_refused(db, demo):
             actor=person_by_email(db, COORDINATOR),
             base_url="http://localhost",
         )
+    assert saved(db) == before
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (lambda: zip_bomb(60, part="xl/workbook.xml"), "The file unpacks to more than 50 MB"),
+        (lambda: zip_bomb(5, part="xl/workbook.xml"), "packed in a way no Office program saves"),
+        (lambda: many_parts(1001, part="xl/workbook.xml"), "The file holds 1,001 parts"),
+    ],
+    ids=["60-MB-of-zeros", "packed-1000-to-1", "1001-parts"],
+)
+def test_a_workbook_that_would_unpack_too_far_is_refused_before_it_is_opened(
+    client, db, coordinator, data, message
+):
+    before = saved(db)
+    response = upload(client, data(), name="agencies.xlsx")
+    assert response.status_code == 400
+    page = BeautifulSoup(response.text, "html.parser")
+    assert message in page.select_one(".govuk-error-summary").get_text()
+    assert message in page.select_one("#file-error").get_text()
     assert saved(db) == before

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import zipfile
 
 import openpyxl
+import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.returns import evidence
 from app.returns import service as returns_service
 from app.returns.models import Answer, EvidenceFile, ReturnStatus
 from tests.conftest import SMALL_PDF, client_for, lead_of, sign_in, test_settings
@@ -262,7 +266,7 @@ def test_another_agencys_evidence_does_not_exist_for_them(client, db, nspcc_retu
 
 
 def test_legacy_office_files_are_told_apart_from_other_containers(tmp_path):
-    from app.returns.evidence import EvidenceRefused, kind_of
+    from app.returns.evidence import MB, EvidenceRefused, kind_of
 
     ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500
     cases = {
@@ -274,14 +278,14 @@ def test_legacy_office_files_are_told_apart_from_other_containers(tmp_path):
     for name, (content, kind) in cases.items():
         path = tmp_path / name
         path.write_bytes(content)
-        assert kind_of(path, claimed_name=name).name == kind
+        assert kind_of(path, claimed_name=name, max_unpacked=MB).name == kind
     installer = tmp_path / "setup.doc"
     installer.write_bytes(ole2 + "SummaryInformation".encode("utf-16-le"))
     utf16 = tmp_path / "notes.txt"
     utf16.write_bytes("Notes".encode("utf-16"))
     for path in (installer, utf16):
         try:
-            kind_of(path, claimed_name=path.name)
+            kind_of(path, claimed_name=path.name, max_unpacked=MB)
         except EvidenceRefused:
             continue
         raise AssertionError(f"{path.name} was accepted")
@@ -314,3 +318,67 @@ def test_the_print_view_lists_each_standards_evidence(client, db, nspcc_return):
     page = client.page(f"/returns/{nspcc_return.id}/print")
     link = page.find("a", string="audit.pdf")
     assert link["href"].startswith(f"/returns/{nspcc_return.id}/evidence/")
+
+
+@functools.cache
+def zip_bomb(unpacked_mb: int = 400, *, part: str = "word/document.xml") -> bytes:
+    """An Office file with `unpacked_mb` MB of zeros inside, a few hundred KB as sent."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(part, "<x/>")
+        with archive.open("media/zeros.bin", "w") as entry:
+            for _ in range(unpacked_mb):
+                entry.write(bytes(evidence.MB))
+    return buffer.getvalue()
+
+
+def many_parts(count: int, *, part: str = "word/document.xml") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr(part, "<x/>")
+        for index in range(count - 2):
+            archive.writestr(f"customXml/item{index}.xml", "<x/>")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bomb.docx", lambda: zip_bomb(400), "The file unpacks to more than 20 MB"),
+        ("tight.docx", lambda: zip_bomb(5), "packed in a way no Office program saves it"),
+        ("parts.docx", lambda: many_parts(1001), "The file holds 1,001 parts"),
+    ],
+    ids=["400-MB-of-zeros", "packed-1000-to-1", "1001-parts"],
+)
+def test_an_office_file_that_would_unpack_too_far_is_refused_and_nothing_is_kept(
+    client, db, settings, nspcc_return, name, content, message
+):
+    sign_in(client, lead_of(db, "NSPCC"))
+    before = stored_files(settings)
+    data = content()
+    assert len(data) < 2 * evidence.MB  # small as sent: only its directory gives it away
+    response = upload(
+        client,
+        nspcc_return,
+        [("accountability__files", (name, data, "application/octet-stream"))],
+    )
+    assert response.status_code == 400
+    page = BeautifulSoup(response.text, "html.parser")
+    assert message in page.select_one(".govuk-error-summary").get_text()
+    assert message in page.select_one("#q-accountability-files-error").get_text()
+    assert files_of(db, nspcc_return) == []
+    assert stored_files(settings) == before
+
+
+def test_an_office_file_of_a_thousand_parts_within_the_limit_is_kept(client, db, nspcc_return):
+    sign_in(client, lead_of(db, "NSPCC"))
+    response = upload(
+        client,
+        nspcc_return,
+        [("accountability__files", ("parts.docx", many_parts(1000), "application/octet-stream"))],
+    )
+    assert response.status_code == 303, response.text
+    [file] = files_of(db, nspcc_return)
+    assert file.kind == "word"
