@@ -177,8 +177,6 @@ class Walk:
     forms: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     sent: int = 0
     failures: list[str] = field(default_factory=list)
-    by_path: dict = field(default_factory=dict)
-    current: str = ""
 
     def begin(self) -> None:
         self.client.cookies.clear()
@@ -200,12 +198,9 @@ class Walk:
     ):
         # TestClient.request, not the page-checking client's: this walk is about status codes,
         # and checking each of its thousands of pages would cost most of its minute.
-        t0 = time.perf_counter()
         response = TestClient.request(
             self.client, method, url, content=body or None, headers=headers, follow_redirects=False
         )
-        n, t = self.by_path.get(self.current, (0, 0))
-        self.by_path[self.current] = (n + 1, t + time.perf_counter() - t0)
         self.sent += 1
         if response.status_code >= 500:
             problem = f"answered {response.status_code}"
@@ -239,7 +234,6 @@ class Walk:
 
     def walk(self, route: Route, samples: dict[str, str]) -> None:
         concrete = route.concrete(samples)
-        self.current = route.method + " " + route.path
         if not self.allowed(route):
             self.at_the_gate(route, concrete)
         elif route.method == "GET":
@@ -336,11 +330,6 @@ def test_no_hostile_value_on_any_route_gets_a_server_error(
         walk.walk(route, samples)
     seconds = time.monotonic() - started
     print(f"\n{walk.who}: {len(routes)} routes, {walk.sent} requests in {seconds:.1f} s")
-    import os
-
-    if os.environ.get("WALK_STATS"):
-        for k, v in sorted(walk.by_path.items(), key=lambda kv: -kv[1][1])[:12]:
-            print(v[0], round(v[1], 2), k)
     assert not walk.failures, "\n".join(walk.failures)
 
 
