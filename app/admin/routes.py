@@ -18,6 +18,7 @@ from app.db import DbSession
 from app.directory.models import Partnership, Person, Role
 from app.notifications import service as notifications_service
 from app.notifications.models import SendStatus
+from app.params import Id
 from app.templating import render
 
 router = APIRouter()
@@ -252,7 +253,7 @@ def _appointment_or_404(session: DbSession, partnership: Partnership, invitation
 
 @router.post("/admin/partnerships/{slug}/appointments/{invitation_id}/resend")
 def resend_appointment(
-    request: Request, session: DbSession, person: SiteAdministrator, slug: str, invitation_id: int
+    request: Request, session: DbSession, person: SiteAdministrator, slug: str, invitation_id: Id
 ) -> Response:
     partnership = _partnership_or_404(session, slug)
     invitation = _appointment_or_404(session, partnership, invitation_id)
@@ -270,7 +271,7 @@ def resend_appointment(
 
 @router.post("/admin/partnerships/{slug}/appointments/{invitation_id}/cancel")
 def cancel_appointment(
-    request: Request, session: DbSession, person: SiteAdministrator, slug: str, invitation_id: int
+    request: Request, session: DbSession, person: SiteAdministrator, slug: str, invitation_id: Id
 ) -> Response:
     partnership = _partnership_or_404(session, slug)
     invitation = _appointment_or_404(session, partnership, invitation_id)

@@ -16,6 +16,7 @@ from app.auth.policy import Decision, Permission, decide, may_use_in
 from app.csrf import verify_csrf
 from app.db import DbSession, utcnow
 from app.directory.models import Partnership, Person
+from app.params import whole_number_from
 
 SESSION_TOKEN_KEY = "sid"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -141,7 +142,8 @@ def _refuse_oversized(request: Request) -> None:
         if request.headers.get("transfer-encoding"):
             raise HTTPException(status_code=411, detail="Send the form again from its page.")
         return
-    if not length.isdigit() or int(length) > limit:
+    size = whole_number_from(length)  # past what an int column holds is past the limit too
+    if size is None or size > limit:
         raise HTTPException(
             status_code=413,
             detail=f"What you sent is larger than s11 accepts at once ({limit // 1024 // 1024} "

@@ -401,7 +401,7 @@ def cancel_invitation(
     session: DbSession,
     person: Inviter,
     partnership: CurrentPartnership,
-    invitation_id: int,
+    invitation_id: Id,
     back: Annotated[str, Form()] = "",
 ) -> Response:
     invitation = _invitation_or_404(session, person, partnership, invitation_id)
@@ -427,7 +427,7 @@ def resend_invitation(
     session: DbSession,
     person: Inviter,
     partnership: CurrentPartnership,
-    invitation_id: int,
+    invitation_id: Id,
     back: Annotated[str, Form()] = "",
 ) -> Response:
     invitation = _invitation_or_404(session, person, partnership, invitation_id)

@@ -18,6 +18,7 @@ from app.directory import service as directory_service
 from app.directory.models import AgencyDuty, AgencySector, Partnership, Person, Role
 from app.notifications import service as notifications_service
 from app.notifications.models import SendStatus
+from app.params import Id, id_from
 from app.setup import agencies, people
 from app.templating import render
 
@@ -228,7 +229,7 @@ def agency_page(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    agency_id: int,
+    agency_id: Id,
 ) -> Response:
     partnership, entry = _entry_or_404(session, person, partnership, agency_id)
     return _agency_page(request, session, partnership, entry)
@@ -240,7 +241,7 @@ def change_agency(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    agency_id: int,
+    agency_id: Id,
     name: Annotated[str, Form()] = "",
     sector: Annotated[str, Form()] = "",
     duty: Annotated[str, Form()] = "",
@@ -267,7 +268,7 @@ def change_agency(
 
 @router.post("/agencies/{agency_id}/archive")
 def archive_agency(
-    session: DbSession, person: Coordinator, partnership: CurrentPartnership, agency_id: int
+    session: DbSession, person: Coordinator, partnership: CurrentPartnership, agency_id: Id
 ) -> Response:
     partnership, entry = _entry_or_404(session, person, partnership, agency_id)
     agencies.archive_agency(session, partnership=partnership, actor=person, agency=entry.agency)
@@ -276,7 +277,7 @@ def archive_agency(
 
 @router.post("/agencies/{agency_id}/restore")
 def restore_agency(
-    session: DbSession, person: Coordinator, partnership: CurrentPartnership, agency_id: int
+    session: DbSession, person: Coordinator, partnership: CurrentPartnership, agency_id: Id
 ) -> Response:
     partnership, entry = _entry_or_404(session, person, partnership, agency_id)
     agencies.restore_agency(session, partnership=partnership, actor=person, agency=entry.agency)
@@ -289,7 +290,7 @@ def invite_lead(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    agency_id: int,
+    agency_id: Id,
     lead_name: Annotated[str, Form()] = "",
     lead_email: Annotated[str, Form()] = "",
 ) -> Response:
@@ -338,7 +339,7 @@ def people_page(
 ) -> Response:
     partnership = _coordinating(person, partnership)
     chosen_role = Role(role) if role in Role._value2member_map_ else None
-    chosen_agency = int(agency) if agency.isdigit() and len(agency) < 19 else None
+    chosen_agency = id_from(agency)
     scope = auth_service.invitation_scope(person, partnership)
     assert scope is not None, "a coordinator invites anyone into their partnership"
     waiting = [
@@ -392,7 +393,7 @@ def role_page(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    membership_id: int,
+    membership_id: Id,
 ) -> Response:
     return _role_page(request, _membership_or_404(session, person, partnership, membership_id))
 
@@ -403,7 +404,7 @@ def change_role(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    membership_id: int,
+    membership_id: Id,
     role: Annotated[str, Form()] = "",
 ) -> Response:
     membership = _membership_or_404(session, person, partnership, membership_id)
@@ -426,7 +427,7 @@ def remove_role(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    membership_id: int,
+    membership_id: Id,
 ) -> Response:
     membership = _membership_or_404(session, person, partnership, membership_id)
     name = membership.person.name

@@ -23,6 +23,7 @@ from app.cycles.routes.common import (
 from app.db import DbSession
 from app.directory import service as directory_service
 from app.directory.models import AgencySector
+from app.params import Count, id_from
 from app.templating import render
 
 router = APIRouter()
@@ -137,9 +138,9 @@ def dashboard(
     sector: str = "",
     status: str = "",
     added: str = "",
-    imported: int | None = None,
-    invited: int | None = None,
-    opened: int | None = None,
+    imported: Count | None = None,
+    invited: Count | None = None,
+    opened: Count | None = None,
 ) -> Response:
     partnership, cycle = cycle_or_404(session, person, partnership, slug)
     return dashboard_page(
@@ -260,7 +261,7 @@ async def directory_agencies(
     form = await request.form()
     choice = str(form.get("choice") or "")
     sectors = [str(value) for value in form.getlist("sectors")]
-    picked = {int(value) for value in form.getlist("agencies") if str(value).isdigit()}
+    picked = {i for value in form.getlist("agencies") if (i := id_from(str(value)))}
     typed = {"choice": choice, "sectors": sectors, "agencies": [str(v) for v in picked]}
 
     def bring() -> Response:

@@ -19,6 +19,7 @@ from app.cycles.routes.common import (
 )
 from app.db import DbSession
 from app.notifications import service as notifications_service
+from app.params import Id
 from app.returns import service as returns_service
 from app.templating import render
 
@@ -40,7 +41,7 @@ def reopen_page(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    return_id: int,
+    return_id: Id,
 ) -> Response:
     agency_return, cycle, agency = return_or_404(session, person, partnership, return_id)
     return render(
@@ -56,7 +57,7 @@ def reopen(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    return_id: int,
+    return_id: Id,
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     agency_return, cycle, agency = return_or_404(session, person, partnership, return_id)
@@ -101,7 +102,7 @@ def extend_page(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    return_id: int,
+    return_id: Id,
 ) -> Response:
     agency_return, cycle, agency = return_or_404(session, person, partnership, return_id)
     return render(
@@ -117,7 +118,7 @@ async def extend(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    return_id: int,
+    return_id: Id,
 ) -> Response:
     form = await request.form()
 
