@@ -30,12 +30,11 @@ TOO_LARGE = "9223372036854775808"  # past any integer SQLite holds
 TOO_LARGE_FOR_POSTGRES = "2147483648"  # past PostgreSQL's integer, which ids are
 INVALID_UTF8 = "\udcff"  # stands for the bytes ff fe, which are no UTF-8 text at all
 
-# What replaces a path parameter, already as it travels in a web address.
+# What replaces a path parameter that is text (a slug, a token, a section), already as it
+# travels in a web address.
 PATH_VALUES = (
     TOO_LARGE,
     TOO_LARGE_FOR_POSTGRES,
-    "-1",
-    "0",
     "%00",
     "%FF%FE",
     "%C2%B2",  # "²": a digit to str.isdigit(), not to int()
@@ -43,9 +42,10 @@ PATH_VALUES = (
     "not-a-kind",
     "x" * 10_000,
 )
-# An id parameter (app.params.Id) refuses every value that is not a whole number in the same
-# one place, before the route runs: these meet its bounds, and "²" its parsing.
-ID_PATH_VALUES = (TOO_LARGE, TOO_LARGE_FOR_POSTGRES, "0", "%C2%B2")
+# An id (app.params.Id) refuses every value that is not a whole number in range in one place,
+# before the route runs, whichever of a route's ids it is: these meet its bounds and parsing,
+# sent to all of a route's ids at once.
+ID_PATH_VALUES = (TOO_LARGE, TOO_LARGE_FOR_POSTGRES, "-1", "0", "%C2%B2")
 # What a query parameter or every field of a form at once is set to.
 VALUES = (
     TOO_LARGE,
@@ -280,9 +280,15 @@ class Walk:
         # With the token, so that a POST gets past the CSRF check to the route itself.
         headers = {"x-csrf-token": self.token}
         for name in route.path_params:
-            for value in ID_PATH_VALUES if name in route.id_params else PATH_VALUES:
-                url = route.with_path_value(concrete, name, value)
-                self.send(route.method, url, headers=headers)
+            if name not in route.id_params:
+                for value in PATH_VALUES:
+                    url = route.with_path_value(concrete, name, value)
+                    self.send(route.method, url, headers=headers)
+        for value in ID_PATH_VALUES if route.id_params else ():
+            url = concrete
+            for name in route.id_params:
+                url = route.with_path_value(url, name, value)
+            self.send(route.method, url, headers=headers)
 
     def form(self, route: Route, concrete: str) -> None:
         self.paths(route, concrete)
