@@ -19,6 +19,7 @@ from app.exports import exporting
 from app.exports import scope as scopes
 from app.exports import summary as export_summary
 from app.exports.workbooks.one_return import ONE_RETURN
+from app.params import Id
 from app.templating import render
 
 router = APIRouter()
@@ -69,7 +70,7 @@ def download(
     partnership: CurrentPartnership,
     slug: str,
     kind: str,
-    agency: int | None = None,
+    agency: Id | None = None,
 ) -> Response:
     scope = scopes.export_scope(session, person=person, partnership=partnership, slug=slug)
     if scope is None:
@@ -79,7 +80,7 @@ def download(
 
 @router.get("/returns/{return_id}/export")
 def download_own_return(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     scope = scopes.agency_scope(session, person=person, return_id=return_id)
     if scope is None:

@@ -13,6 +13,7 @@ from app.panels.models import MeetingMode
 from app.panels.reading import ScoredItem
 from app.panels.scheduling import SessionDetails
 from app.panels.scoring import ScoreEntry
+from app.params import whole_number_from
 
 LONGEST_NOTE = 4000
 
@@ -35,6 +36,11 @@ def read_time(text: str) -> time | None:
     return time(hour, minute)
 
 
+def read_rating(text: str) -> int | None:
+    """A rating as chosen on a scale, or None when the text is not a small whole number."""
+    return int(text) if re.fullmatch(r"-?\d{1,4}", text) else None
+
+
 def read_session_form(form: FormData) -> tuple[SessionDetails, dict[str, str]]:
     errors: dict[str, str] = {}
     try:
@@ -54,7 +60,7 @@ def read_session_form(form: FormData) -> tuple[SessionDetails, dict[str, str]]:
         day=day,
         starts=times["starts"],
         ends=times["ends"],
-        slot_minutes=int(minutes) if minutes.isdigit() else None,
+        slot_minutes=whole_number_from(minutes),
         mode=MeetingMode(mode) if mode in MeetingMode._value2member_map_ else None,
         location=str(form.get("location") or "")[:300],
         meeting_link=str(form.get("meeting_link") or ""),
@@ -70,7 +76,7 @@ def read_scores(
     errors: dict[str, str] = {}
     for index, item in enumerate(items):
         rating_text = str(form.get(f"item-{index}-rating") or "")
-        rating = int(rating_text) if re.fullmatch(r"-?\d{1,4}", rating_text) else None
+        rating = read_rating(rating_text)
         if rating_text and (rating is None or item.level(rating) is None):
             errors[f"item-{index}"] = f"Choose a rating on the scale for {item.title}"
             rating = None

@@ -534,7 +534,7 @@ def test_progress_evidence_that_would_unpack_too_far_is_refused_on_the_file_fiel
     action = next(iter(_plan(db, last_year).actions.values()))[0]
     sign_in(client, lead_of(db, "NSPCC"))
     url = f"/returns/{last_year.id}/action-plan/actions/{action.id}"
-    before = len(actions_service.history_of(db, action=action))
+    before = len(progress.history_of(db, action=action))
     kept = set(settings.uploads.glob("*")) if settings.uploads.exists() else set()
     refused = client.post(
         f"{url}/progress",
@@ -544,5 +544,5 @@ def test_progress_evidence_that_would_unpack_too_far_is_refused_on_the_file_fiel
     assert refused.status_code == 400
     assert "The file unpacks to more than 20 MB" in refused.text
     assert 'id="progress-evidence-error"' in refused.text
-    assert len(actions_service.history_of(db, action=action)) == before
+    assert len(progress.history_of(db, action=action)) == before
     assert (set(settings.uploads.glob("*")) if settings.uploads.exists() else set()) == kept

@@ -24,6 +24,7 @@ from app.auth.deps import CurrentPartnership
 from app.cycles import service as cycles_service
 from app.db import DbSession
 from app.directory.models import Partnership, Person
+from app.params import Id
 from app.templating import render
 
 router = APIRouter()
@@ -184,7 +185,7 @@ def item_page(
     session: DbSession,
     person: Follower,
     partnership: CurrentPartnership,
-    action_id: int,
+    action_id: Id,
 ) -> Response:
     partnership, item = _item_or_404(session, person, partnership, action_id)
     return _item_page(request, session, person, partnership, item)
@@ -196,7 +197,7 @@ async def item_progress(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    action_id: int,
+    action_id: Id,
 ) -> Response:
     form = await request.form()
     return await run_in_threadpool(
@@ -223,8 +224,8 @@ def item_evidence(
     session: DbSession,
     person: Follower,
     partnership: CurrentPartnership,
-    action_id: int,
-    evidence_id: int,
+    action_id: Id,
+    evidence_id: Id,
 ) -> Response:
     _partnership, item = _item_or_404(session, person, partnership, action_id)
     return evidence_or_404(request, session, item, evidence_id)

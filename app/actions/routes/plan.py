@@ -23,6 +23,7 @@ from app.actions.routes.common import (
 )
 from app.db import DbSession
 from app.directory.models import Person
+from app.params import Id, id_from
 from app.returns import service as returns_service
 from app.templating import render
 
@@ -64,7 +65,7 @@ def _plan_page(
 
 @router.get("/returns/{return_id}/action-plan")
 def plan_page(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     return _plan_page(request, _plan_or_404(session, person, return_id))
 
@@ -109,18 +110,18 @@ def new_action_page(
     request: Request,
     session: DbSession,
     person: AgencyPerson,
-    return_id: int,
-    recommendation: int = 0,
+    return_id: Id,
+    recommendation: Id | None = None,
 ) -> Response:
     plan = _plan_or_404(session, person, return_id)
     if not plan.editable:
         return RedirectResponse(f"/returns/{return_id}/action-plan", status_code=303)
-    return _action_form(request, plan, recommendation)
+    return _action_form(request, plan, recommendation or 0)
 
 
 @router.post("/returns/{return_id}/action-plan/actions")
 async def add_action(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     form = await request.form()
     return await run_in_threadpool(_add_action, request, session, person, return_id, form)
@@ -131,7 +132,7 @@ def _add_action(request, session, person, return_id, form) -> Response:  # type:
     if not plan.editable:
         return _plan_page(request, plan, error=_NOT_EDITABLE, status_code=409)
     chosen = str(form.get("recommendation") or "")
-    recommendation_id = int(chosen) if chosen.isdigit() else 0
+    recommendation_id = id_from(chosen) or 0
     draft, due_error = read_action_form(form)
     errors = action_progress.check_action(draft, today=date.today(), due_error=due_error)
     if errors:
@@ -151,7 +152,7 @@ def _add_action(request, session, person, return_id, form) -> Response:  # type:
 
 @router.get("/returns/{return_id}/action-plan/actions/{action_id}")
 def action_page(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, action_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id, action_id: Id
 ) -> Response:
     plan = _plan_or_404(session, person, return_id)
     return show_action(request, session, plan, action_or_404(plan, action_id))
@@ -159,7 +160,7 @@ def action_page(
 
 @router.get("/returns/{return_id}/action-plan/actions/{action_id}/edit")
 def edit_action_page(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, action_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id, action_id: Id
 ) -> Response:
     plan = _plan_or_404(session, person, return_id)
     action = action_or_404(plan, action_id)
@@ -172,7 +173,7 @@ def edit_action_page(
 
 @router.post("/returns/{return_id}/action-plan/actions/{action_id}/edit")
 async def edit_action(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, action_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id, action_id: Id
 ) -> Response:
     form = await request.form()
     return await run_in_threadpool(
@@ -206,7 +207,7 @@ def _edit_action(request, session, person, return_id, action_id, form) -> Respon
 
 @router.post("/returns/{return_id}/action-plan/actions/{action_id}/remove")
 def remove_action(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, action_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id, action_id: Id
 ) -> Response:
     plan = _plan_or_404(session, person, return_id)
     action = action_or_404(plan, action_id)
@@ -219,7 +220,7 @@ def remove_action(
 
 @router.post("/returns/{return_id}/action-plan/submit")
 def submit_plan(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     plan = _plan_or_404(session, person, return_id)
     try:
@@ -231,7 +232,7 @@ def submit_plan(
 
 @router.post("/returns/{return_id}/action-plan/actions/{action_id}/progress")
 async def record_progress(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, action_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id, action_id: Id
 ) -> Response:
     form = await request.form()
     return await run_in_threadpool(
@@ -256,9 +257,9 @@ def action_evidence(
     request: Request,
     session: DbSession,
     person: AgencyPerson,
-    return_id: int,
-    action_id: int,
-    evidence_id: int,
+    return_id: Id,
+    action_id: Id,
+    evidence_id: Id,
 ) -> Response:
     plan = _plan_or_404(session, person, return_id)
     return evidence_or_404(request, session, action_or_404(plan, action_id), evidence_id)

@@ -16,6 +16,7 @@ from app.auth.deps import CurrentPartnership
 from app.cycles import service as cycles_service
 from app.db import DbSession
 from app.notifications import service as notifications_service
+from app.params import Id
 from app.returns import service as returns_service
 from app.templating import render
 
@@ -64,7 +65,7 @@ def review_page(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    return_id: int,
+    return_id: Id,
 ) -> Response:
     return _review_page(request, _coordinated_plan(session, person, partnership, return_id))
 
@@ -75,7 +76,7 @@ def review_plan(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    return_id: int,
+    return_id: Id,
     decision: Annotated[str, Form()] = "",
     comments: Annotated[str, Form()] = "",
 ) -> Response:
@@ -123,8 +124,8 @@ def coordinator_action_page(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    return_id: int,
-    action_id: int,
+    return_id: Id,
+    action_id: Id,
 ) -> Response:
     plan = _coordinated_plan(session, person, partnership, return_id)
     return show_action(request, session, plan, action_or_404(plan, action_id), coordinating=True)
@@ -136,9 +137,9 @@ def coordinator_action_evidence(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    return_id: int,
-    action_id: int,
-    evidence_id: int,
+    return_id: Id,
+    action_id: Id,
+    evidence_id: Id,
 ) -> Response:
     plan = _coordinated_plan(session, person, partnership, return_id)
     return evidence_or_404(request, session, action_or_404(plan, action_id), evidence_id)

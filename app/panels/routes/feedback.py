@@ -20,6 +20,7 @@ from app.panels.routes.common import (
     send_emails,
     target_or_404,
 )
+from app.params import Id
 from app.returns import service as returns_service
 from app.templating import render
 
@@ -51,7 +52,7 @@ def issue_feedback_page(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    return_id: int,
+    return_id: Id,
 ) -> Response:
     target = _coordinated_target(session, person, partnership, return_id)
     return _feedback_page(request, session, person, target)
@@ -72,7 +73,7 @@ def issue_feedback(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    return_id: int,
+    return_id: Id,
     strengths: Annotated[str, Form()] = "",
 ) -> Response:
     target = _coordinated_target(session, person, partnership, return_id)
@@ -91,7 +92,7 @@ def issue_feedback(
 
 @router.get("/returns/{return_id}/feedback")
 def feedback_page(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     view = returns_service.return_for(session, person=person, return_id=return_id)
     if view is None:

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from app.actions import recommendations
 from app.db import DbSession
 from app.panels import booking, moderation, scoring, sessions
+from app.panels.forms import read_rating
 from app.panels.routes.common import (
     Follower,
     PanelPerson,
@@ -17,6 +18,7 @@ from app.panels.routes.common import (
     send_emails,
     target_or_404,
 )
+from app.params import Id
 from app.templating import render
 
 router = APIRouter()
@@ -46,7 +48,7 @@ def _moderation_page(request, session, person, target, errors=None, typed=None, 
 
 @router.get("/panels/returns/{return_id}/moderation")
 def moderation_page(
-    request: Request, session: DbSession, person: Follower, return_id: int
+    request: Request, session: DbSession, person: Follower, return_id: Id
 ) -> Response:
     target = target_or_404(session, person, return_id)
     return _moderation_page(request, session, person, target)
@@ -54,7 +56,7 @@ def moderation_page(
 
 @router.post("/panels/returns/{return_id}/remind")
 def remind_to_submit(
-    request: Request, session: DbSession, person: Follower, return_id: int
+    request: Request, session: DbSession, person: Follower, return_id: Id
 ) -> Response:
     """The chair reminds the members who have not submitted their scores of this return."""
     target = target_or_404(session, person, return_id)
@@ -72,7 +74,7 @@ def remind_to_submit(
 
 @router.post("/panels/returns/{return_id}/agreed")
 async def agree_ratings(
-    request: Request, session: DbSession, person: PanelPerson, return_id: int
+    request: Request, session: DbSession, person: PanelPerson, return_id: Id
 ) -> Response:
     """The chair's agreed rating and notes for every item at once, as the meeting settles them."""
     form = await request.form()
@@ -83,7 +85,7 @@ async def agree_ratings(
         for index, item in enumerate(target.items):
             chosen = str(form.get(f"agreed-{index}") or "")
             if chosen:
-                rating = int(chosen) if chosen.lstrip("-").isdigit() else None
+                rating = read_rating(chosen)
                 fields[item.key] = (rating, str(form.get(f"agreed-{index}-notes") or ""))
         try:
             problems = moderation.agree_ratings(session, target=target, agreed=fields, actor=person)
@@ -100,7 +102,7 @@ async def agree_ratings(
 
 @router.post("/panels/returns/{return_id}/recommendations")
 async def add_recommendation(
-    request: Request, session: DbSession, person: PanelPerson, return_id: int
+    request: Request, session: DbSession, person: PanelPerson, return_id: Id
 ) -> Response:
     form = await request.form()
 
@@ -145,8 +147,8 @@ def remove_recommendation(
     request: Request,
     session: DbSession,
     person: PanelPerson,
-    return_id: int,
-    recommendation_id: int,
+    return_id: Id,
+    recommendation_id: Id,
 ) -> Response:
     target = target_or_404(session, person, return_id)
     if not target.is_chair or not target.open:
@@ -162,7 +164,7 @@ def remove_recommendation(
 
 @router.get("/panels/sessions/{session_id}/meeting")
 def meeting_page(
-    request: Request, session: DbSession, person: Follower, session_id: int
+    request: Request, session: DbSession, person: Follower, session_id: Id
 ) -> Response:
     panel = moderation.session_to_follow(session, person=person, session_id=session_id)
     if panel is None:
@@ -185,7 +187,7 @@ def meeting_page(
 
 @router.post("/panels/sessions/{session_id}/start")
 def start_meeting(
-    request: Request, session: DbSession, person: Follower, session_id: int
+    request: Request, session: DbSession, person: Follower, session_id: Id
 ) -> Response:
     panel = moderation.session_to_follow(session, person=person, session_id=session_id)
     if panel is None:

@@ -13,6 +13,7 @@ from app.db import DbSession
 from app.panels import conflicts, reading, scoring, sessions
 from app.panels.forms import read_scores
 from app.panels.routes.common import Follower, PanelPerson, target_or_404
+from app.params import Id, id_from
 from app.returns import attachments
 from app.returns.routes.common import evidence_download
 from app.templating import render
@@ -65,7 +66,7 @@ def declare_conflict(
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     errors = conflicts.declare_conflict(
-        session, person=person, agency_id=int(agency) if agency.isdigit() else None, reason=reason
+        session, person=person, agency_id=id_from(agency), reason=reason
     )
     if errors:
         typed = {"agency": agency, "reason": reason}
@@ -74,7 +75,7 @@ def declare_conflict(
 
 
 @router.get("/panels/returns/{return_id}")
-def pre_reading(request: Request, session: DbSession, person: Follower, return_id: int) -> Response:
+def pre_reading(request: Request, session: DbSession, person: Follower, return_id: Id) -> Response:
     target = target_or_404(session, person, return_id)
     return render(
         request,
@@ -88,7 +89,7 @@ def pre_reading(request: Request, session: DbSession, person: Follower, return_i
 
 @router.get("/panels/returns/{return_id}/evidence/{file_id}")
 def panel_evidence(
-    request: Request, session: DbSession, person: Follower, return_id: int, file_id: int
+    request: Request, session: DbSession, person: Follower, return_id: Id, file_id: Id
 ) -> Response:
     """Evidence for the panel reading the return: a download, as for the agency."""
     target = target_or_404(session, person, return_id)
@@ -118,7 +119,7 @@ def _scores_page(request, session, person, target, errors=None, typed=None, stat
 
 @router.get("/panels/returns/{return_id}/scores")
 def scores_page(
-    request: Request, session: DbSession, person: PanelPerson, return_id: int
+    request: Request, session: DbSession, person: PanelPerson, return_id: Id
 ) -> Response:
     target = target_or_404(session, person, return_id)
     if not target.is_member:
@@ -128,7 +129,7 @@ def scores_page(
 
 @router.post("/panels/returns/{return_id}/scores")
 async def save_scores(
-    request: Request, session: DbSession, person: PanelPerson, return_id: int
+    request: Request, session: DbSession, person: PanelPerson, return_id: Id
 ) -> Response:
     form = await request.form()
 

@@ -16,6 +16,7 @@ from app.panels import booking, conflicts, scheduling, sessions
 from app.panels.forms import read_session_form
 from app.panels.models import MeetingMode, PanelSession
 from app.panels.routes.common import Coordinator, base_url_of, send_emails
+from app.params import Count, Id, id_from
 from app.templating import render
 
 router = APIRouter()
@@ -133,7 +134,7 @@ def edit_session_page(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    session_id: int,
+    session_id: Id,
 ) -> Response:
     _partnership, panel = _session_or_404(session, person, partnership, session_id)
     cycle = _cycle_of(session, panel)
@@ -150,7 +151,7 @@ async def edit_session(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    session_id: int,
+    session_id: Id,
 ) -> Response:
     form = await request.form()
 
@@ -212,9 +213,9 @@ def session_page(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    session_id: int,
-    changed: int = 0,
-    filled: int | None = None,
+    session_id: Id,
+    changed: Count = 0,
+    filled: Count | None = None,
 ) -> Response:
     found, panel = _session_or_404(session, person, partnership, session_id)
     notice = None
@@ -246,7 +247,7 @@ def add_member(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    session_id: int,
+    session_id: Id,
     member: Annotated[str, Form()] = "",
     agency: Annotated[str, Form()] = "",
 ) -> Response:
@@ -260,8 +261,8 @@ def add_member(
             session,
             panel=panel,
             partnership=found,
-            person_id=int(member) if member.isdigit() else 0,
-            agency_id=int(agency) if agency.isdigit() else None,
+            person_id=id_from(member) or 0,
+            agency_id=id_from(agency),
             actor=person,
             base_url=base_url_of(request),
         ),
@@ -274,8 +275,8 @@ def remove_member(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    session_id: int,
-    person_id: int,
+    session_id: Id,
+    person_id: Id,
 ) -> Response:
     return _session_action(
         request,
@@ -295,8 +296,8 @@ def make_chair(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    session_id: int,
-    person_id: int,
+    session_id: Id,
+    person_id: Id,
 ) -> Response:
     return _session_action(
         request,
@@ -316,8 +317,8 @@ def book_slot(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    session_id: int,
-    slot_id: int,
+    session_id: Id,
+    slot_id: Id,
     return_id: Annotated[str, Form()] = "",
 ) -> Response:
     return _session_action(
@@ -331,7 +332,7 @@ def book_slot(
             panel=panel,
             partnership=found,
             slot_id=slot_id,
-            return_id=int(return_id) if return_id.isdigit() else 0,
+            return_id=id_from(return_id) or 0,
             actor=person,
             base_url=base_url_of(request),
         ),
@@ -344,8 +345,8 @@ def free_slot(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    session_id: int,
-    slot_id: int,
+    session_id: Id,
+    slot_id: Id,
 ) -> Response:
     return _session_action(
         request,
@@ -365,7 +366,7 @@ def auto_fill(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    session_id: int,
+    session_id: Id,
 ) -> Response:
     found, panel = _session_or_404(session, person, partnership, session_id)
     try:
@@ -387,7 +388,7 @@ def cancel_page(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    session_id: int,
+    session_id: Id,
 ) -> Response:
     _found, panel = _session_or_404(session, person, partnership, session_id)
     return render(request, "panels/cancel.html", {"panel": panel, "london": sessions.london})
@@ -399,7 +400,7 @@ def cancel_session(
     session: DbSession,
     person: Coordinator,
     partnership: CurrentPartnership,
-    session_id: int,
+    session_id: Id,
 ) -> Response:
     found, panel = _session_or_404(session, person, partnership, session_id)
     cycle = _cycle_of(session, panel)

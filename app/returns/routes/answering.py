@@ -13,6 +13,7 @@ from app.actions import progress as action_progress
 from app.actions.forms import read_progress, read_upload
 from app.actions.models import ActionStatus
 from app.db import DbSession
+from app.params import Count, Id
 from app.returns import answers, attachments, evidence, last_year
 from app.returns import service as returns_service
 from app.returns.forms import FILES_FIELD, ORIGINAL_FIELD, VERSION_FIELD, fingerprint, parse_section
@@ -33,9 +34,9 @@ def task_list(
     request: Request,
     session: DbSession,
     person: AgencyPerson,
-    return_id: int,
-    copied: int | None = None,
-    files: int = 0,
+    return_id: Id,
+    copied: Count | None = None,
+    files: Count = 0,
 ) -> Response:
     view = view_or_404(session, person, return_id)
     answered, required = view.required_progress
@@ -59,7 +60,7 @@ def task_list(
 
 @router.post("/returns/{return_id}/start-from-last-year")
 def start_from_last_year(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     view = view_or_404(session, person, return_id)
     last = last_year.previous_return(session, view=view)
@@ -159,9 +160,9 @@ async def give_final_update(
     request: Request,
     session: DbSession,
     person: AgencyPerson,
-    return_id: int,
+    return_id: Id,
     section_id: str,
-    action_id: int,
+    action_id: Id,
 ) -> Response:
     form = await request.form()
     return await run_in_threadpool(
@@ -208,14 +209,14 @@ def _give_final_update(
 
 @router.get("/returns/{return_id}/sections/{section_id}")
 def section_page(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, section_id: str
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id, section_id: str
 ) -> Response:
     return _section_page(request, session, view_or_404(session, person, return_id), section_id)
 
 
 @router.post("/returns/{return_id}/sections/{section_id}")
 async def save_section(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, section_id: str
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id, section_id: str
 ) -> Response:
     form = await request.form()
     return await run_in_threadpool(
@@ -320,7 +321,7 @@ def _attach_files(request, session, view, section, form, person) -> dict[str, st
 
 @router.get("/returns/{return_id}/answers/{question_id}/history")
 def answer_history(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, question_id: str
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id, question_id: str
 ) -> Response:
     view = view_or_404(session, person, return_id)
     question = view.questionnaire.question(question_id)
@@ -346,7 +347,7 @@ async def autosave(
     request: Request,
     session: DbSession,
     person: AgencyPerson,
-    return_id: int,
+    return_id: Id,
     section_id: str,
     question_id: str,
 ) -> Response:
@@ -396,7 +397,7 @@ def _autosave(request, session, person, return_id, section_id, question_id, form
 
 @router.get("/returns/{return_id}/print")
 def print_view(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     """The whole return, read-only, laid out for printing (and for panels, later)."""
     view = view_or_404(session, person, return_id)

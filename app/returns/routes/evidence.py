@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from app.db import DbSession
 from app.directory.models import Person
+from app.params import Id
 from app.returns import attachments
 from app.returns import service as returns_service
 from app.returns.routes.common import AgencyPerson, evidence_download, view_or_404
@@ -25,7 +26,7 @@ def _file_or_404(session: DbSession, person: Person, return_id: int, file_id: in
 
 @router.get("/returns/{return_id}/evidence/{file_id}")
 def download_evidence(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id, file_id: Id
 ) -> Response:
     _view, file = _file_or_404(session, person, return_id, file_id)
     return evidence_download(request, file)
@@ -33,7 +34,7 @@ def download_evidence(
 
 @router.get("/returns/{return_id}/evidence/{file_id}/remove")
 def remove_evidence_page(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id, file_id: Id
 ) -> Response:
     view, file = _file_or_404(session, person, return_id, file_id)
     return render(
@@ -45,7 +46,7 @@ def remove_evidence_page(
 
 @router.post("/returns/{return_id}/evidence/{file_id}/remove")
 def remove_evidence(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int, file_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id, file_id: Id
 ) -> Response:
     view, file = _file_or_404(session, person, return_id, file_id)
     section_id = view.section_of(file.question_id)

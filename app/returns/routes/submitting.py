@@ -9,6 +9,7 @@ from app.auth.deps import require
 from app.auth.policy import Permission
 from app.db import DbSession
 from app.notifications import service as notifications_service
+from app.params import Id
 from app.returns import service as returns_service
 from app.returns import sign_off, submitting
 from app.returns.routes.common import AgencyPerson, view_or_404
@@ -19,7 +20,7 @@ router = APIRouter()
 
 @router.get("/returns/{return_id}/check")
 def check_answers(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     view = view_or_404(session, person, return_id)
     return render(
@@ -31,7 +32,7 @@ def check_answers(
 
 @router.post("/returns/{return_id}/submit")
 async def submit(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     form = await request.form()
     return await run_in_threadpool(_submit, request, session, person, return_id, form)
@@ -89,7 +90,7 @@ def _submit(request, session, person, return_id, form) -> Response:  # type: ign
 
 @router.get("/returns/{return_id}/submitted")
 def submitted(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     view = view_or_404(session, person, return_id)
     if view.agency_return.status.editable:
