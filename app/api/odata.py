@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from xml.etree import ElementTree
+from xml.sax.saxutils import quoteattr
 
 from app.api.feed import Collection
 from app.api.filters import FilterError, Predicate, parse_filter
@@ -35,34 +35,35 @@ def type_name(collection: Collection) -> str:
 
 
 def metadata(collections: list[Collection]) -> bytes:
-    """The CSDL document: an entity type and an entity set for every collection."""
-    ElementTree.register_namespace("edmx", EDMX)
-    ElementTree.register_namespace("", EDM)  # CSDL's own elements unprefixed, as clients expect
-    root = ElementTree.Element(f"{{{EDMX}}}Edmx", {"Version": "4.0"})
-    services = ElementTree.SubElement(root, f"{{{EDMX}}}DataServices")
-    schema = ElementTree.SubElement(services, f"{{{EDM}}}Schema", {"Namespace": NAMESPACE})
+    """The CSDL document: an entity type and an entity set for every collection. Written out
+    rather than through ElementTree, which would prefix CSDL's own elements (ns0:Schema), as
+    OData clients are not used to reading them."""
+    types, sets = [], []
     for collection in collections:
-        entity = ElementTree.SubElement(
-            schema, f"{{{EDM}}}EntityType", {"Name": type_name(collection)}
+        name = type_name(collection)
+        keys = "".join(f"<PropertyRef Name={quoteattr(key)}/>" for key in collection.key)
+        properties = "".join(
+            f"<Property Name={quoteattr(f.name)} Type={quoteattr(f.type.value)} "
+            f'Nullable="{str(f.nullable and f.name not in collection.key).lower()}"/>'
+            for f in collection.fields
         )
-        key = ElementTree.SubElement(entity, f"{{{EDM}}}Key")
-        for name in collection.key:
-            ElementTree.SubElement(key, f"{{{EDM}}}PropertyRef", {"Name": name})
-        for field in collection.fields:
-            nullable = field.nullable and field.name not in collection.key
-            ElementTree.SubElement(
-                entity,
-                f"{{{EDM}}}Property",
-                {"Name": field.name, "Type": field.type.value, "Nullable": str(nullable).lower()},
-            )
-    container = ElementTree.SubElement(schema, f"{{{EDM}}}EntityContainer", {"Name": CONTAINER})
-    for collection in collections:
-        ElementTree.SubElement(
-            container,
-            f"{{{EDM}}}EntitySet",
-            {"Name": collection.name, "EntityType": f"{NAMESPACE}.{type_name(collection)}"},
+        types.append(
+            f"<EntityType Name={quoteattr(name)}><Key>{keys}</Key>{properties}</EntityType>"
         )
-    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+        sets.append(
+            f"<EntitySet Name={quoteattr(collection.name)} "
+            f"EntityType={quoteattr(f'{NAMESPACE}.{name}')}/>"
+        )
+    document = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        f'<edmx:Edmx xmlns:edmx="{EDMX}" Version="4.0"><edmx:DataServices>'
+        f'<Schema xmlns="{EDM}" Namespace="{NAMESPACE}">'
+        + "".join(types)
+        + f'<EntityContainer Name="{CONTAINER}">'
+        + "".join(sets)
+        + "</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"
+    )
+    return document.encode("utf-8")
 
 
 def service_document(root: str, collections: list[Collection]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Helpers for the read feed's tests: a token of a demo partnership, and the requests that use it."""
+"""Helpers for the feed's tests: a token of a demo partnership, and the headers that send it."""
 
 from __future__ import annotations
 
