@@ -338,3 +338,15 @@ def test_paging_through_six_thousand_returns_yields_each_exactly_once(client, db
     table = _csv(client, token, "/api/v1/returns")
     assert [int(line[0]) for line in table[1:]] == ids
     assert time.monotonic() - started < 20
+
+
+def test_a_token_reaches_every_route_of_the_feed_that_a_session_never_does(client, db, demo):
+    from app.auth.policy import Permission
+    from tests.test_access import ACCESS_TABLE, FEED_SAMPLES
+
+    token = make_token(db, "norfolk")
+    feed_routes = [path for (_m, path), p in ACCESS_TABLE.items() if p is Permission.READ_FEED]
+    assert len(feed_routes) == 7
+    for path in feed_routes:
+        response = client.get(FEED_SAMPLES.get(path, path), headers=bearer(token))
+        assert response.status_code == 200, path
