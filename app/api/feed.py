@@ -359,14 +359,20 @@ def _received_returns(scope: Scope, after_return: int) -> Select[Any]:
     )
 
 
-def _label(plan: sources.Plan, key: str, value: object) -> str | None:
-    level = plan.level(key, value)
-    return level.label if level is not None else None
+def _labels(plan: sources.Plan) -> dict[str, dict[int, str]]:
+    """Each rated item's levels by value, as their labels: looked up once a row."""
+    return {
+        key: {level.value: level.label for level in levels} for key, levels in plan.levels.items()
+    }
+
+
+def _label(labels: dict[str, dict[int, str]], key: str, value: int | None) -> str | None:
+    return labels.get(key, {}).get(value) if value is not None else None
 
 
 def _ratings(session: Session, scope: Scope, after: Key | None) -> Iterator[tuple[Key, Row]]:
     """From a fixed number of queries per batch of returns, whatever the questionnaire."""
-    plans: dict[int, tuple[sources.Plan, list[_Item]]] = {}
+    plans: dict[int, tuple[dict[str, dict[int, str]], list[_Item]]] = {}
     start = after[0] if after else 0
     while True:
         batch = session.execute(_received_returns(scope, start).limit(BATCH)).all()
@@ -374,7 +380,7 @@ def _ratings(session: Session, scope: Scope, after: Key | None) -> Iterator[tupl
             return
         missing = {row[4] for row in batch} - plans.keys()
         for version_id, plan in sources.plans_of(session, missing).items():
-            plans[version_id] = (plan, _items(plan))
+            plans[version_id] = (_labels(plan), _items(plan))
         ids = [row[0] for row in batch]
         rated_questions = sorted(
             {
@@ -402,7 +408,7 @@ def _ratings(session: Session, scope: Scope, after: Key | None) -> Iterator[tupl
         }
         members = _submitted_counts(session, ids)
         for rid, cycle_id, agency_id, status, version_id in batch:
-            plan, items = plans[version_id]
+            labels, items = plans[version_id]
             for position, item in enumerate(items):
                 if after is not None and (rid, position) <= after:
                     continue
@@ -421,9 +427,9 @@ def _ratings(session: Session, scope: Scope, after: Key | None) -> Iterator[tupl
                         "item_title": item.title,
                         "section_title": item.section,
                         "self_rating": own,
-                        "self_rating_label": _label(plan, item.key, own),
+                        "self_rating_label": _label(labels, item.key, own),
                         "agreed_rating": given,
-                        "agreed_rating_label": _label(plan, item.key, given),
+                        "agreed_rating_label": _label(labels, item.key, given),
                         "panel_members_rated": members.get((rid, item.key), 0),
                     },
                 )
@@ -487,13 +493,14 @@ def _panel_ratings(session: Session, scope: Scope, after: Key | None) -> Iterato
             _after(PanelScore.id, after),
         )
     ).order_by(PanelScore.id)
-    plans: dict[int, sources.Plan] = {}
+    plans: dict[int, tuple[sources.Plan, dict[str, dict[int, str]]]] = {}
     for sid, rid, cycle_id, agency_id, item, person_id, name, rating, at, version_id in _stream(
         session, query
     ):
         if version_id not in plans:
-            plans.update(sources.plans_of(session, {version_id}))
-        plan = plans[version_id]
+            for found_id, found in sources.plans_of(session, {version_id}).items():
+                plans[found_id] = (found, _labels(found))
+        plan, labels = plans[version_id]
         yield (
             (sid,),
             {
@@ -506,7 +513,7 @@ def _panel_ratings(session: Session, scope: Scope, after: Key | None) -> Iterato
                 "panel_member_id": person_id,
                 "panel_member": name,
                 "rating": rating,
-                "rating_label": _label(plan, item, rating),
+                "rating_label": _label(labels, item, rating),
                 "submitted_at": _utc(at),
             },
         )
