@@ -374,8 +374,10 @@ def _ratings(session: Session, scope: Scope, after: Key | None) -> Iterator[tupl
     """From a fixed number of queries per batch of returns, whatever the questionnaire."""
     plans: dict[int, tuple[dict[str, dict[int, str]], list[_Item]]] = {}
     start = after[0] if after else 0
+    size = 16  # a page of JSON needs a few dozen returns: read more only as more are read
     while True:
-        batch = session.execute(_received_returns(scope, start).limit(BATCH)).all()
+        batch = session.execute(_received_returns(scope, start).limit(size)).all()
+        size = min(size * 2, BATCH)
         if not batch:
             return
         missing = {row[4] for row in batch} - plans.keys()

@@ -37,6 +37,12 @@ ODATA_HEADERS = {**NO_STORE, "OData-Version": "4.0"}
 ODATA_JSON = "application/json;odata.metadata=minimal;charset=utf-8"
 
 
+def _public(request: Request) -> str:
+    """The installation's own address (S11_BASE_URL), for links a client follows: behind a
+    load balancer that ends TLS, the request's own would say http, and a token would follow it."""
+    return str(request.app.state.settings.base_url).rstrip("/")
+
+
 def _bad_request(message: str) -> ApiProblem:
     return ApiProblem(400, "bad_request", message)
 
@@ -71,7 +77,7 @@ def _json(
 @feed_router.get("/api/v1", summary="What this token reads")
 def index(request: Request, session: FeedSession, reader: FeedReader) -> Response:
     partnership = session.get(Partnership, reader.partnership_id)
-    base = str(request.base_url).rstrip("/")
+    base = _public(request)
     return _json(
         {
             "partnership": {"slug": partnership.slug, "name": partnership.name}
@@ -151,7 +157,7 @@ def _rows(
     if page.next_key is not None:
         cursor = paging.make_cursor(secret, collection=collection, scope=scope, key=page.next_key)
         params = {k: v for k, v in query.items() if k != "cursor"} | {"cursor": cursor}
-        body["next"] = str(request.url.replace(query=urlencode(params)))
+        body["next"] = f"{_public(request)}{request.url.path}?{urlencode(params)}"
         headers["Link"] = f'<{body["next"]}>; rel="next"'
     return _json(body, headers=headers)
 
@@ -192,7 +198,7 @@ def one_row(
 
 
 def _odata_root(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/api/odata"
+    return _public(request) + "/api/odata"
 
 
 @router.get("/api/odata")
@@ -337,7 +343,7 @@ async def token_create(
         scope=TokenScope(typed["scope"]),
         client_address=request.client.host if request.client else None,
     )
-    base = str(request.base_url).rstrip("/")
+    base = _public(request)
     return render(request, "api/token_made.html", {"made": made, "base": base})
 
 
