@@ -24,7 +24,7 @@ from app.directory.models import Partnership, Person, Role
 PREFIX = "s11_"  # so a token pasted somewhere it should not be is recognisable
 LONGEST_LIFETIME = timedelta(days=366)
 NAME_LENGTH = 100
-LAST_USED_RESOLUTION = timedelta(minutes=1)  # last use is written at most once a minute
+LAST_USED_RESOLUTION = timedelta(minutes=1)  # a token's use is written at most once a minute
 
 
 class TokenError(ValueError):
@@ -195,10 +195,18 @@ def reader_for(
     return Reader(record.id, record.token_hash, record.partnership_id, record.scope)
 
 
+# Requests counted in this process and not yet written: a token's row is written at most once
+# a minute, as a write (and its commit) on every request cost a JSON page more than reading it.
+_WAITING: dict[str, int] = {}  # by token hash: ids are reused after a rollback
+_WAITING_LOCK = threading.Lock()
+
+
 def _count_use(
     session: Session, record: ApiToken, now: datetime, client_address: str | None
 ) -> None:
     """One audit line a day a token is used, carrying the count of the day it last was."""
+    with _WAITING_LOCK:
+        uses = _WAITING.pop(record.token_hash, 0) + 1
     today = now.date()
     if record.used_on != today:
         audit_service.record_event(
@@ -212,15 +220,20 @@ def _count_use(
                 "day": today.isoformat(),
                 "partnership_id": record.partnership_id,
                 "previous_day": record.used_on.isoformat() if record.used_on else None,
-                "previous_day_requests": record.uses_that_day if record.used_on else 0,
+                # Uses counted here but not yet written belong to the day before.
+                "previous_day_requests": record.uses_that_day + uses - 1 if record.used_on else 0,
             },
         )
-        record.used_on = today
-        record.uses_that_day = 0
-    record.uses_that_day += 1
+        record.used_on, record.uses_that_day, record.last_used_at = today, 1, now
+        session.flush()
+        return
     if record.last_used_at is None or now - aware(record.last_used_at) >= LAST_USED_RESOLUTION:
+        record.uses_that_day += uses
         record.last_used_at = now
-    session.flush()
+        session.flush()
+        return
+    with _WAITING_LOCK:
+        _WAITING[record.token_hash] = _WAITING.get(record.token_hash, 0) + uses
 
 
 class RateLimiter:

@@ -48,6 +48,7 @@ def basic(token: str, user: str = "powerbi") -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
-    """Each test starts with no requests counted against any token."""
+    """Each test starts with no requests counted against any token, nor waiting to be."""
     deps.LIMITER._hits.clear()
+    tokens._WAITING.clear()
     yield
