@@ -23,7 +23,7 @@ from app.directory.models import (
     Partnership,
     PartnershipAgency,
 )
-from app.exports.workbook import safe_text
+from app.exports.workbooks.book import safe_text
 from app.panels.models import PanelScore, ScoreSheet
 from app.returns.models import AgencyReturn, ReturnStatus
 from tests.api.conftest import bearer, make_token
