@@ -8,10 +8,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-import time as clock
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -240,15 +241,18 @@ class RateLimiter:
     """Requests per token in a sliding window, in this process: a runaway refresh slows down
     without holding up anyone else (each app process counts its own)."""
 
-    def __init__(self, *, limit: int, window_seconds: float) -> None:
+    def __init__(
+        self, *, limit: int, window_seconds: float, clock: Callable[[], float] = monotonic
+    ) -> None:
         self.limit = limit
         self.window = window_seconds
+        self.clock = clock
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, key: str, now: float | None = None) -> float | None:
+    def allow(self, key: str) -> float | None:
         """None when allowed (and counted); otherwise the seconds to wait."""
-        now = clock.monotonic() if now is None else now
+        now = self.clock()
         with self._lock:
             hits = self._hits.setdefault(key, deque())
             while hits and hits[0] <= now - self.window:
