@@ -279,7 +279,7 @@ def test_the_openapi_document_describes_the_feed_alone_and_is_served_in_producti
     assert "/api/v1/{collection}" in document["paths"]
 
 
-def _many_returns(db, count: int) -> set[int]:  # type: ignore[no-untyped-def]
+def _many_returns(db, count: int, status=None) -> set[int]:  # type: ignore[no-untyped-def]
     """`count` more agencies of Norfolk's with a return each in the joint cycle, inserted in
     bulk (the services would take minutes for thousands)."""
     norfolk = _partnership(db, "norfolk")
@@ -290,7 +290,7 @@ def _many_returns(db, count: int) -> set[int]:  # type: ignore[no-untyped-def]
         [
             {
                 "id": first + n,
-                "name": f"Bulk agency {n:05d}",
+                "name": f"Bulk agency {first + n:06d}",
                 "sector": AgencySector.VOLUNTARY,
                 "duty": AgencyDuty.EQUIVALENT_STANDARDS,
             }
@@ -308,7 +308,8 @@ def _many_returns(db, count: int) -> set[int]:  # type: ignore[no-untyped-def]
                 "cycle_id": cycle.id,
                 "agency_id": first + n,
                 "questionnaire_version_id": cycle.questionnaire_version_id,
-                "status": ReturnStatus.IN_PROGRESS if n % 3 else ReturnStatus.NOT_STARTED,
+                "status": status
+                or (ReturnStatus.IN_PROGRESS if n % 3 else ReturnStatus.NOT_STARTED),
             }
             for n in range(count)
         ],
@@ -350,3 +351,18 @@ def test_a_token_reaches_every_route_of_the_feed_that_a_session_never_does(clien
     for path in feed_routes:
         response = client.get(FEED_SAMPLES.get(path, path), headers=bearer(token))
         assert response.status_code == 200, path
+
+
+def test_a_page_or_a_whole_csv_costs_the_same_queries_however_many_returns_there_are(
+    client, db, demo, count_queries
+):
+    token = make_token(db, "norfolk")
+    counts = []
+    for more in (300, 1200):
+        _many_returns(db, more, ReturnStatus.SUBMITTED)
+        client.get("/api/v1", headers=bearer(token))
+        with count_queries() as counted:
+            for path in ("/api/v1/ratings?limit=1000", "/api/v1/returns?format=csv"):
+                assert client.get(path, headers=bearer(token)).status_code == 200
+        counts.append(counted.count)
+    assert counts[0] == counts[1], counts
