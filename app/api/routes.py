@@ -47,14 +47,14 @@ def _bad_request(message: str) -> ApiProblem:
     return ApiProblem(400, "bad_request", message)
 
 
-def _collection(reader: Any, name: str) -> feed.Collection:
+def _collection(reader: tokens.Reader, name: str) -> feed.Collection:
     collection = feed.collection_for(reader.scope, name)
     if collection is None:
         raise not_found(f"This token reads no collection called {name[:60]!r}")
     return collection
 
 
-def _scope(session: FeedSession, reader: Any, cycle: str | None = None) -> feed.Scope:
+def _scope(session: FeedSession, reader: tokens.Reader, cycle: str | None = None) -> feed.Scope:
     scope = feed.scope_for(session, reader=reader, cycle=cycle)
     if scope is None:
         raise not_found("This token's partnership has no such cycle")
@@ -116,7 +116,7 @@ def _limit(text: str | None) -> int:
 
 
 def _rows(
-    request: Request, session: FeedSession, reader: Any, name: str, cycle: str | None
+    request: Request, session: FeedSession, reader: tokens.Reader, name: str, cycle: str | None
 ) -> Response:
     collection = _collection(reader, name)
     scope = _scope(session, reader, cycle)
