@@ -24,6 +24,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.actions import routes as action_routes
 from app.admin import routes as admin_routes
+from app.api import deps as api_deps
+from app.api import routes as api_routes
 from app.audit import routes as audit_routes
 from app.auth import routes as auth_routes
 from app.auth.deps import SignInRequired
@@ -64,6 +66,7 @@ ROUTERS = [
     panel_routes.router,
     action_routes.router,
     export_routes.router,
+    api_routes.router,
 ]
 questionnaire_rendering.register_template_helpers(templates.env)
 templates.env.globals["evidence_upload"] = pure_macro("returns/_evidence.html", "evidence_upload")
@@ -157,8 +160,12 @@ def _install_error_pages(app: FastAPI) -> None:
             status_code=503,
         )
 
+    api_deps.install_feed_errors(app)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if api_deps.is_feed_path(request.url.path):  # the read feed answers in JSON
+            return api_deps.problem_response(api_deps.http_problem(exc.status_code))
         if exc.status_code in (404, 405):
             return render(request, "errors/404.html", status_code=404)
         return render(
@@ -170,6 +177,8 @@ def _install_error_pages(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        if api_deps.is_feed_path(request.url.path):
+            return api_deps.problem_response(api_deps.http_problem(400))
         # A web address whose part is not a number, or an id no record can have, names no
         # page; any other value the app cannot take is a request it does not understand.
         if any("path" in error["loc"][:1] or error["type"] == NO_SUCH_ID for error in exc.errors()):
@@ -200,6 +209,8 @@ def _install_error_pages(app: FastAPI) -> None:
             request.url.path,
             exc_info=exc,
         )
+        if api_deps.is_feed_path(request.url.path):
+            return api_deps.problem_response(api_deps.http_problem(500, request_id))
         return render(request, "errors/500.html", {"request_id": request_id}, status_code=500)
 
 

@@ -4,6 +4,7 @@ Add a module's models here when the module gains tables.
 """
 
 from app.actions import models as action_models
+from app.api import models as api_models
 from app.audit import models as audit_models
 from app.auth import models as auth_models
 from app.cycles import models as cycle_models
@@ -17,6 +18,7 @@ from app.returns import models as return_models
 __all__ = [
     "Base",
     "action_models",
+    "api_models",
     "audit_models",
     "auth_models",
     "cycle_models",

@@ -6,6 +6,7 @@ Adding a route without adding it here fails; so does a route that declares no pe
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from fastapi.routing import APIRoute
@@ -188,6 +189,27 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/questionnaire-library/{name}"): P.SET_UP_PARTNERSHIP,
     ("GET", "/round/cycles/{slug}/agencies/directory"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/agencies/directory"): P.MANAGE_ROUND,
+    ("GET", "/api-tokens"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/api-tokens/new"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/api-tokens/new"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/api-tokens/{token_id}/revoke"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/api/v1/openapi.json"): P.PUBLIC,
+    ("GET", "/api/v1"): P.READ_FEED,
+    ("GET", "/api/v1/{collection}"): P.READ_FEED,
+    ("GET", "/api/v1/cycles/{cycle}/{collection}"): P.READ_FEED,
+    ("GET", "/api/v1/{collection}/{row_id}"): P.READ_FEED,
+    ("GET", "/api/odata"): P.READ_FEED,
+    ("GET", "/api/odata/$metadata"): P.READ_FEED,
+    ("GET", "/api/odata/{collection}"): P.READ_FEED,
+}
+
+# The read feed's routes, with a real object for each path parameter: a session never
+# reaches them (401 for everyone, signed in or not), and a token does (tests/api).
+FEED_SAMPLES = {
+    "/api/v1/{collection}": "/api/v1/returns",
+    "/api/v1/cycles/{cycle}/{collection}": "/api/v1/cycles/s11-2021/ratings",
+    "/api/v1/{collection}/{row_id}": "/api/v1/cycles/s11-2021",
+    "/api/odata/{collection}": "/api/odata/returns",
 }
 
 # Who holds each permission that depends on a role, written out here rather than read from
@@ -205,6 +227,7 @@ ROLES_ALLOWED: dict[Permission, set[Role]] = {
     P.FOLLOW_ACTION_PLANS: {Role.COORDINATOR, Role.CHAIR},
     P.READ_ROUND_SUMMARY: {Role.COORDINATOR, Role.CHAIR},
     P.EXPORT_WORKBOOKS: {Role.COORDINATOR, Role.CHAIR, Role.PANEL_MEMBER},
+    P.READ_FEED: set(),  # no role: only a token reads the feed
 }
 
 
@@ -253,6 +276,17 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
         settings.var_dir / "imports",
         b"Agency,Sector,Lead name,Lead email\nWalk Agency,Other,Wal Ker,walker@example.org\n",
     )
+    from app.api import tokens as api_tokens
+    from app.api.models import TokenScope
+
+    feed_token = api_tokens.create_token(
+        db,
+        actor=coordinator,
+        partnership=norfolk,
+        name="Walk",
+        expires_on=date.today() + timedelta(days=30),
+        scope=TokenScope.ROUND,
+    )
     panels = _panel_samples(db, settings, lead)
     actions = _action_plan_samples(db, settings, lead, lead_return)
     set_up = _set_up_samples(db, settings, coordinator, norfolk, lead)
@@ -260,7 +294,9 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
         panels
         | actions
         | set_up
+        | FEED_SAMPLES
         | {
+            "/api-tokens/{token_id}/revoke": f"/api-tokens/{feed_token.record.id}/revoke",
             "/returns/{return_id}/evidence/{file_id}": (
                 f"/returns/{lead_return.id}/evidence/{evidence}"
             ),
@@ -575,6 +611,8 @@ def expected_outcome(
 ) -> str:
     if permission is P.DEVELOPMENT_SIGN_IN and not development:
         return "not found"
+    if permission is P.READ_FEED:
+        return "token required"
     if path in OIDC_ROUTES and not oidc:
         return "not found"  # without a provider configured, these pages do not exist
     if permission in (P.PUBLIC, P.SIGN_IN, P.DEVELOPMENT_SIGN_IN):
@@ -587,6 +625,8 @@ def expected_outcome(
 
 
 def outcome(response) -> str:
+    if response.status_code == 401 and response.headers.get("www-authenticate"):
+        return "token required"
     if response.status_code == 404:
         return "not found"
     if response.status_code == 303 and response.headers["location"].startswith("/sign-in?"):

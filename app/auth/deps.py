@@ -113,6 +113,7 @@ NAVIGATION = (
     ("/invitations", "Invite colleagues", Permission.INVITE_PEOPLE),
     ("/questionnaires", "Questionnaires", Permission.PREVIEW_QUESTIONNAIRES),
     ("/audit", "Audit log", Permission.VIEW_AUDIT_LOG),
+    ("/api-tokens", "API tokens", Permission.SET_UP_PARTNERSHIP),
     ("/admin", "Site administration", Permission.ADMINISTER_SITE),
 )
 

@@ -30,6 +30,8 @@ class Permission(StrEnum):
     READ_ROUND_SUMMARY = "read_round_summary"  # the chair and coordinators: the round on screen
     # Coordinators and the chair: their partnership's cycles; panel members: what they sit on.
     EXPORT_WORKBOOKS = "export_workbooks"
+    # A partnership's API token, never a session: decided by app.api.deps.read_feed.
+    READ_FEED = "read_feed"
 
 
 class Decision(StrEnum):
@@ -59,6 +61,8 @@ def decide(
             return Decision.ALLOW if settings.is_development and local else Decision.NOT_FOUND
         case Permission.SIGNED_IN:
             return Decision.ALLOW if person is not None else Decision.SIGN_IN_FIRST
+        case Permission.READ_FEED:
+            return Decision.NOT_FOUND  # a signed-in person reads the feed only with a token
         case Permission.ADMINISTER_SITE:
             if person is None:
                 return Decision.SIGN_IN_FIRST

@@ -1,6 +1,7 @@
 """Excel workbooks out of s11 and the chair's summary of a round.
 
-Exports read every other module (returns, panels, actions, cycles) and nothing reads exports.
+Exports read every other module (returns, panels, actions, cycles); only the read feed (api)
+reads exports, through app/api/sources.py.
 
 - scope.py       who may export what: the reader a person is, and the returns in their scope
 - gather.py      a scope's returns, questionnaires, answers and scores, streamed
