@@ -234,16 +234,16 @@ ROLES_ALLOWED: dict[Permission, set[Role]] = {
 @pytest.fixture
 def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
     """A real object for each path parameter, so that "allowed" means the page really opens."""
-    from app.auth import service as auth_service
+    from app.auth import invitations as auth_invitations
     from app.directory.models import Partnership
 
     coordinator = person_by_email(db, "coordinator@nscp.example.org")
     norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
-    scope = auth_service.invitation_scope(coordinator, norfolk)
+    scope = auth_invitations.invitation_scope(coordinator, norfolk)
     # A contributor for the demo lead's own agency: an invitation both the coordinator and
     # that lead may see, so "allowed" means the action really ran.
     lead = person_with_role(db, Role.AGENCY_LEAD)
-    invitation, email = auth_service.invite(
+    invitation, email = auth_invitations.invite(
         db,
         actor=coordinator,
         scope=scope,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.auth import service as auth_service
+from app.auth import invitations as auth_invitations
 from app.directory.models import Partnership, Role
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.service import SHIPPED_DIR
@@ -35,7 +35,7 @@ def test_the_largest_questionnaire_preview_runs_a_fixed_number_of_queries(
 def test_the_invitations_page_does_not_query_per_invitation(client, db, demo, count_queries):
     coordinator = person_by_email(db, "coordinator@nscp.example.org")
     norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
-    scope = auth_service.invitation_scope(coordinator, norfolk)
+    scope = auth_invitations.invitation_scope(coordinator, norfolk)
 
     def page_queries() -> int:
         with count_queries() as counted:
@@ -44,7 +44,7 @@ def test_the_invitations_page_does_not_query_per_invitation(client, db, demo, co
 
     sign_in(client, coordinator)
     for n in range(3):
-        auth_service.invite(
+        auth_invitations.invite(
             db,
             actor=coordinator,
             scope=scope,
@@ -56,7 +56,7 @@ def test_the_invitations_page_does_not_query_per_invitation(client, db, demo, co
         )
     few = page_queries()
     for n in range(3, 30):
-        auth_service.invite(
+        auth_invitations.invite(
             db,
             actor=coordinator,
             scope=scope,

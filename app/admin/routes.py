@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from app.admin import service as admin_service
-from app.auth import service as auth_service
+from app.auth import invitations as auth_invitations
 from app.auth.deps import require
 from app.auth.policy import Permission
 from app.db import DbSession
@@ -133,7 +133,7 @@ def _partnership_page(  # type: ignore[no-untyped-def]
         {
             "partnership": partnership,
             "appointments": admin_service.appointments_of(session, partnership=partnership),
-            "state": auth_service.invitation_state,
+            "state": auth_invitations.invitation_state,
             "roles": admin_service.APPOINTED_ROLES,
             "error": error,
             "typed": typed or {},
@@ -258,13 +258,13 @@ def resend_appointment(
     partnership = _partnership_or_404(session, slug)
     invitation = _appointment_or_404(session, partnership, invitation_id)
     try:
-        message = auth_service.resend_invitation(
+        message = auth_invitations.resend_invitation(
             session,
             actor=person,
             invitation=invitation,
             base_url=request.app.state.settings.base_url,
         )
-    except auth_service.InvitationError as error:
+    except auth_invitations.InvitationError as error:
         return _partnership_page(request, session, partnership, error=str(error), status_code=409)
     return _delivered(request, session, partnership, invitation, message)
 
@@ -276,8 +276,8 @@ def cancel_appointment(
     partnership = _partnership_or_404(session, slug)
     invitation = _appointment_or_404(session, partnership, invitation_id)
     try:
-        auth_service.cancel_invitation(session, actor=person, invitation=invitation)
-    except auth_service.InvitationError as error:
+        auth_invitations.cancel_invitation(session, actor=person, invitation=invitation)
+    except auth_invitations.InvitationError as error:
         return _partnership_page(request, session, partnership, error=str(error), status_code=409)
     notifications_service.withdraw_dead_links(
         session, partnership_id=partnership.id, to=invitation.email

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
-from app.auth import service as auth_service
+from app.auth import invitations as auth_invitations
 from app.auth.models import Invitation
 from app.colours import (
     AA_NORMAL_TEXT,
@@ -265,9 +265,9 @@ def appoint(
         raise AdminError(f"{partnership.name} is archived: restore it before appointing anyone")
     if role not in APPOINTED_ROLES:
         raise AdminError("Select coordinator or independent chair")
-    scope = auth_service.InvitationScope(partnership, any_role=True, agency_ids=frozenset())
+    scope = auth_invitations.InvitationScope(partnership, any_role=True, agency_ids=frozenset())
     try:
-        return auth_service.invite(
+        return auth_invitations.invite(
             session,
             actor=actor,
             scope=scope,
@@ -277,7 +277,7 @@ def appoint(
             agency_id=None,
             base_url=base_url,
         )
-    except auth_service.InvitationError as error:
+    except auth_invitations.InvitationError as error:
         raise AdminError(str(error)) from None
 
 
@@ -302,10 +302,10 @@ def appointments_of(session: Session, *, partnership: Partnership) -> Appointmen
             .order_by(Membership.role, Person.name)
         )
     ]
-    scope = auth_service.InvitationScope(partnership, any_role=True, agency_ids=frozenset())
+    scope = auth_invitations.InvitationScope(partnership, any_role=True, agency_ids=frozenset())
     invitations = [
         invitation
-        for invitation in auth_service.invitations_for(session, scope=scope)
+        for invitation in auth_invitations.invitations_for(session, scope=scope)
         if invitation.role in APPOINTED_ROLES
     ]
     return Appointments(holders, invitations)

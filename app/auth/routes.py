@@ -15,6 +15,8 @@ from httpx import HTTPError
 from joserfc.errors import JoseError
 from starlette.concurrency import run_in_threadpool
 
+from app.auth import identities
+from app.auth import invitations as auth_invitations
 from app.auth import service as auth_service
 from app.auth.deps import (
     SESSION_TOKEN_KEY,
@@ -277,8 +279,8 @@ def choose_partnership(
 # Invitations ----------------------------------------------------------------------------------
 
 
-def _scope(person: Person, partnership: Partnership | None) -> auth_service.InvitationScope:
-    scope = auth_service.invitation_scope(person, partnership) if partnership else None
+def _scope(person: Person, partnership: Partnership | None) -> auth_invitations.InvitationScope:
+    scope = auth_invitations.invitation_scope(person, partnership) if partnership else None
     if scope is None:
         raise HTTPException(status_code=404)
     return scope
@@ -292,14 +294,14 @@ def invitations_page(
     request: Request, session: DbSession, person: Inviter, partnership: CurrentPartnership
 ) -> Response:
     scope = _scope(person, partnership)
-    invitations = auth_service.invitations_for(session, scope=scope)
+    invitations = auth_invitations.invitations_for(session, scope=scope)
     return render(
         request,
         "auth/invitations.html",
         {
             "scope": scope,
             "invitations": invitations,
-            "state": auth_service.invitation_state,
+            "state": auth_invitations.invitation_state,
             "sent": request.query_params.get("sent"),
             "refused": request.query_params.get("refused"),
         },
@@ -309,7 +311,7 @@ def invitations_page(
 def _invite_form(
     request: Request,
     session: DbSession,
-    scope: auth_service.InvitationScope,
+    scope: auth_invitations.InvitationScope,
     values: dict[str, str],
     error: str | None = None,
     status_code: int = 200,
@@ -349,8 +351,8 @@ def invite(
     try:
         chosen_role = Role(role) if role in Role._value2member_map_ else None
         if chosen_role is None and scope.any_role:
-            raise auth_service.InvitationError("Select the role to invite them into")
-        invitation, message = auth_service.invite(
+            raise auth_invitations.InvitationError("Select the role to invite them into")
+        invitation, message = auth_invitations.invite(
             session,
             actor=person,
             scope=scope,
@@ -360,7 +362,7 @@ def invite(
             agency_id=id_from(agency_id),
             base_url=request.app.state.settings.base_url,
         )
-    except auth_service.InvitationError as error:
+    except auth_invitations.InvitationError as error:
         return _invite_form(request, session, scope, values, str(error), status_code=400)
     return _delivered(request, session, message, invitation)
 
@@ -387,7 +389,7 @@ def _delivered(
 def _invitation_or_404(
     session: DbSession, person: Person, partnership: Partnership | None, invitation_id: int
 ) -> Invitation:
-    invitation = auth_service.get_invitation(
+    invitation = auth_invitations.get_invitation(
         session, scope=_scope(person, partnership), invitation_id=invitation_id
     )
     if invitation is None:
@@ -406,8 +408,8 @@ def cancel_invitation(
 ) -> Response:
     invitation = _invitation_or_404(session, person, partnership, invitation_id)
     try:
-        auth_service.cancel_invitation(session, actor=person, invitation=invitation)
-    except auth_service.InvitationError as error:
+        auth_invitations.cancel_invitation(session, actor=person, invitation=invitation)
+    except auth_invitations.InvitationError as error:
         raise HTTPException(status_code=409, detail=str(error)) from None
     # Its email, if the mail server refused it, must not go out on a retry.
     notifications_service.withdraw_dead_links(
@@ -432,13 +434,13 @@ def resend_invitation(
 ) -> Response:
     invitation = _invitation_or_404(session, person, partnership, invitation_id)
     try:
-        message = auth_service.resend_invitation(
+        message = auth_invitations.resend_invitation(
             session,
             actor=person,
             invitation=invitation,
             base_url=request.app.state.settings.base_url,
         )
-    except auth_service.InvitationError as error:
+    except auth_invitations.InvitationError as error:
         raise HTTPException(status_code=409, detail=str(error)) from None
     return _delivered(request, session, message, invitation, _back_to(back))
 
@@ -450,7 +452,7 @@ def join_page(
     token: str,
     viewer: Annotated[Person | None, Depends(current_person)],
 ) -> Response:
-    invitation = auth_service.find_invitation(session, token=token)
+    invitation = auth_invitations.find_invitation(session, token=token)
     return render(
         request,
         "auth/join.html",
@@ -458,7 +460,7 @@ def join_page(
             "invitation": invitation,
             "token": token,
             "viewer": viewer,
-            "state": auth_service.invitation_state(invitation) if invitation else None,
+            "state": auth_invitations.invitation_state(invitation) if invitation else None,
         },
         status_code=200 if invitation else 404,
     )
@@ -471,18 +473,18 @@ def join(
     token: str,
     viewer: Annotated[Person | None, Depends(current_person)],
 ) -> Response:
-    invitation = auth_service.find_invitation(session, token=token)
+    invitation = auth_invitations.find_invitation(session, token=token)
     if invitation is None:
         raise HTTPException(status_code=404)
     try:
-        person = auth_service.accept_invitation(
+        person = auth_invitations.accept_invitation(
             session,
             invitation=invitation,
             signed_in_as=viewer,
             client_address=_client(request),
             request_id=request.state.request_id,
         )
-    except auth_service.InvitationError as error:
+    except auth_invitations.InvitationError as error:
         return render(
             request,
             "auth/join.html",
@@ -490,7 +492,7 @@ def join(
                 "invitation": invitation,
                 "token": token,
                 "viewer": viewer,
-                "state": auth_service.invitation_state(invitation),
+                "state": auth_invitations.invitation_state(invitation),
                 "error": str(error),
             },
             status_code=400,
@@ -547,7 +549,7 @@ async def oidc_callback(request: Request, session: DbSession) -> Response:
 
     def finish() -> Response:
         try:
-            person = auth_service.sign_in_with_oidc(
+            person = identities.sign_in_with_oidc(
                 session,
                 issuer=claims["iss"],
                 subject=claims["sub"],

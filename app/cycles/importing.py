@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
+from app.cycles import agencies as round_agencies
 from app.cycles import service as cycles_service
 from app.cycles.models import Cycle
 from app.directory import service as directory_service
@@ -255,7 +256,7 @@ def apply_import(
     rows: list[ImportRow],
     actor: Person,
     base_url: str,
-) -> list[cycles_service.AddedAgency]:
+) -> list[round_agencies.AddedAgency]:
     """Bring every row's agency into the partnership's directory and, given one, the cycle; or
     none: a row with a problem stops them all."""
     ready = [(row, row.sector) for row in rows if not row.errors and row.sector is not None]
@@ -263,7 +264,7 @@ def apply_import(
         raise cycles_service.CycleError("Correct the rows with problems and upload the file again")
     with session.begin_nested():  # one refused invitation undoes the rows before it
         added = [
-            cycles_service.add_agency(
+            round_agencies.add_agency(
                 session,
                 cycle=cycle,
                 partnership=partnership,

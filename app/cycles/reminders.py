@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.cycles.deadlines import deadline_of
 from app.cycles.models import Cycle, CyclePartnership, ReminderSent
-from app.cycles.service import deadline_of
 from app.directory.models import Agency, Membership, Person, Role
 from app.notifications import service as notifications_service
 from app.notifications.mail import Email

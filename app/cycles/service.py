@@ -1,22 +1,17 @@
-"""Running a round: setting up cycles, opening a return per agency, extensions, progress.
-
-Functions flush and never commit; opening returns is idempotent (one return per agency).
-"""
+"""Setting up a round: a cycle's details and questionnaires, the partnerships taking part, the
+returns opened in it, and finding cycles and returns. Flushes, never commits; opening returns
+is idempotent (one return per agency)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from markupsafe import escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
-from app.auth import service as auth_service
-from app.auth.models import Invitation
 from app.cycles.models import (
     DEFAULT_REMINDER_DAYS,
     NORFOLK_PRIORITIES,
@@ -25,23 +20,18 @@ from app.cycles.models import (
     CyclePartnership,
     CycleSectorQuestionnaire,
 )
-from app.db import utcnow
 from app.directory import service as directory_service
 from app.directory.models import (
     Agency,
-    AgencyDuty,
     AgencySector,
-    Membership,
     Partnership,
     PartnershipAgency,
     Person,
     Role,
 )
-from app.notifications.mail import Email
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
-from app.returns import service as returns_service
-from app.returns.models import AgencyReturn, Answer, ReturnStatus
+from app.returns.models import AgencyReturn, ReturnStatus
 
 
 class CycleError(ValueError):
@@ -415,7 +405,7 @@ def cycle_for(session: Session, *, partnership: Partnership, slug: str) -> Cycle
     )
 
 
-def _own_agencies(partnership: Partnership) -> Any:
+def own_agencies(partnership: Partnership) -> Any:
     return select(PartnershipAgency.agency_id).where(
         PartnershipAgency.partnership_id == partnership.id
     )
@@ -432,7 +422,7 @@ def returns_in_round(
         .join(CyclePartnership, CyclePartnership.cycle_id == Cycle.id)
         .where(
             CyclePartnership.partnership_id == partnership.id,
-            Agency.id.in_(_own_agencies(partnership)),
+            Agency.id.in_(own_agencies(partnership)),
         )
         .order_by(Cycle.deadline_on.desc(), Agency.name)
     )
@@ -451,392 +441,7 @@ def return_in_round(
         .where(
             CyclePartnership.partnership_id == partnership.id,
             AgencyReturn.id == return_id,
-            Agency.id.in_(_own_agencies(partnership)),
+            Agency.id.in_(own_agencies(partnership)),
         )
     ).first()
     return tuple(row) if row else None  # type: ignore[return-value]
-
-
-# Agencies and their leads ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AddedAgency:
-    agency: Agency
-    agency_return: AgencyReturn | None  # None when added to the directory only
-    new_agency: bool  # False: an agency already known by that name was used
-    invitation: Email | None  # the lead's account invitation, to send; None if not needed
-
-
-def add_agency(
-    session: Session,
-    *,
-    cycle: Cycle | None,
-    partnership: Partnership,
-    name: str,
-    sector: AgencySector,
-    lead_name: str,
-    lead_email: str,
-    actor: Person,
-    base_url: str,
-    duty: AgencyDuty | None = None,
-) -> AddedAgency:
-    """Bring an agency into the partnership's directory and, given a cycle, into the cycle:
-    matched by name or created, linked to the partnership, its return opened, and its lead
-    invited unless they already lead it here."""
-    name = directory_service.tidy_name(name)
-    if not name:
-        raise CycleError("Enter the agency's name")
-    if not lead_name.strip():
-        raise CycleError("Enter the name of the agency's safeguarding lead")
-    try:  # checked before anything is saved, so a refused lead leaves no half-added agency
-        lead_email = directory_service.normalise_email(lead_email)
-    except directory_service.DirectoryError as error:
-        raise CycleError(str(error)) from None
-    known = session.scalar(select(Agency).where(func.lower(Agency.name) == name.strip().lower()))
-    agency = directory_service.ensure_agency(
-        session,
-        name=name,
-        sector=sector,
-        duty=duty or DUTY_BY_SECTOR.get(sector, AgencyDuty.SECTION_11),
-        partnership=partnership,
-    )
-    agency_return = open_returns(session, cycle=cycle, agencies=[agency])[0] if cycle else None
-    invitation = invite_lead(
-        session,
-        partnership=partnership,
-        agency=agency,
-        lead_name=lead_name,
-        lead_email=lead_email,
-        actor=actor,
-        base_url=base_url,
-    )
-    return AddedAgency(agency, agency_return, known is None, invitation)
-
-
-# Voluntary organisations, schools and early years settings sign up to equivalent standards.
-DUTY_BY_SECTOR = {
-    AgencySector.VOLUNTARY: AgencyDuty.EQUIVALENT_STANDARDS,
-    AgencySector.EDUCATION: AgencyDuty.EQUIVALENT_STANDARDS,
-    AgencySector.EARLY_YEARS: AgencyDuty.EQUIVALENT_STANDARDS,
-}
-
-
-def invite_lead(
-    session: Session,
-    *,
-    partnership: Partnership,
-    agency: Agency,
-    lead_name: str,
-    lead_email: str,
-    actor: Person,
-    base_url: str,
-) -> Email | None:
-    """The invitation for the agency's safeguarding lead here, unless they already lead it or
-    an invitation is waiting for them."""
-    address = directory_service.normalise_email(lead_email)
-    already = session.scalar(
-        select(Membership.id)
-        .join(Person, Person.id == Membership.person_id)
-        .where(
-            Person.email == address,
-            Membership.partnership_id == partnership.id,
-            Membership.role == Role.AGENCY_LEAD,
-            Membership.agency_id == agency.id,
-        )
-    )
-    if already is not None:
-        return None
-    scope = auth_service.invitation_scope(actor, partnership)
-    if scope is None:
-        raise CycleError("Only the partnership's coordinators bring agencies into a cycle")
-    try:
-        _invitation, email = auth_service.invite(
-            session,
-            actor=actor,
-            scope=scope,
-            email=address,
-            name=lead_name,
-            role=Role.AGENCY_LEAD,
-            agency_id=agency.id,
-            base_url=base_url,
-        )
-    except auth_service.InvitationError as error:
-        if "already has an invitation waiting" in str(error):
-            return None  # invited before, e.g. by an earlier import: not twice
-        raise CycleError(str(error)) from None
-    return email
-
-
-@dataclass(frozen=True)
-class LeadInvitation:
-    """An email inviting an agency's lead, kept with its agency so that, if the mail server
-    refuses it, the page can say whose invitation has not gone."""
-
-    agency: Agency
-    email: Email
-
-
-def invite_leads(
-    session: Session, *, cycle: Cycle, partnership: Partnership, base_url: str, actor: Person
-) -> list[LeadInvitation]:
-    """The round's invitation to the lead of each of the partnership's agencies not yet sent
-    one: the link to their return, the deadline and the cycle's guidance."""
-    rows = session.execute(
-        select(AgencyReturn, Agency)
-        .join(Agency, Agency.id == AgencyReturn.agency_id)
-        .where(
-            AgencyReturn.cycle_id == cycle.id,
-            AgencyReturn.invited_at.is_(None),
-            Agency.id.in_(_own_agencies(partnership)),
-        )
-        .order_by(Agency.name)
-    ).all()
-    addresses = _lead_addresses(session, partnership, [agency.id for _, agency in rows])
-    invitations = []
-    for agency_return, agency in rows:
-        for name, address in addresses.get(agency.id, []):
-            invitations.append(
-                LeadInvitation(
-                    agency, _round_invitation(cycle, agency_return, agency, name, address, base_url)
-                )
-            )
-        if agency.id in addresses:
-            agency_return.invited_at = utcnow()
-    session.flush()
-    audit_service.record_event(
-        session,
-        actor=actor,
-        action="round_invitations_sent",
-        object_type="cycle",
-        object_id=cycle.id,
-        detail={"partnership_id": partnership.id, "emails": len(invitations)},
-    )
-    return invitations
-
-
-def _lead_addresses(
-    session: Session, partnership: Partnership, agency_ids: list[int]
-) -> dict[int, list[tuple[str, str]]]:
-    """Each agency's leads here: people in the role, and leads invited but not yet joined."""
-    found: dict[int, list[tuple[str, str]]] = {}
-    people = session.execute(
-        select(Membership.agency_id, Person.name, Person.email)
-        .join(Person, Person.id == Membership.person_id)
-        .where(
-            Membership.partnership_id == partnership.id,
-            Membership.role == Role.AGENCY_LEAD,
-            Membership.agency_id.in_(agency_ids),
-        )
-    )
-    waiting = session.execute(
-        select(Invitation.agency_id, Invitation.name, Invitation.email).where(
-            Invitation.partnership_id == partnership.id,
-            Invitation.role == Role.AGENCY_LEAD,
-            Invitation.agency_id.in_(agency_ids),
-            Invitation.accepted_at.is_(None),
-            Invitation.cancelled_at.is_(None),
-            Invitation.expires_at > utcnow(),
-        )
-    )
-    for agency_id, name, email in [*people, *waiting]:
-        if email not in [address for _, address in found.get(agency_id, [])]:
-            found.setdefault(agency_id, []).append((name, email))
-    return found
-
-
-def _round_invitation(
-    cycle: Cycle, agency_return: AgencyReturn, agency: Agency, name: str, to: str, base_url: str
-) -> Email:
-    link = f"{base_url.rstrip('/')}/returns/{agency_return.id}"
-    deadline = f"{deadline_of(agency_return, cycle):%-d %B %Y}"
-    text = (
-        f"Hello {name},\n\n{cycle.name} is open. Please complete {agency.name}'s Section 11 "
-        f"self-assessment by {deadline}:\n\n{link}\n\n"
-        + (f"{cycle.guidance}\n\n" if cycle.guidance else "")
-        + "You can invite colleagues to help; only you, as safeguarding lead, submit it.\n"
-    )
-    html = (
-        f"<p>Hello {escape(name)},</p><p>{escape(cycle.name)} is open. Please complete "
-        f"{escape(agency.name)}'s Section 11 self-assessment by <strong>{deadline}</strong>.</p>"
-        f'<p><a href="{escape(link)}">Open your return</a></p>'
-        + "".join(f"<p>{escape(line)}</p>" for line in cycle.guidance.splitlines() if line)
-        + "<p>You can invite colleagues to help; only you, as safeguarding lead, submit it.</p>"
-    )
-    return Email(
-        to=to, subject=f"{cycle.name}: your agency's Section 11 return", body=text, html=html
-    )
-
-
-# Deadlines ----------------------------------------------------------------------------------
-
-
-def deadline_of(agency_return: AgencyReturn, cycle: Cycle) -> date:
-    """The agency's deadline: its extension, if it has one, else the cycle's."""
-    return agency_return.deadline_extended_to or cycle.deadline_on
-
-
-def extend_deadline(
-    session: Session,
-    *,
-    agency_return: AgencyReturn,
-    cycle: Cycle,
-    to: date | None,
-    reason: str,
-    actor: Person,
-) -> None:
-    if to is None:
-        raise CycleError("Enter the new deadline, like 14 12 2021")
-    if to <= cycle.deadline_on:
-        raise CycleError(
-            f"An extension must be later than the cycle's deadline, {cycle.deadline_on:%-d %B %Y}"
-        )
-    if not reason.strip():
-        raise CycleError("Say why this agency has longer: the reason is kept with the return")
-    if not agency_return.status.editable:
-        raise CycleError("This return has been submitted: reopen it before extending its deadline")
-    was = agency_return.deadline_extended_to
-    agency_return.deadline_extended_to = to
-    agency_return.extension_reason = reason.strip()
-    session.flush()
-    audit_service.record_event(
-        session,
-        actor=actor,
-        action="deadline_extended",
-        object_type="return",
-        object_id=agency_return.id,
-        detail={
-            "from": (was or cycle.deadline_on).isoformat(),
-            "to": to.isoformat(),
-            "reason": reason.strip(),
-        },
-    )
-
-
-# Progress -----------------------------------------------------------------------------------
-
-SUBMITTED = frozenset(
-    {
-        ReturnStatus.SUBMITTED,
-        ReturnStatus.AT_PANEL,
-        ReturnStatus.FEEDBACK_ISSUED,
-        ReturnStatus.ACTION_PLAN_AGREED,
-        ReturnStatus.CLOSED,
-    }
-)
-
-
-@dataclass(frozen=True)
-class AgencyProgress:
-    agency_return: AgencyReturn
-    agency: Agency
-    lead: str | None  # "Name <email>" of the agency lead in this partnership, if any
-    answered: int
-    required: int
-    last_activity: datetime | None
-    deadline: date
-
-    @property
-    def submitted(self) -> bool:
-        return self.agency_return.status in SUBMITTED
-
-
-@dataclass(frozen=True)
-class SectorCount:
-    sector: AgencySector
-    submitted: int
-    invited: int
-
-
-@dataclass
-class RoundProgress:
-    cycle: Cycle
-    agencies: list[AgencyProgress]  # filtered as asked
-    submitted: int  # of all this partnership's agencies in the cycle, before filtering
-    invited: int
-    by_status: list[tuple[ReturnStatus, int]]
-    by_sector: list[SectorCount]
-
-    @property
-    def chase(self) -> list[AgencyProgress]:
-        """Agencies that have not submitted, the nearest deadline and least progress first."""
-        waiting = [a for a in self.agencies if not a.submitted]
-        return sorted(waiting, key=lambda a: (a.deadline, a.answered - a.required, a.agency.name))
-
-
-def progress(
-    session: Session,
-    *,
-    cycle: Cycle,
-    partnership: Partnership,
-    sector: AgencySector | None = None,
-    status: ReturnStatus | None = None,
-) -> RoundProgress:
-    """The round as the partnership's coordinators see it: only its own agencies' returns."""
-    rows = session.execute(
-        select(AgencyReturn, Agency)
-        .join(Agency, Agency.id == AgencyReturn.agency_id)
-        .where(AgencyReturn.cycle_id == cycle.id, Agency.id.in_(_own_agencies(partnership)))
-        .order_by(Agency.name)
-    ).all()
-    views = returns_service.views_of(session, [row[0] for row in rows], cycle=cycle)
-    last = dict(
-        session.execute(
-            select(Answer.return_id, func.max(Answer.updated_at))
-            .where(Answer.return_id.in_([row[0].id for row in rows]))
-            .group_by(Answer.return_id)
-        ).all()
-    )
-    leads = _leads(session, partnership, [row[1].id for row in rows])
-    everyone = []
-    for agency_return, agency in rows:
-        answered, required = views[agency_return.id].required_progress
-        moments = [m for m in (last.get(agency_return.id), agency_return.submitted_at) if m]
-        everyone.append(
-            AgencyProgress(
-                agency_return=agency_return,
-                agency=agency,
-                lead=leads.get(agency.id),
-                answered=answered,
-                required=required,
-                last_activity=max(moments) if moments else None,
-                deadline=deadline_of(agency_return, cycle),
-            )
-        )
-    statuses = Counter(a.agency_return.status for a in everyone)
-    sectors: dict[AgencySector, list[AgencyProgress]] = {}
-    for entry in everyone:
-        sectors.setdefault(entry.agency.sector, []).append(entry)
-    return RoundProgress(
-        cycle=cycle,
-        agencies=[
-            a
-            for a in everyone
-            if (sector is None or a.agency.sector is sector)
-            and (status is None or a.agency_return.status is status)
-        ],
-        submitted=sum(1 for a in everyone if a.submitted),
-        invited=len(everyone),
-        by_status=[(s, statuses[s]) for s in ReturnStatus],
-        by_sector=[
-            SectorCount(s, sum(1 for a in entries if a.submitted), len(entries))
-            for s, entries in sorted(sectors.items(), key=lambda item: item[0].label)
-        ],
-    )
-
-
-def _leads(session: Session, partnership: Partnership, agency_ids: list[int]) -> dict[int, str]:
-    rows = session.execute(
-        select(Membership.agency_id, Person.name, Person.email)
-        .join(Person, Person.id == Membership.person_id)
-        .where(
-            Membership.partnership_id == partnership.id,
-            Membership.role == Role.AGENCY_LEAD,
-            Membership.agency_id.in_(agency_ids),
-        )
-        .order_by(Membership.id)
-    )
-    leads: dict[int, str] = {}
-    for agency_id, name, email in rows:
-        leads.setdefault(agency_id, f"{name} <{email}>")
-    return leads

@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.cycles import progress as round_progress
 from app.cycles import service as cycles_service
 from app.cycles.models import Cycle, CyclePartnership
 from app.directory.models import Partnership, PartnershipAgency, Person, Role
@@ -16,7 +17,7 @@ from app.panels import reading
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn
 
-RECEIVED = sorted(cycles_service.SUBMITTED)  # submitted, or further on: at panel, feedback…
+RECEIVED = sorted(round_progress.SUBMITTED)  # submitted, or further on: at panel, feedback…
 
 
 class ExportError(ValueError):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.actions.models import Recommendation
-from app.cycles import service as cycles_service
+from app.cycles import progress as round_progress
 from app.cycles.models import Cycle, CyclePartnership
 from app.directory.models import Agency, AgencySector
 from app.exports.gather import (
@@ -216,7 +216,7 @@ def _received(session: Session, scope: Scope) -> list[SectorLine]:
     ):
         invited_received = counts.setdefault(sector, [0, 0])
         invited_received[0] += number
-        if status in cycles_service.SUBMITTED:
+        if status in round_progress.SUBMITTED:
             invited_received[1] += number
     others = sorted((s for s in counts if s is not AgencySector.VOLUNTARY), key=lambda s: s.label)
     lines = [SectorLine(s.label, *counts[s]) for s in others]

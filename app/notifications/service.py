@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.auth import service as auth_service
+from app.auth import invitations as auth_invitations
 from app.config import Settings
 from app.db import utcnow
 from app.notifications.mail import Email, MailError, send_email
@@ -98,7 +98,7 @@ def dead_link(session: Session, sent: SentEmail) -> str | None:
     """Why the link a message carries no longer works, or None: an invitation's stops when it
     is sent again with a new link, cancelled, accepted or expired."""
     if sent.kind == "invitation":
-        return auth_service.stale_invitation_link(session, text=sent.body)
+        return auth_invitations.stale_invitation_link(session, text=sent.body)
     return None
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.models import Invitation
+from app.cycles import agencies as round_agencies
 from app.cycles import service as cycles_service
 from app.db import utcnow
 from app.directory import service as directory_service
@@ -120,7 +121,7 @@ def add_agency(
     lead_name: str,
     lead_email: str,
     base_url: str,
-) -> cycles_service.AddedAgency:
+) -> round_agencies.AddedAgency:
     """Add an agency to the directory (matched by name if s11 knows it from another
     partnership) and invite its safeguarding lead."""
     name = directory_service.tidy_name(name)
@@ -132,7 +133,7 @@ def add_agency(
         raise AgencyError("Select the agency's sector", "sector")
     _refuse_if_listed(session, partnership, name)
     try:
-        added = cycles_service.add_agency(
+        added = round_agencies.add_agency(
             session,
             cycle=None,
             partnership=partnership,
@@ -224,7 +225,7 @@ def invite_lead(
     if not lead_name.strip():
         raise AgencyError("Enter the name of the agency's safeguarding lead", "lead_name")
     try:
-        email = cycles_service.invite_lead(
+        email = round_agencies.invite_lead(
             session,
             partnership=partnership,
             agency=agency,

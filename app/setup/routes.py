@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.auth import service as auth_service
+from app.auth import invitations as auth_invitations
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
 from app.cycles.routes import imports as import_pages
@@ -340,12 +340,12 @@ def people_page(
     partnership = _coordinating(person, partnership)
     chosen_role = Role(role) if role in Role._value2member_map_ else None
     chosen_agency = id_from(agency)
-    scope = auth_service.invitation_scope(person, partnership)
+    scope = auth_invitations.invitation_scope(person, partnership)
     assert scope is not None, "a coordinator invites anyone into their partnership"
     waiting = [
         invitation
-        for invitation in auth_service.invitations_for(session, scope=scope)
-        if auth_service.invitation_state(invitation) in ("waiting", "expired")
+        for invitation in auth_invitations.invitations_for(session, scope=scope)
+        if auth_invitations.invitation_state(invitation) in ("waiting", "expired")
     ]
     return render(
         request,
@@ -360,7 +360,7 @@ def people_page(
             "chosen_role": chosen_role,
             "chosen_agency": chosen_agency,
             "invitations": waiting,
-            "state": auth_service.invitation_state,
+            "state": auth_invitations.invitation_state,
             "notice": request.query_params,
         },
     )

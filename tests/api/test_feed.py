@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select
 from app.actions.models import Action, ActionSource, Recommendation
 from app.api import feed
 from app.api.models import TokenScope
+from app.cycles import progress as round_progress
 from app.cycles import service as cycles_service
 from app.cycles.models import Cycle
 from app.directory.models import (
@@ -203,7 +204,7 @@ def test_ratings_are_only_of_received_returns_and_only_from_submitted_score_shee
 ):
     token = make_token(db, "norfolk")
     ratings, _pages = _all_json(client, token, "/api/v1/ratings")
-    received = {s.value for s in cycles_service.SUBMITTED}
+    received = {s.value for s in round_progress.SUBMITTED}
     assert ratings and all(row["status"] in received for row in ratings)
     # A member's scores saved but not submitted: in the database, never in the feed.
     row = ratings[0]

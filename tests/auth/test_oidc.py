@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.auth import service as auth_service
+from app.auth import invitations as auth_invitations
 from app.auth.models import PersonIdentity
 from app.auth.routes import OIDC_ERRORS
 from app.directory.models import Membership, Partnership, Person, Role
@@ -40,8 +40,8 @@ def back_at_s11(client, callback_url: str):
 def alice_invited(db, demo):
     coordinator = person_by_email(db, "coordinator@nscp.example.org")
     norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
-    scope = auth_service.invitation_scope(coordinator, norfolk)
-    auth_service.invite(
+    scope = auth_invitations.invitation_scope(coordinator, norfolk)
+    auth_invitations.invite(
         db,
         actor=coordinator,
         scope=scope,
@@ -92,10 +92,10 @@ def test_an_account_without_an_invitation_is_refused_and_audited(oidc_client, db
 def test_an_unverified_email_never_claims_an_invitation(oidc_client, db, demo):
     coordinator = person_by_email(db, "coordinator@nscp.example.org")
     norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
-    auth_service.invite(
+    auth_invitations.invite(
         db,
         actor=coordinator,
-        scope=auth_service.invitation_scope(coordinator, norfolk),
+        scope=auth_invitations.invitation_scope(coordinator, norfolk),
         email="eve@trust.example.org",
         name="Eve",
         role=Role.CHAIR,

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.models import AuditEvent
+from app.cycles import deadlines
 from app.cycles import service as cycles_service
 from app.cycles.models import Cycle, ReminderSent
 from app.cycles.reminders import send_reminders
@@ -136,7 +137,7 @@ def test_an_agency_given_longer_is_reminded_against_its_new_deadline(
     db, reminder_round, sessions, mail_settings, mailbox
 ):
     given_longer, on_time, _ = reminder_round.leads
-    cycles_service.extend_deadline(
+    deadlines.extend_deadline(
         db,
         agency_return=reminder_round.returns[0],
         cycle=reminder_round.cycle,

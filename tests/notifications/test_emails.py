@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.auth import service as auth_service
+from app.auth import invitations as auth_invitations
 from app.auth.models import Invitation
 from app.db import utcnow
 from app.directory.models import Partnership
@@ -138,7 +138,7 @@ def test_a_failed_invitation_is_not_sent_once_its_invitation_has_expired_or_was_
         for email in (expired, cancelled)
     )
     old.expires_at = utcnow() - timedelta(days=1)  # weeks pass before anyone retries it
-    auth_service.cancel_invitation(db, actor=coordinator, invitation=gone)
+    auth_invitations.cancel_invitation(db, actor=coordinator, invitation=gone)
     db.commit()
 
     sign_in(mail_client, coordinator)

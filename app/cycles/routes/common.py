@@ -11,6 +11,8 @@ from fastapi.responses import Response
 
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
+from app.cycles import invitations as round_invitations
+from app.cycles import progress as round_progress
 from app.cycles import service as cycles_service
 from app.directory.models import AgencySector, Person
 from app.notifications import service as notifications_service
@@ -54,14 +56,14 @@ def dashboard_page(  # type: ignore[no-untyped-def]
     added: str = "",
     imported: int | None = None,
     invited: int | None = None,
-    refused: list[cycles_service.LeadInvitation] | None = None,
+    refused: list[round_invitations.LeadInvitation] | None = None,
     opened: int | None = None,
 ) -> Response:
     """The dashboard, with what was just done in a banner: `invited` counts the invitations
     the mail server took, `refused` names those it did not."""
     chosen_sector = AgencySector(sector) if sector in AgencySector._value2member_map_ else None
     chosen_status = ReturnStatus(status) if status in ReturnStatus._value2member_map_ else None
-    progress = cycles_service.progress(
+    progress = round_progress.progress(
         session, cycle=cycle, partnership=partnership, sector=chosen_sector, status=chosen_status
     )
     return render(
@@ -86,8 +88,8 @@ def dashboard_page(  # type: ignore[no-untyped-def]
 
 
 def deliver_invitations(  # type: ignore[no-untyped-def]
-    request, session, partnership, invitations: list[cycles_service.LeadInvitation], kind: str
-) -> list[cycles_service.LeadInvitation]:
+    request, session, partnership, invitations: list[round_invitations.LeadInvitation], kind: str
+) -> list[round_invitations.LeadInvitation]:
     """Hand each invitation to the mail server; those it refused, which wait for a retry."""
     refused = []
     for invitation in invitations:

@@ -11,6 +11,8 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentPartnership
+from app.cycles import agencies as round_agencies
+from app.cycles import invitations as round_invitations
 from app.cycles import service as cycles_service
 from app.cycles.forms import read_cycle_form
 from app.cycles.routes.common import (
@@ -191,7 +193,7 @@ def add_agency(
     try:
         if sector not in AgencySector._value2member_map_:
             raise cycles_service.CycleError("Select the agency's sector")
-        added = cycles_service.add_agency(
+        added = round_agencies.add_agency(
             session,
             cycle=cycle,
             partnership=partnership,
@@ -210,7 +212,7 @@ def add_agency(
             status_code=400,
         )
     if added.invitation is not None:
-        invitation = cycles_service.LeadInvitation(added.agency, added.invitation)
+        invitation = round_invitations.LeadInvitation(added.agency, added.invitation)
         if deliver_invitations(request, session, partnership, [invitation], "invitation"):
             # Said on the page now, not in a redirect's banner that would call it sent.
             return dashboard_page(
@@ -297,7 +299,7 @@ def send_invitations(
     slug: str,
 ) -> Response:
     partnership, cycle = cycle_or_404(session, person, partnership, slug)
-    invitations = cycles_service.invite_leads(
+    invitations = round_invitations.invite_leads(
         session,
         cycle=cycle,
         partnership=partnership,

@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from app.auth.deps import CurrentPartnership
 from app.cycles import importing
+from app.cycles import invitations as round_invitations
 from app.cycles import service as cycles_service
 from app.cycles.models import Cycle
 from app.cycles.routes.common import (
@@ -126,7 +127,7 @@ def confirm_import(request, session, person, partnership, target, token):  # typ
     except cycles_service.CycleError as error:
         return import_page(request, target, [str(error)], status_code=400)
     invitations = [
-        cycles_service.LeadInvitation(item.agency, item.invitation)
+        round_invitations.LeadInvitation(item.agency, item.invitation)
         for item in added
         if item.invitation is not None
     ]

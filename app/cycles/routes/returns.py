@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentPartnership
+from app.cycles import deadlines
 from app.cycles import service as cycles_service
 from app.cycles.forms import read_date
 from app.cycles.routes.common import (
@@ -126,7 +127,7 @@ async def extend(
         agency_return, cycle, agency = return_or_404(session, person, partnership, return_id)
         try:
             to = read_date(form, "extend-to")
-            cycles_service.extend_deadline(
+            deadlines.extend_deadline(
                 session,
                 agency_return=agency_return,
                 cycle=cycle,
