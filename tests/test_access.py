@@ -57,6 +57,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/returns/{return_id}/check"): P.WORK_ON_RETURNS,
     ("POST", "/returns/{return_id}/start-from-last-year"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/print"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/workbook"): P.WORK_ON_RETURNS,
     ("POST", "/returns/{return_id}/submit"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/submitted"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/answers/{question_id}/history"): P.WORK_ON_RETURNS,
@@ -319,6 +320,7 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
                 f"/returns/{lead_return.id}/start-from-last-year"
             ),
             "/returns/{return_id}/print": f"/returns/{lead_return.id}/print",
+            "/returns/{return_id}/workbook": f"/returns/{lead_return.id}/workbook",
             "/returns/{return_id}/sections/{section_id}/autosave/{question_id}": (
                 f"/returns/{lead_return.id}/sections/nscp-priorities/autosave/neglect-rating"
             ),

@@ -70,6 +70,7 @@ def save_answer(
     value: Any,
     based_on_version: int,
     actor: Person,
+    source: str | None = None,
 ) -> SavedAnswer:
     """Save one answer. `based_on_version` is the version the person saw (0: no answer yet)."""
     if not agency_return.status.editable:
@@ -126,6 +127,7 @@ def save_answer(
             "new_value": value,
             "changed_by_id": actor.id,
             "changed_at": now,
+            "source": source,
         },
     )
     if agency_return.status is ReturnStatus.NOT_STARTED:

@@ -116,6 +116,8 @@ class AnswerRevision(Base):
     new_value: Mapped[Any] = mapped_column(JSON, nullable=True)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where the change came from when not typed online, e.g. "workbook" (uploaded offline).
+    source: Mapped[str | None] = mapped_column(String(20))
 
 
 class EvidenceFile(Base):

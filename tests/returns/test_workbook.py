@@ -1,0 +1,187 @@
+"""The return as a workbook to fill in offline: downloaded, filled in, read back as changes to
+check, with conflicts and bad values shown, and refused when it is not this return's."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from app.returns import answers, workbook_upload
+from app.returns import service as returns_service
+from app.returns.models import Answer, AnswerRevision
+from app.returns.workbook_upload import WorkbookRefused
+from tests.conftest import lead_of, sign_in
+
+
+@pytest.fixture
+def lead(db, nspcc_return):
+    return lead_of(db, "NSPCC")
+
+
+def download(client, agency_return) -> bytes:
+    response = client.get(f"/returns/{agency_return.id}/workbook")
+    assert response.status_code == 200, response.text
+    assert "attachment" in response.headers["content-disposition"]
+    return response.content
+
+
+def rows_by_id(sheet) -> dict[str, int]:
+    return {row[0].value: row[0].row for row in sheet.iter_rows(min_row=2) if row[0].value}
+
+
+def fill(data: bytes, answers_by_id: dict[str, object]) -> bytes:
+    book = load_workbook(io.BytesIO(data))
+    sheet = book[book.sheetnames[1]]
+    rows = rows_by_id(sheet)
+    for question_id, value in answers_by_id.items():
+        sheet[f"D{rows[question_id]}"] = value
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def view_for(db, person, agency_return):
+    view = returns_service.return_for(db, person=person, return_id=agency_return.id)
+    assert view is not None
+    return view
+
+
+def test_the_workbook_has_open_answer_cells_drop_downs_and_a_hidden_signed_sheet(
+    client, db, nspcc_return, lead
+):
+    sign_in(client, lead)
+    book = load_workbook(io.BytesIO(download(client, nspcc_return)))
+    assert book.sheetnames[0] == "Instructions"
+    assert book["s11"].sheet_state == "veryHidden"
+    sheet = book[book.sheetnames[1]]
+    assert sheet.protection.sheet
+    rows = rows_by_id(sheet)
+    rating = sheet[f"D{rows['accountability']}"]
+    assert not rating.protection.locked
+    assert sheet[f"C{rows['accountability']}"].protection.locked
+    assert sheet.column_dimensions["A"].hidden
+    listed = [
+        v
+        for v in sheet.data_validations.dataValidation
+        if f"D{rows['accountability']}" in str(v.sqref)
+    ]
+    assert listed and listed[0].prompt  # the level descriptors, in the input message
+    assert "training#0" in rows  # a table's rows
+
+
+def test_a_filled_workbook_reads_back_as_changes_and_applies_as_revisions_from_the_workbook(
+    client, db, nspcc_return, lead, settings
+):
+    sign_in(client, lead)
+    filled = fill(
+        download(client, nspcc_return),
+        {
+            "lead-name": "Sam Jones",
+            "accountability": "2",
+            "narrative": "We audit.",
+            "has-policy": "Yes",
+        },
+    )
+    view = view_for(db, lead, nspcc_return)
+    preview = workbook_upload.read_workbook(filled, view=view, secret=settings.secret)
+    assert {c.question_id for c in preview.clean} == {
+        "lead-name",
+        "accountability",
+        "narrative",
+        "has-policy",
+    }
+    assert not preview.conflicts and not preview.invalid
+    applied = workbook_upload.apply_changes(
+        db, view=view, preview=preview, keep_mine=set(), actor=lead
+    )
+    assert len(applied.saved) == 4
+    sources = db.scalars(
+        select(AnswerRevision.source)
+        .join(Answer, Answer.id == AnswerRevision.answer_id)
+        .where(Answer.return_id == nspcc_return.id)
+    ).all()
+    assert sources == ["workbook"] * 4
+
+
+def test_an_answer_changed_online_after_the_download_is_a_conflict_with_both_texts(
+    client, db, nspcc_return, lead, settings
+):
+    sign_in(client, lead)
+    data = download(client, nspcc_return)
+    view = view_for(db, lead, nspcc_return)
+    answers.save_answer(
+        db, agency_return=nspcc_return, questionnaire=view.questionnaire,
+        question_id="lead-name", value="Online text", based_on_version=0, actor=lead,
+    )  # fmt: skip
+    filled = fill(data, {"lead-name": "Offline text"})
+    view = view_for(db, lead, nspcc_return)
+    preview = workbook_upload.read_workbook(filled, view=view, secret=settings.secret)
+    [conflict] = preview.conflicts
+    assert (conflict.old, conflict.new) == ("Online text", "Offline text")
+    workbook_upload.apply_changes(db, view=view, preview=preview, keep_mine=set(), actor=lead)
+    assert returns_service.answers_of(db, agency_return=nspcc_return)["lead-name"].value == (
+        "Online text"
+    )
+
+
+def test_values_that_break_the_rules_are_listed_with_their_cell_and_not_applied(
+    client, db, nspcc_return, lead, settings
+):
+    sign_in(client, lead)
+    filled = fill(
+        download(client, nspcc_return), {"accountability": "9 - Superb", "lead-name": "x" * 500}
+    )
+    preview = workbook_upload.read_workbook(
+        filled, view=view_for(db, lead, nspcc_return), secret=settings.secret
+    )
+    assert not preview.changes
+    cells = {i.question_id: i.cell for i in preview.invalid}
+    assert set(cells) == {"accountability", "lead-name"}
+    assert cells["accountability"].startswith(
+        f"{load_workbook(io.BytesIO(filled)).sheetnames[1]}!D"
+    )
+
+
+def test_a_formula_is_kept_as_the_text_typed_and_never_run(
+    client, db, nspcc_return, lead, settings
+):
+    sign_in(client, lead)
+    filled = fill(download(client, nspcc_return), {"lead-name": '=HYPERLINK("http://x","y")'})
+    preview = workbook_upload.read_workbook(
+        filled, view=view_for(db, lead, nspcc_return), secret=settings.secret
+    )
+    [change] = preview.changes
+    assert change.new == '=HYPERLINK("http://x","y")'
+
+
+def test_an_edited_hidden_sheet_is_refused(client, db, nspcc_return, lead, settings):
+    sign_in(client, lead)
+    book = load_workbook(io.BytesIO(download(client, nspcc_return)))
+    book["s11"]["A1"] = book["s11"]["A1"].value.replace("a", "b", 1)
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(WorkbookRefused, match="hidden s11 sheet has been changed"):
+        workbook_upload.read_workbook(
+            out.getvalue(), view=view_for(db, lead, nspcc_return), secret=settings.secret
+        )
+
+
+def test_a_csv_renamed_a_zip_bomb_and_macros_are_refused(client, db, nspcc_return, lead, settings):
+    sign_in(client, lead)
+    view = view_for(db, lead, nspcc_return)
+    with pytest.raises(WorkbookRefused, match="not an Excel workbook"):
+        workbook_upload.read_workbook(b"a,b\n1,2\n", view=view, secret=settings.secret)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/big.xml", b"0" * 5_000_000)
+    with pytest.raises(WorkbookRefused, match="unpacks far larger"):
+        workbook_upload.read_workbook(bomb.getvalue(), view=view, secret=settings.secret)
+    macros = io.BytesIO()
+    with zipfile.ZipFile(macros, "w") as archive:
+        archive.writestr("xl/vbaProject.bin", b"x" * 100)
+    with pytest.raises(WorkbookRefused, match="macros"):
+        workbook_upload.read_workbook(macros.getvalue(), view=view, secret=settings.secret)
