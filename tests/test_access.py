@@ -58,6 +58,9 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/returns/{return_id}/start-from-last-year"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/print"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/workbook"): P.WORK_ON_RETURNS,
+    ("GET", "/returns/{return_id}/workbook/upload"): P.WORK_ON_RETURNS,
+    ("POST", "/returns/{return_id}/workbook/upload"): P.WORK_ON_RETURNS,
+    ("POST", "/returns/{return_id}/workbook/confirm"): P.WORK_ON_RETURNS,
     ("POST", "/returns/{return_id}/submit"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/submitted"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/answers/{question_id}/history"): P.WORK_ON_RETURNS,
@@ -321,6 +324,8 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
             ),
             "/returns/{return_id}/print": f"/returns/{lead_return.id}/print",
             "/returns/{return_id}/workbook": f"/returns/{lead_return.id}/workbook",
+            "/returns/{return_id}/workbook/upload": f"/returns/{lead_return.id}/workbook/upload",
+            "/returns/{return_id}/workbook/confirm": f"/returns/{lead_return.id}/workbook/confirm",
             "/returns/{return_id}/sections/{section_id}/autosave/{question_id}": (
                 f"/returns/{lead_return.id}/sections/nscp-priorities/autosave/neglect-rating"
             ),

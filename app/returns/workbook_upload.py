@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from itsdangerous import BadSignature, URLSafeSerializer
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
@@ -289,3 +290,39 @@ def apply_changes(
             )
             applied.saved.append(change.question_id)
     return applied
+
+
+PREVIEW_SALT = "s11-workbook-preview"
+
+
+def preview_token(preview: Preview, *, return_id: int, secret: str) -> str:
+    """The previewed changes, signed, for the confirming form to carry back: what is applied is
+    exactly what the person saw, and the uploaded file need not be kept anywhere."""
+    changes = [
+        [c.question_id, c.cell, c.downloaded_version, c.current_version, c.new]
+        for c in preview.changes
+    ]
+    return URLSafeSerializer(secret, salt=PREVIEW_SALT).dumps([return_id, changes])
+
+
+def preview_from_token(token: str, *, view: ReturnView, secret: str) -> Preview:
+    """The changes a preview showed, against the answers as they are now."""
+    try:
+        return_id, changes = URLSafeSerializer(secret, salt=PREVIEW_SALT).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        raise WorkbookRefused(
+            "The preview could not be read back: upload the workbook again"
+        ) from None
+    if return_id != view.agency_return.id:
+        raise WorkbookRefused("This preview is for another return")
+    labels = {q.id: q.label for _, q in view.questionnaire.questions()}
+    preview = Preview()
+    for question_id, cell, downloaded, shown_version, new in changes:
+        answer = view.answers.get(question_id)
+        preview.changes.append(
+            Change(
+                question_id, labels.get(question_id, question_id), cell, downloaded,
+                shown_version, answer.value if answer else None, new,
+            )
+        )  # fmt: skip
+    return preview

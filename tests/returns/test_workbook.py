@@ -7,6 +7,7 @@ import io
 import zipfile
 
 import pytest
+from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -185,3 +186,49 @@ def test_a_csv_renamed_a_zip_bomb_and_macros_are_refused(client, db, nspcc_retur
         archive.writestr("xl/vbaProject.bin", b"x" * 100)
     with pytest.raises(WorkbookRefused, match="macros"):
         workbook_upload.read_workbook(macros.getvalue(), view=view, secret=settings.secret)
+
+
+def test_uploading_shows_each_change_and_applies_only_what_the_person_chose(
+    client, db, nspcc_return, lead
+):
+    sign_in(client, lead)
+    data = download(client, nspcc_return)
+    view = view_for(db, lead, nspcc_return)
+    answers.save_answer(
+        db, agency_return=nspcc_return, questionnaire=view.questionnaire,
+        question_id="narrative", value="A colleague's words", based_on_version=0, actor=lead,
+    )  # fmt: skip
+    filled = fill(data, {"lead-name": "Sam Jones", "narrative": "My words", "accountability": "x"})
+    url = f"/returns/{nspcc_return.id}/workbook/upload"
+    token = client.csrf_token(url)
+    response = client.post(
+        url, data={"csrf_token": token}, files={"workbook": ("return.xlsx", filled)}
+    )
+    assert response.status_code == 200, response.text
+    page = response.text
+    assert "A colleague&#39;s words" in page and "My words" in page and "Sam Jones" in page
+    assert "is not one of the levels" in page
+    form = BeautifulSoup(page, "html.parser").select_one("form[action$='/workbook/confirm']")
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    done = client.post(
+        f"/returns/{nspcc_return.id}/workbook/confirm", data=fields | {"choice-narrative": "online"}
+    )
+    assert done.status_code == 200, done.text
+    assert "1 change applied" in done.text
+    now = returns_service.answers_of(db, agency_return=nspcc_return)
+    assert now["lead-name"].value == "Sam Jones"
+    assert now["narrative"].value == "A colleague's words"
+    history = client.get(f"/returns/{nspcc_return.id}/answers/lead-name/history").text
+    assert "From workbook, uploaded by" in history
+
+
+def test_a_refused_upload_names_the_problem_and_changes_nothing(client, db, nspcc_return, lead):
+    sign_in(client, lead)
+    url = f"/returns/{nspcc_return.id}/workbook/upload"
+    token = client.csrf_token(url)
+    response = client.post(
+        url, data={"csrf_token": token}, files={"workbook": ("return.xlsx", b"a,b\n1,2\n")}
+    )
+    assert response.status_code == 400
+    assert "not an Excel workbook" in response.text
+    assert not returns_service.answers_of(db, agency_return=nspcc_return)
