@@ -1,7 +1,7 @@
 """answer revisions say where a change came from
 
 Revision ID: 5834fde8df4f
-Revises: 9145f54bb22d
+Revises: 67e4f2292a02
 Create Date: 2026-12-04 07:06:46.353327
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '5834fde8df4f'
-down_revision: str | None = '9145f54bb22d'
+down_revision: str | None = '67e4f2292a02'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
