@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.returns import answers, workbook_upload
 from app.returns import service as returns_service
-from app.returns.models import Answer, AnswerRevision
+from app.returns.models import Answer, AnswerRevision, ReturnStatus
 from app.returns.workbook_upload import WorkbookRefused
 from tests.conftest import lead_of, sign_in
 
@@ -232,3 +232,14 @@ def test_a_refused_upload_names_the_problem_and_changes_nothing(client, db, nspc
     assert response.status_code == 400
     assert "not an Excel workbook" in response.text
     assert not returns_service.answers_of(db, agency_return=nspcc_return)
+
+
+def test_a_workbook_for_a_submitted_return_is_refused(client, db, nspcc_return, lead, settings):
+    sign_in(client, lead)
+    data = download(client, nspcc_return)
+    nspcc_return.status = ReturnStatus.SUBMITTED
+    db.flush()
+    with pytest.raises(WorkbookRefused, match="submitted"):
+        workbook_upload.read_workbook(
+            data, view=view_for(db, lead, nspcc_return), secret=settings.secret
+        )
