@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.db import DbSession
+from app.params import Id
 from app.returns import fillable_workbook, last_year, workbook_upload
 from app.returns.answers import SaveConflict
 from app.returns.routes.common import AgencyPerson, view_or_404
@@ -24,7 +25,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @router.get("/returns/{return_id}/workbook")
 def download_workbook(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     view = view_or_404(session, person, return_id)
     last = last_year.previous_return(session, view=view)
@@ -48,7 +49,7 @@ def download_workbook(
 
 @router.get("/returns/{return_id}/workbook/upload")
 def upload_page(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     return _upload_page(request, view_or_404(session, person, return_id))
 
@@ -66,7 +67,7 @@ def _upload_page(
 
 @router.post("/returns/{return_id}/workbook/upload")
 async def upload_workbook(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     form = await request.form()
     file = form.get("workbook")
@@ -93,7 +94,7 @@ def _preview(request, session, person, return_id, data: bytes) -> Response:  # t
 
 @router.post("/returns/{return_id}/workbook/confirm")
 async def confirm_workbook(
-    request: Request, session: DbSession, person: AgencyPerson, return_id: int
+    request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     # The preview's signed changes can hold long answers: more than a text field's usual 1 MB.
     form = await request.form(max_part_size=2 * MAX_UPLOAD_BYTES)
