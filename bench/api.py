@@ -13,13 +13,12 @@ import json
 import os
 import platform
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bench import child
 from bench.exports import (
     CHANGED,
     MEMBERS,
@@ -35,7 +34,7 @@ from bench.exports import (
     scored_by,
     value_of,
 )
-from bench.pages import RESULTS, ROOT
+from bench.pages import RESULTS
 from bench.returns import code_version
 
 CYCLE = "bench-api-2021"
@@ -281,19 +280,7 @@ def child_bare(database_url: str, collection: str, output: str) -> dict:
 
 
 def run_child(*args: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("S11_")}
-    var_dir = tempfile.mkdtemp(prefix="s11-bench-var-")
-    env["S11_VAR_DIR"] = var_dir
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.api", "--child", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    shutil.rmtree(var_dir)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return child.run_child("bench.api", *args)
 
 
 def measure(label: str, database_url: str, sizes: list[int]) -> list[dict]:

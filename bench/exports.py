@@ -10,15 +10,14 @@ import json
 import os
 import platform
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.pages import RESULTS, ROOT
+from bench import child
+from bench.pages import RESULTS
 from bench.returns import code_version
 
 SECTIONS = 5
@@ -364,19 +363,7 @@ def child_bare(returns: int, out: str) -> dict:
 
 
 def run_child(*args: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("S11_")}
-    var_dir = tempfile.mkdtemp(prefix="s11-bench-var-")
-    env["S11_VAR_DIR"] = var_dir
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.exports", "--child", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    shutil.rmtree(var_dir)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return child.run_child("bench.exports", *args)
 
 
 def measure(label: str, database_url: str, returns: int, repeats: int) -> list[tuple]:
