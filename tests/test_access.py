@@ -72,6 +72,10 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/round/returns"): P.MANAGE_ROUND,
     ("GET", "/round/returns/{return_id}/reopen"): P.MANAGE_ROUND,
     ("POST", "/round/returns/{return_id}/reopen"): P.MANAGE_ROUND,
+    ("GET", "/round/returns/{return_id}/workbook"): P.MANAGE_ROUND,
+    ("GET", "/round/returns/{return_id}/workbook/upload"): P.MANAGE_ROUND,
+    ("POST", "/round/returns/{return_id}/workbook/upload"): P.MANAGE_ROUND,
+    ("POST", "/round/returns/{return_id}/workbook/confirm"): P.MANAGE_ROUND,
     ("GET", "/round/returns/{return_id}/extend"): P.MANAGE_ROUND,
     ("POST", "/round/returns/{return_id}/extend"): P.MANAGE_ROUND,
     ("GET", "/round/cycles"): P.MANAGE_ROUND,
@@ -310,6 +314,13 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
             "/returns/{return_id}": f"/returns/{lead_return.id}",
             "/round/returns/{return_id}/reopen": f"/round/returns/{lead_return.id}/reopen",
             "/round/returns/{return_id}/extend": f"/round/returns/{lead_return.id}/extend",
+            "/round/returns/{return_id}/workbook": f"/round/returns/{lead_return.id}/workbook",
+            "/round/returns/{return_id}/workbook/upload": (
+                f"/round/returns/{lead_return.id}/workbook/upload"
+            ),
+            "/round/returns/{return_id}/workbook/confirm": (
+                f"/round/returns/{lead_return.id}/workbook/confirm"
+            ),
             "/round/cycles/{slug}": "/round/cycles/s11-2021",
             "/round/cycles/{slug}/edit": "/round/cycles/s11-2021/edit",
             "/round/cycles/{slug}/agencies/new": "/round/cycles/s11-2021/agencies/new",

@@ -14,12 +14,14 @@ from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from app.directory.models import Person
+from app.directory.service import leads_of
+from app.notifications.mail import Email
 from app.questionnaires.rendering import levels_for
 from app.questionnaires.schema import QuestionBase
 from app.returns import evidence
 from app.returns.answers import save_answer
 from app.returns.fillable_workbook import IDENTITY_SHEET, NA_ANSWER, unsign
-from app.returns.service import ReturnView
+from app.returns.service import ReturnView, partnership_id_of
 
 # A zip is refused before openpyxl opens it when it would unpack past this (a zip bomb).
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -285,6 +287,35 @@ def apply_changes(
             )
             applied.saved.append(change.question_id)
     return applied
+
+
+def uploaded_for_agency_emails(
+    session: Session, *, view: ReturnView, coordinator: Person, applied: list[str], base_url: str
+) -> list[Email]:
+    """A message to each of the agency's leads when a coordinator applied a workbook to their
+    return: the answers are the agency's, so nobody's text changes without them hearing of it."""
+    partnership_id = partnership_id_of(session, agency_return=view.agency_return)
+    if partnership_id is None:
+        return []
+    listed = "\n".join(f"- {label}" for label in applied)
+    link = f"{base_url.rstrip('/')}/returns/{view.agency_return.id}"
+    return [
+        Email(
+            to=email,
+            subject=f"Answers from a workbook: {view.agency.name}'s return for {view.cycle.name}",
+            body=(
+                f"Hello {name},\n\n"
+                f"{coordinator.name}, for the partnership, uploaded a filled-in workbook to "
+                f"{view.agency.name}'s return for {view.cycle.name} and applied "
+                f"{len(applied)} answer{'' if len(applied) == 1 else 's'}:\n\n{listed}\n\n"
+                "Each answer's history shows the change as from a workbook. "
+                f"Check the return at {link}\n"
+            ),
+        )
+        for name, email in leads_of(
+            session, partnership_id=partnership_id, agency_id=view.agency.id
+        )
+    ]
 
 
 PREVIEW_SALT = "s11-workbook-preview"

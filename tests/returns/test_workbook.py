@@ -11,11 +11,12 @@ from bs4 import BeautifulSoup
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from app.directory.models import Role
 from app.returns import answers, workbook_upload
 from app.returns import service as returns_service
 from app.returns.models import Answer, AnswerRevision, ReturnStatus
 from app.returns.workbook_upload import WorkbookRefused
-from tests.conftest import lead_of, sign_in
+from tests.conftest import lead_of, person_with_role, sign_in
 
 
 @pytest.fixture
@@ -243,3 +244,49 @@ def test_a_workbook_for_a_submitted_return_is_refused(client, db, nspcc_return, 
         workbook_upload.read_workbook(
             data, view=view_for(db, lead, nspcc_return), secret=settings.secret
         )
+
+
+def test_a_coordinator_answers_by_workbook_for_an_agency_and_its_lead_is_emailed(
+    mail_client, db, nspcc_return, lead, mailbox
+):
+    coordinator = person_with_role(db, Role.COORDINATOR)
+    sign_in(mail_client, coordinator)
+    listed = mail_client.get("/round/returns").text
+    assert f"/round/returns/{nspcc_return.id}/workbook/upload" in listed
+    base = f"/round/returns/{nspcc_return.id}/workbook"
+    data = mail_client.get(base).content
+    filled = fill(data, {"lead-name": "Sam Jones"})
+    token = mail_client.csrf_token(f"{base}/upload")
+    preview = mail_client.post(
+        f"{base}/upload", data={"csrf_token": token}, files={"workbook": ("r.xlsx", filled)}
+    )
+    assert preview.status_code == 200, preview.text
+    form = BeautifulSoup(preview.text, "html.parser").select_one(f"form[action='{base}/confirm']")
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    done = mail_client.post(f"{base}/confirm", data=fields)
+    assert done.status_code == 200, done.text
+    assert "1 change applied" in done.text and "emailed the agency" in done.text
+    saved = returns_service.answers_of(db, agency_return=nspcc_return)["lead-name"]
+    assert saved.value == "Sam Jones"
+    revision = returns_service.history_of(db, answer=saved)[-1]
+    assert revision.source == "workbook" and revision.changed_by_id == coordinator.id
+    message = mailbox.to(lead.email)[-1]
+    assert "Answers from a workbook" in message["Subject"]
+    label = returns_service.view_of(db, nspcc_return).questionnaire.question("lead-name").label
+    assert coordinator.name in message.get_content() and f"- {label}" in message.get_content()
+
+
+def test_a_coordinator_of_another_partnership_cannot_reach_an_agencys_workbook(
+    client, db, nspcc_return
+):
+    from app.directory.models import Membership, Partnership, Person
+
+    other = Partnership(name="Elsewhere", short_name="EW", slug="elsewhere")
+    outsider = Person(name="Outside Coordinator", email="outside@example.org")
+    db.add_all([other, outsider])
+    db.flush()
+    db.add(Membership(person_id=outsider.id, partnership_id=other.id, role=Role.COORDINATOR))
+    db.flush()
+    sign_in(client, outsider)
+    assert client.get(f"/round/returns/{nspcc_return.id}/workbook").status_code == 404
+    assert client.get(f"/round/returns/{nspcc_return.id}/workbook/upload").status_code == 404
