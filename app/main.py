@@ -39,6 +39,7 @@ from app.db import (
     make_engine,
     make_sessionmaker,
 )
+from app.directory.terms import terms_for
 from app.exports import routes as export_routes
 from app.home import routes as home_routes
 from app.library import routes as library_routes
@@ -69,6 +70,7 @@ ROUTERS = [
     api_routes.router,
 ]
 questionnaire_rendering.register_template_helpers(templates.env)
+templates.env.globals["board_terms"] = terms_for
 templates.env.globals["evidence_upload"] = pure_macro("returns/_evidence.html", "evidence_upload")
 
 
