@@ -124,6 +124,13 @@ class RequestContextMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+# A form of more than 1,000 boxes (say 10,000 table rows posted) is refused before it is read.
+TOO_MANY_FIELDS = (
+    "Too many answers were sent at once: a page takes at most 1,000 boxes, and a table no "
+    "more rows than its questionnaire allows. Nothing has been saved: go back, remove some "
+    "rows, and try again."
+)
+
 def _wants_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
@@ -170,10 +177,13 @@ def _install_error_pages(app: FastAPI) -> None:
             return api_deps.problem_response(api_deps.http_problem(exc.status_code))
         if exc.status_code in (404, 405):
             return render(request, "errors/404.html", status_code=404)
+        message = str(exc.detail)
+        if message.startswith("Too many fields"):  # Starlette's words for a form too large
+            message = TOO_MANY_FIELDS
         return render(
             request,
             "errors/error.html",
-            {"title": "Sorry, that did not work", "message": str(exc.detail)},
+            {"title": "Sorry, that did not work", "message": message},
             status_code=exc.status_code,
         )
 
