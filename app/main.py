@@ -131,6 +131,7 @@ TOO_MANY_FIELDS = (
     "rows, and try again."
 )
 
+
 def _wants_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.directory.models import Agency, SchoolPhase, SchoolType
-from tests.setup.test_directory import AGENCY, coordinator, partnership, post  # noqa: F401
+from tests.setup.test_directory import AGENCY, post
 
 SCHOOL = {
     **AGENCY,
@@ -55,7 +55,7 @@ def test_a_second_school_with_the_same_urn_is_refused_by_name(client, db, coordi
 
 
 SCHOOLS_CSV = """Agency,Sector,Lead name,Lead email,School type,Phase,Local authority or trust,URN
-Toftwood Infant School,Education,Ann Dsl,ann@toftwood.example.org,Maintained,Primary,Norfolk County Council,120876
+Toftwood Infant School,Education,Ann Dsl,ann@toftwood.example.org,Maintained,Primary,NCC,120876
 Gresham's School,Education,Ben Dsl,ben@greshams.example.org,Independent,All-through,Gresham's,121234
 Grammar Towers,Education,Cat Dsl,cat@towers.example.org,Grammar school,Secondary,,123456
 Long URN Academy,Education,Dan Dsl,dan@long.example.org,Academy,Secondary,A Trust,1234567
@@ -77,9 +77,7 @@ def test_an_import_names_the_line_of_each_bad_school_and_saves_nothing(client, d
     assert db.scalar(select(func.count()).select_from(Agency)) == 0
 
     good = "\n".join(SCHOOLS_CSV.splitlines()[:3] + SCHOOLS_CSV.splitlines()[-1:]) + "\n"
-    checked = post(
-        client, "/agencies/import", files={"file": ("s.csv", good.encode(), "text/csv")}
-    )
+    checked = post(client, "/agencies/import", files={"file": ("s.csv", good.encode(), "text/csv")})
     assert checked.status_code == 200, checked.text
     token = checked.text.split('action="/agencies/import/')[1].split('"')[0]
     assert post(client, f"/agencies/import/{token}").status_code == 303
