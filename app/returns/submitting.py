@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.db import utcnow
 from app.directory.models import Person
+from app.directory.terms import BoardTerms, terms_for
 from app.notifications.mail import Email
 from app.questionnaires.rules import counts_as_answered
 from app.questionnaires.schema import EvidenceQuestion, QuestionBase, Section
@@ -100,7 +101,10 @@ def submit_return(
     return True
 
 
-def receipt_email(view: ReturnView, *, to: Person, base_url: str) -> Email:
+def receipt_email(
+    view: ReturnView, *, to: Person, base_url: str, terms: BoardTerms | None = None
+) -> Email:
+    words = (terms or terms_for(None)).return_name
     link = f"{base_url.rstrip('/')}/returns/{view.agency_return.id}"
     agency_return = view.agency_return
     signed_off = (
@@ -113,7 +117,7 @@ def receipt_email(view: ReturnView, *, to: Person, base_url: str) -> Email:
         subject=f"Received: {view.agency.name}'s return for {view.cycle.name}",
         body=(
             f"Hello {to.name},\n\n"
-            f"Thank you: {view.agency.name}'s Section 11 return for {view.cycle.name} was "
+            f"Thank you: {view.agency.name}'s {words} for {view.cycle.name} was "
             f"submitted on {utcnow():%-d %B %Y at %H:%M} (UTC){signed_off}.\n\n"
             f"You can read it at {link}\n\n"
             "The partnership's business unit will be in touch about the challenge and support "
