@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.cycles.models import Cycle, CyclePartnership
-from app.directory.models import Agency, PartnershipAgency, Person, Role
+from app.directory.models import Agency, Partnership, PartnershipAgency, Person, Role
+from app.directory.terms import BoardTerms, terms_for
 from app.notifications.mail import Email
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
@@ -124,9 +125,7 @@ class ReturnView:
 
     def shown(self, section: Section) -> list[QuestionBase]:
         values = self.values
-        return [
-            q for q in section.questions if is_shown(q, sector=self.agency.sector, values=values)
-        ]
+        return [q for q in section.questions if is_shown(q, agency=self.agency, values=values)]
 
     def sections(self) -> list[SectionProgress]:
         values = self.values
@@ -244,7 +243,7 @@ def answer_to_save(
         return None
     assert question is not None
     values = _values_read_by(session, agency_return, questionnaire, question)
-    if not is_shown(question, sector=agency.sector, values=values):
+    if not is_shown(question, agency=agency, values=values):
         return None
     return AnswerToSave(agency_return, questionnaire, question)
 
@@ -409,6 +408,13 @@ def partnership_id_of(session: Session, *, agency_return: AgencyReturn) -> int |
         .order_by(CyclePartnership.partnership_id)
         .limit(1)
     )
+
+
+def board_terms_of(session: Session, *, agency_return: AgencyReturn) -> BoardTerms:
+    """The words of the board whose round the return is in (see `partnership_id_of`)."""
+    partnership_id = partnership_id_of(session, agency_return=agency_return)
+    kind = session.scalar(select(Partnership.kind).where(Partnership.id == partnership_id))
+    return terms_for(kind)
 
 
 def submitter_of(session: Session, *, agency_return: AgencyReturn) -> Person | None:

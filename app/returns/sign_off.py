@@ -20,8 +20,8 @@ from app.directory import service as directory_service
 from app.directory.models import Person
 from app.notifications.mail import Email
 from app.returns.models import AgencyReturn, ReturnStatus, SignOffRequest
-from app.returns.service import ReturnError, ReturnView, move_return, view_of
-from app.returns.submitting import SeniorOfficer
+from app.returns.service import ReturnError, ReturnView, board_terms_of, move_return, view_of
+from app.returns.submitting import SeniorOfficer, missing_answers
 
 SIGN_OFF_LINK_LIFETIME = timedelta(days=14)
 
@@ -81,12 +81,13 @@ def request_sign_off(
         detail={"officer": officer.name, "role": officer.role, "email": officer.email},
     )
     link = f"{base_url.rstrip('/')}/sign-off/{token}"
+    terms = board_terms_of(session, agency_return=view.agency_return)
     return Email(
         to=officer.email,
-        subject=f"Please sign off {view.agency.name}'s Section 11 return for {view.cycle.name}",
+        subject=f"Please sign off {view.agency.name}'s {terms.return_name} for {view.cycle.name}",
         body=(
             f"Hello {officer.name},\n\n"
-            f"{actor.name} has completed {view.agency.name}'s Section 11 self-assessment for "
+            f"{actor.name} has completed {view.agency.name}'s {terms.self_assessment} for "
             f"{view.cycle.name} and named you, as {officer.role}, to confirm it before it goes "
             "to the safeguarding partnership.\n\n"
             f"Read the return and confirm it, or send it back with a comment, here:\n{link}\n\n"
@@ -142,6 +143,10 @@ def confirm(session: Session, *, pending: PendingSignOff, name: str, role: str) 
     name, role = name.strip()[:200], role.strip()[:200]
     if not name or not role:
         raise ReturnError("Enter your name and role as they should appear on the return")
+    if missing_answers(pending.view):
+        raise ReturnError(
+            "The return is missing required answers or evidence: send it back to the lead"
+        )
     if not _answer(session, pending, outcome="confirmed", comment=None):
         return False
     agency_return = pending.view.agency_return

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.db import utcnow
 from app.directory.models import Person
+from app.directory.terms import BoardTerms, terms_for
 from app.notifications.mail import Email
 from app.questionnaires.rules import counts_as_answered
-from app.questionnaires.schema import QuestionBase, Section
+from app.questionnaires.schema import EvidenceQuestion, QuestionBase, Section
 from app.returns.models import AgencyReturn, ReturnStatus
 from app.returns.service import ReturnError, ReturnView
 
@@ -22,17 +23,26 @@ from app.returns.service import ReturnError, ReturnView
 class MissingAnswer:
     section: Section
     question: QuestionBase
+    # A section marked evidence_required with no file attached to any of its evidence questions.
+    evidence: bool = False
 
 
 def missing_answers(view: ReturnView) -> list[MissingAnswer]:
-    """Required questions shown to this agency and not yet answered, in questionnaire order."""
+    """Required questions shown to this agency and not yet answered, in questionnaire order,
+    and sections that require evidence and have none."""
     values = view.values
-    return [
-        MissingAnswer(progress.section, q)
-        for progress in view.sections()
-        for q in progress.questions
-        if q.required and not counts_as_answered(q, values.get(q.id))
-    ]
+    missing = []
+    for progress in view.sections():
+        missing += [
+            MissingAnswer(progress.section, q)
+            for q in progress.questions
+            if q.required and not counts_as_answered(q, values.get(q.id))
+        ]
+        if progress.section.evidence_required:
+            slots = [q for q in progress.questions if isinstance(q, EvidenceQuestion)]
+            if slots and not any(view.evidence.get(q.id) for q in slots):
+                missing.append(MissingAnswer(progress.section, slots[0], evidence=True))
+    return missing
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,10 @@ def submit_return(
         return False
     missing = missing_answers(view)
     if missing:
-        raise ReturnError(f"Answer the {len(missing)} required questions before you submit")
+        raise ReturnError(
+            f"Answer the {len(missing)} required questions (or attach the evidence asked for) "
+            "before you submit"
+        )
     needs_sign_off = view.cycle.senior_sign_off_required
     if needs_sign_off and officer is None:
         raise ReturnError("Give the senior officer's name, role and email address")
@@ -88,7 +101,10 @@ def submit_return(
     return True
 
 
-def receipt_email(view: ReturnView, *, to: Person, base_url: str) -> Email:
+def receipt_email(
+    view: ReturnView, *, to: Person, base_url: str, terms: BoardTerms | None = None
+) -> Email:
+    words = (terms or terms_for(None)).return_name
     link = f"{base_url.rstrip('/')}/returns/{view.agency_return.id}"
     agency_return = view.agency_return
     signed_off = (
@@ -101,7 +117,7 @@ def receipt_email(view: ReturnView, *, to: Person, base_url: str) -> Email:
         subject=f"Received: {view.agency.name}'s return for {view.cycle.name}",
         body=(
             f"Hello {to.name},\n\n"
-            f"Thank you: {view.agency.name}'s Section 11 return for {view.cycle.name} was "
+            f"Thank you: {view.agency.name}'s {words} for {view.cycle.name} was "
             f"submitted on {utcnow():%-d %B %Y at %H:%M} (UTC){signed_off}.\n\n"
             f"You can read it at {link}\n\n"
             "The partnership's business unit will be in touch about the challenge and support "

@@ -39,8 +39,8 @@ def test_site_administrator_with_nothing_yet_is_told_to_set_up_a_partnership(cli
     assert menu == ["Home", "Site administration"]  # no Round or People answering 404
 
 
-def link_in_outbox(settings, address: str, path: str) -> str:
-    """The token of the newest link to `path` in mail written to the outbox for `address`."""
+def mail_in_outbox(settings, address: str) -> list[str]:
+    """The bodies of the mail written to the outbox for `address`, oldest first."""
     from email import message_from_bytes
     from email.policy import default
 
@@ -52,7 +52,12 @@ def link_in_outbox(settings, address: str, path: str) -> str:
     ]
     bodies = [m.get_content() for m in messages if m["To"] == address]
     assert bodies, f"no mail for {address} in the outbox"
-    return bodies[-1].split(path, 1)[1].split()[0]
+    return bodies
+
+
+def link_in_outbox(settings, address: str, path: str) -> str:
+    """The token of the newest link to `path` in mail written to the outbox for `address`."""
+    return mail_in_outbox(settings, address)[-1].split(path, 1)[1].split()[0]
 
 
 def test_site_administrator_sets_up_a_partnership_and_appoints_its_first_coordinator(
@@ -191,3 +196,28 @@ def test_a_coordinator_is_not_a_site_administrator(client, db, demo):
     sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
     assert client.get("/admin").status_code == 404
     assert post_form(client, "/admin/partnerships/new", FORM).status_code == 404
+
+
+def test_an_adults_board_is_set_up_and_its_invitations_speak_of_adults_not_section_11(
+    client, db, settings
+):
+    from app.directory.models import BoardKind
+
+    admin_signed_in(client, db)
+    form = {**FORM, "name": "Breckland Safeguarding Adults Board", "short_name": "BSAB"}
+    refused = post_form(client, "/admin/partnerships/new", {**form, "kind": "pets"})
+    assert refused.status_code == 400 and "an adults board" in refused.text
+    assert (
+        post_form(client, "/admin/partnerships/new", {**form, "kind": "adults"}).status_code == 303
+    )
+    board = db.scalars(select(Partnership).where(Partnership.slug == "breckland")).one()
+    assert board.kind is BoardKind.ADULTS
+    assert "Safeguarding adults board" in client.page("/admin/partnerships/breckland").get_text()
+    post_form(
+        client,
+        "/admin/partnerships/breckland/appointments",
+        {"name": "Cora Ordinator", "email": "cora@breckland.example.org", "role": "coordinator"},
+    )
+    text = " ".join(mail_in_outbox(settings, "cora@breckland.example.org")[-1].split())
+    assert "Safeguarding Adults Board's safeguarding adults self-assessment service" in text
+    assert "Section 11" not in text

@@ -149,3 +149,13 @@ def test_a_library_questionnaire_is_previewed_and_published_for_every_partnershi
         == 200
     )
     assert client.get("/questionnaire-library/..%2Fpyproject.toml").status_code == 404
+
+
+def test_the_schools_audit_preview_says_which_school_types_see_each_duty_question(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    preview = client.page("/questionnaire-library/schools-safeguarding-2025.yaml")
+    text = preview.get_text(" ", strip=True)
+    assert "the agency's school type is one of Independent school (section 157), Academy" in text
+    assert "Publish version 2025.1" in text

@@ -74,7 +74,12 @@ def _submit(request, session, person, return_id, form) -> Response:  # type: ign
             )
             kind = "sign_off_request"
         else:
-            email = submitting.receipt_email(view, to=person, base_url=settings.base_url)
+            email = submitting.receipt_email(
+                view,
+                to=person,
+                base_url=settings.base_url,
+                terms=returns_service.board_terms_of(session, agency_return=view.agency_return),
+            )
             kind = "receipt"
         notifications_service.deliver(
             session,
@@ -182,7 +187,12 @@ def _answer_sign_off(request, session, token, form) -> Response:  # type: ignore
     lead = returns_service.submitter_of(session, agency_return=agency_return)
     if lead is not None:
         if choice == "confirm":
-            email = submitting.receipt_email(pending.view, to=lead, base_url=settings.base_url)
+            email = submitting.receipt_email(
+                pending.view,
+                to=lead,
+                base_url=settings.base_url,
+                terms=returns_service.board_terms_of(session, agency_return=agency_return),
+            )
             kind = "receipt"
         else:
             email = sign_off.sent_back_email(pending, lead=lead, base_url=settings.base_url)
