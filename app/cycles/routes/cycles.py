@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.deps import CurrentPartnership
 from app.cycles import agencies as round_agencies
 from app.cycles import invitations as round_invitations
+from app.cycles import listing as round_listing
 from app.cycles import service as cycles_service
 from app.cycles.forms import read_cycle_form
 from app.cycles.routes.common import (
@@ -137,8 +138,6 @@ def dashboard(
     person: Coordinator,
     partnership: CurrentPartnership,
     slug: str,
-    sector: str = "",
-    status: str = "",
     added: str = "",
     imported: Count | None = None,
     invited: Count | None = None,
@@ -150,8 +149,7 @@ def dashboard(
         session,
         partnership,
         cycle,
-        sector=sector,
-        status=status,
+        listing=round_listing.read(request.query_params),
         added=added,
         imported=imported,
         invited=invited,
