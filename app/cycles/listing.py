@@ -107,10 +107,12 @@ def _where(
     cycle: Cycle | None,
     statuses: Collection[ReturnStatus] | None,
     today: date,
+    also: Collection[Any] = (),
 ) -> list[Any]:
     where = [
         CyclePartnership.partnership_id == partnership.id,
         Agency.id.in_(own_agencies(partnership)),
+        *also,
     ]
     if cycle is not None:
         where.append(AgencyReturn.cycle_id == cycle.id)
@@ -143,11 +145,13 @@ def returns_page(
     cycle: Cycle | None = None,
     statuses: Collection[ReturnStatus] | None = None,
     today: date | None = None,
+    also: Collection[Any] = (),
 ) -> Page[RoundRow]:
-    """One page of the partnership's returns (of `cycle`, if given; only `statuses`, if given)
-    as `listing` asks, and how many the filters match in all: two statements."""
+    """One page of the partnership's returns (of `cycle`, if given; only `statuses`, and
+    meeting the SQL conditions `also`, if given) as `listing` asks, and how many the filters
+    match in all: two statements."""
     today = today or date.today()
-    where = _where(partnership, listing, cycle=cycle, statuses=statuses, today=today)
+    where = _where(partnership, listing, cycle=cycle, statuses=statuses, today=today, also=also)
     total = session.scalar(_joined(select(func.count(AgencyReturn.id))).where(*where)) or 0
     listing = last_page(listing, total)
     key = _sort_key(listing.sort)
