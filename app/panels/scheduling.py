@@ -225,25 +225,6 @@ def candidates(session: Session, *, partnership: Partnership) -> list[Person]:
     )
 
 
-# Past this many agencies (a schools round), the member's agency is typed, not chosen.
-SITS_FOR_CHOICES = 200
-
-
-def agencies_here(session: Session, *, partnership: Partnership) -> list[Agency] | None:
-    """The partnership's agencies to choose a member's agency from, or None when there are too
-    many for one list and the name is typed instead."""
-    rows = list(
-        session.scalars(
-            select(Agency)
-            .join(PartnershipAgency, PartnershipAgency.agency_id == Agency.id)
-            .where(PartnershipAgency.partnership_id == partnership.id)
-            .order_by(Agency.name)
-            .limit(SITS_FOR_CHOICES + 1)
-        )
-    )
-    return rows if len(rows) <= SITS_FOR_CHOICES else None
-
-
 def _agency_here(
     session: Session, partnership: Partnership, agency_id: int | None, agency_name: str
 ) -> int | None:

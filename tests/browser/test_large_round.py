@@ -4,12 +4,13 @@ swaps the results) and without it (the same GET form loads a page)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import assert_accessible, run_cli, serve, server_env, sign_in_as
+from tests.browser.test_panels import assert_accessible_without_javascript
 
 SCHOOL = "Grown School 00300"  # not started: every sixth school from the first is
 
@@ -25,7 +26,7 @@ def base_url(
     yield from serve(var_dir, env, url)
 
 
-def _find_by_keyboard(page: Page) -> None:
+def _find_by_keyboard(page: Page, assert_accessible: Callable[[Page], None]) -> None:
     sign_in_as(page, "Priya Shah")
     page.goto("/round/cycles/s11-2021")
     expect(page.locator("#results-count")).to_contain_text("of 638 returns")
@@ -55,10 +56,13 @@ def _find_by_keyboard(page: Page) -> None:
 
 
 def test_a_coordinator_finds_one_school_among_600_by_keyboard(page: Page):
-    _find_by_keyboard(page)
+    _find_by_keyboard(page, assert_accessible)
 
 
 def test_a_coordinator_finds_one_school_among_600_without_javascript(
-    page_without_javascript: Page,
+    page_without_javascript: Page, browser: Browser, base_url: str
 ):
-    _find_by_keyboard(page_without_javascript)
+    _find_by_keyboard(
+        page_without_javascript,
+        lambda page: assert_accessible_without_javascript(page, browser, base_url),
+    )

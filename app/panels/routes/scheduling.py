@@ -13,6 +13,7 @@ from app.auth.deps import CurrentPartnership
 from app.cycles import listing as round_listing
 from app.cycles import service as cycles_service
 from app.db import DbSession
+from app.directory import service as directory_service
 from app.panels import booking, conflicts, scheduling, sessions
 from app.panels.forms import read_session_form
 from app.panels.models import MeetingMode, PanelSession
@@ -203,7 +204,7 @@ def _session_page(request, session, partnership, panel, error=None, notice=None,
                 for p in scheduling.candidates(session, partnership=partnership)
                 if p.id not in taken
             ],
-            "agencies": scheduling.agencies_here(session, partnership=partnership),
+            "agencies": directory_service.agencies_to_choose(session, partnership=partnership),
             "waiting": booking.waiting_page(
                 session,
                 cycle=_cycle_of(session, panel),
