@@ -39,6 +39,7 @@ from app.db import (
     make_engine,
     make_sessionmaker,
 )
+from app.directory.terms import terms_for
 from app.exports import routes as export_routes
 from app.home import routes as home_routes
 from app.library import routes as library_routes
@@ -69,6 +70,7 @@ ROUTERS = [
     api_routes.router,
 ]
 questionnaire_rendering.register_template_helpers(templates.env)
+templates.env.globals["board_terms"] = terms_for
 templates.env.globals["evidence_upload"] = pure_macro("returns/_evidence.html", "evidence_upload")
 
 
@@ -122,6 +124,14 @@ class RequestContextMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+# A form of more than 1,000 boxes (say 10,000 table rows posted) is refused before it is read.
+TOO_MANY_FIELDS = (
+    "Too many answers were sent at once: a page takes at most 1,000 boxes, and a table no "
+    "more rows than its questionnaire allows. Nothing has been saved: go back, remove some "
+    "rows, and try again."
+)
+
+
 def _wants_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 
@@ -168,10 +178,13 @@ def _install_error_pages(app: FastAPI) -> None:
             return api_deps.problem_response(api_deps.http_problem(exc.status_code))
         if exc.status_code in (404, 405):
             return render(request, "errors/404.html", status_code=404)
+        message = str(exc.detail)
+        if message.startswith("Too many fields"):  # Starlette's words for a form too large
+            message = TOO_MANY_FIELDS
         return render(
             request,
             "errors/error.html",
-            {"title": "Sorry, that did not work", "message": str(exc.detail)},
+            {"title": "Sorry, that did not work", "message": message},
             status_code=exc.status_code,
         )
 

@@ -78,6 +78,7 @@ def _details(form: FormData) -> admin_service.PartnershipDetails:
         short_name=str(form.get("short_name") or ""),
         slug=str(form.get("slug") or ""),
         colour=str(form.get("colour") or ""),
+        kind=str(form.get("kind") or "children"),  # the kind every partnership had before
     )
 
 

@@ -23,7 +23,14 @@ from app.colours import (
 from app.cycles import service as cycles_service
 from app.db import utcnow
 from app.directory import service as directory_service
-from app.directory.models import Membership, Partnership, PartnershipAgency, Person, Role
+from app.directory.models import (
+    BoardKind,
+    Membership,
+    Partnership,
+    PartnershipAgency,
+    Person,
+    Role,
+)
 from app.notifications.mail import Email
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
@@ -45,6 +52,7 @@ class PartnershipDetails:
     short_name: str = ""
     slug: str = ""
     colour: str = "#28313b"
+    kind: str = BoardKind.CHILDREN.value
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,8 @@ def check_details(
         )
     elif session.scalar(others.where(Partnership.slug == slug).with_only_columns(Partnership.id)):
         errors["slug"] = f"Another partnership already uses the web-address name {slug}"
+    if details.kind not in BoardKind._value2member_map_:
+        errors["kind"] = "Select whether it is a children's partnership or an adults board"
     if not directory_service.HEX_COLOUR.match(colour):
         errors["colour"] = "Enter the colour as a hex code of six digits, like #4c2c92"
     elif contrast_ratio(colour, WHITE) < AA_NORMAL_TEXT:
@@ -111,6 +121,7 @@ def _apply(partnership: Partnership, details: PartnershipDetails, logo: Logo | N
     partnership.short_name = directory_service.tidy_name(details.short_name)
     partnership.slug = details.slug.strip()
     partnership.colour = details.colour.strip().lower()
+    partnership.kind = BoardKind(details.kind)
     if logo is not None:
         partnership.logo = logo.data
         partnership.logo_type = logo.content_type
@@ -157,6 +168,7 @@ def details_of(partnership: Partnership) -> PartnershipDetails:
         short_name=partnership.short_name,
         slug=partnership.slug,
         colour=partnership.colour,
+        kind=partnership.kind.value,
     )
 
 

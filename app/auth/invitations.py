@@ -19,6 +19,7 @@ from app.auth.models import (
 from app.db import aware, utcnow
 from app.directory import service as directory_service
 from app.directory.models import Agency, Partnership, Person, Role
+from app.directory.terms import terms_for
 from app.notifications.mail import Email
 
 INVITATION_LIFETIME = timedelta(days=14)
@@ -63,8 +64,9 @@ def _invitation_email(invitation: Invitation, token: str, base_url: str, inviter
         subject=f"You are invited to s11 as {role}{where}",
         body=(
             f"Hello {invitation.name},\n\n"
-            f"{inviter} has invited you to the {invitation.partnership.name}'s Section 11 "
-            f"self-assessment service, s11, as {role}{where}.\n\n"
+            f"{inviter} has invited you to the {invitation.partnership.name}'s "
+            f"{terms_for(invitation.partnership).self_assessment} service, s11, as "
+            f"{role}{where}.\n\n"
             f"Accept the invitation here:\n\n{link}\n\n"
             f"The invitation expires on {invitation.expires_at:%-d %B %Y}. If you were not "
             "expecting it, you can ignore this email.\n"

@@ -41,6 +41,15 @@ COLUMNS = {
     "lead_name": ("Lead name", ("leadname", "safeguardinglead")),
     "lead_email": ("Lead email", ("leademail", "email")),
 }
+# Columns a file may leave out: a schools round names each school's type, phase, local
+# authority or trust and URN.
+SCHOOL_COLUMNS = {
+    "school_type": ("School type", ("schooltype", "typeofschool", "establishmenttype")),
+    "school_phase": ("Phase", ("phase", "schoolphase", "phaseofeducation")),
+    "school_body": ("Local authority or trust", ("localauthorityortrust", "la", "trust",
+                                                  "localauthority", "laortrust")),
+    "urn": ("URN", ("urn", "dfeurn")),
+}  # fmt: skip
 # Excel, LibreOffice and Google Sheets run a cell starting so as a formula when the file is
 # opened again, so such text is refused rather than kept for an export to replay.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -64,7 +73,10 @@ class ImportRow:
     lead_name: str
     lead_email: str
     errors: list[str] = field(default_factory=list)
-    existing: bool = False  # an agency s11 already knows by this name: matched, not duplicated
+    existing: bool = False
+    school: directory_service.SchoolDetails = field(
+        default_factory=directory_service.SchoolDetails
+    )  # an agency s11 already knows by this name: matched, not duplicated
 
 
 @dataclass
@@ -163,6 +175,10 @@ def _read_table(table: Iterator[list[str]]) -> AgencyImport:
                 "Agency, Sector, Lead name and Lead email"
             )
         positions[column] = found
+    for column, (_name, aliases) in SCHOOL_COLUMNS.items():
+        found = next((i for i, key in enumerate(keys) if key in aliases), None)
+        if found is not None:
+            positions[column] = found
     rows: list[ImportRow] = []
     first_line: dict[str, int] = {}
     count = 0
@@ -185,8 +201,9 @@ def _checked_row(
     line: int, cells: list[str], positions: dict[str, int], first_line: dict[str, int]
 ) -> ImportRow:
     raw = {column: cells[i] if i < len(cells) else "" for column, i in positions.items()}
+    names = {**COLUMNS, **SCHOOL_COLUMNS}
     formulas = {
-        column: f"{COLUMNS[column][0]} looks like a spreadsheet formula, which s11 does not accept"
+        column: f"{names[column][0]} looks like a spreadsheet formula, which s11 does not accept"
         for column, value in raw.items()
         if value.startswith(FORMULA_START) or value.strip().startswith(FORMULA_START)
     }
@@ -222,7 +239,23 @@ def _checked_row(
         errors.append("Enter the safeguarding lead's email address")
     elif not _is_email(lead_email):
         errors.append(f"{lead_email} is not an email address: write it like name@example.org")
-    return ImportRow(line, agency, sector, lead_name, lead_email, errors=errors)
+    school = directory_service.SchoolDetails()
+    school_formulas = [formulas[column] for column in SCHOOL_COLUMNS if column in formulas]
+    if school_formulas:
+        errors += school_formulas
+    else:
+        try:
+            school = directory_service.school_details(
+                **{column: raw.get(column, "") for column in SCHOOL_COLUMNS}
+            )
+        except directory_service.SchoolDetailsError as error:
+            errors.append(f"{SCHOOL_COLUMNS[error.field][0]}: {error}")
+        else:
+            if school.urn and school.urn in first_line:
+                errors.append(f"URN {school.urn} is already on line {first_line[school.urn]}")
+            elif school.urn:
+                first_line[school.urn] = line
+    return ImportRow(line, agency, sector, lead_name, lead_email, errors=errors, school=school)
 
 
 def _sector(text: str) -> AgencySector | None:
@@ -246,6 +279,17 @@ def mark_existing(session: Session, *, rows: list[ImportRow]) -> None:
     )
     for row in rows:
         row.existing = row.agency.lower() in known
+    urns = {row.school.urn for row in rows if row.school.urn}
+    held = {
+        urn: name
+        for urn, name in session.execute(
+            select(Agency.urn, func.lower(Agency.name)).where(Agency.urn.in_(urns))
+        )
+    }
+    for row in rows:
+        holder = held.get(row.school.urn) if row.school.urn else None
+        if holder is not None and holder != row.agency.lower():
+            row.errors.append(f"URN {row.school.urn} already belongs to another agency in s11")
 
 
 def apply_import(
@@ -263,8 +307,9 @@ def apply_import(
     if not rows or len(ready) != len(rows):
         raise cycles_service.CycleError("Correct the rows with problems and upload the file again")
     with session.begin_nested():  # one refused invitation undoes the rows before it
-        added = [
-            round_agencies.add_agency(
+        added = []
+        for row, sector in ready:
+            each = round_agencies.add_agency(
                 session,
                 cycle=cycle,
                 partnership=partnership,
@@ -275,8 +320,17 @@ def apply_import(
                 actor=actor,
                 base_url=base_url,
             )
-            for row, sector in ready
-        ]
+            if row.school.school_type is not None:
+                if directory_service.urn_taken(
+                    session, urn=row.school.urn, agency_id=each.agency.id
+                ):
+                    raise cycles_service.CycleError(
+                        f"Line {row.line}: URN {row.school.urn} already belongs to another "
+                        "agency in s11"
+                    )
+                row.school.apply_to(each.agency)
+            added.append(each)
+        session.flush()
     new = sum(1 for item in added if item.new_agency)
     audit_service.record_event(
         session,

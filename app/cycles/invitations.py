@@ -24,6 +24,7 @@ from app.directory.models import (
     Person,
     Role,
 )
+from app.directory.terms import BoardTerms, terms_for
 from app.notifications.mail import Email
 from app.returns.models import AgencyReturn
 
@@ -54,11 +55,21 @@ def invite_leads(
     ).all()
     addresses = _lead_addresses(session, partnership, [agency.id for _, agency in rows])
     invitations = []
+    terms = terms_for(partnership)
     for agency_return, agency in rows:
         for name, address in addresses.get(agency.id, []):
             invitations.append(
                 LeadInvitation(
-                    agency, _round_invitation(cycle, agency_return, agency, name, address, base_url)
+                    agency,
+                    _round_invitation(
+                        cycle,
+                        agency_return,
+                        agency,
+                        name,
+                        address,
+                        base_url,
+                        terms,
+                    ),
                 )
             )
         if agency.id in addresses:
@@ -106,23 +117,29 @@ def _lead_addresses(
 
 
 def _round_invitation(
-    cycle: Cycle, agency_return: AgencyReturn, agency: Agency, name: str, to: str, base_url: str
+    cycle: Cycle,
+    agency_return: AgencyReturn,
+    agency: Agency,
+    name: str,
+    to: str,
+    base_url: str,
+    terms: BoardTerms,
 ) -> Email:
     link = f"{base_url.rstrip('/')}/returns/{agency_return.id}"
     deadline = f"{deadline_of(agency_return, cycle):%-d %B %Y}"
     text = (
-        f"Hello {name},\n\n{cycle.name} is open. Please complete {agency.name}'s Section 11 "
-        f"self-assessment by {deadline}:\n\n{link}\n\n"
+        f"Hello {name},\n\n{cycle.name} is open. Please complete {agency.name}'s "
+        f"{terms.self_assessment} by {deadline}:\n\n{link}\n\n"
         + (f"{cycle.guidance}\n\n" if cycle.guidance else "")
         + "You can invite colleagues to help; only you, as safeguarding lead, submit it.\n"
     )
     html = (
         f"<p>Hello {escape(name)},</p><p>{escape(cycle.name)} is open. Please complete "
-        f"{escape(agency.name)}'s Section 11 self-assessment by <strong>{deadline}</strong>.</p>"
+        f"{escape(agency.name)}'s {terms.self_assessment} by <strong>{deadline}</strong>.</p>"
         f'<p><a href="{escape(link)}">Open your return</a></p>'
         + "".join(f"<p>{escape(line)}</p>" for line in cycle.guidance.splitlines() if line)
         + "<p>You can invite colleagues to help; only you, as safeguarding lead, submit it.</p>"
     )
     return Email(
-        to=to, subject=f"{cycle.name}: your agency's Section 11 return", body=text, html=html
+        to=to, subject=f"{cycle.name}: your agency's {terms.return_name}", body=text, html=html
     )

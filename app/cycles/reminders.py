@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.cycles.deadlines import deadline_of
 from app.cycles.models import Cycle, CyclePartnership, ReminderSent
-from app.directory.models import Agency, Membership, Person, Role
+from app.directory.models import Agency, Membership, Partnership, Person, Role
+from app.directory.terms import BoardTerms, terms_for
 from app.notifications import service as notifications_service
 from app.notifications.mail import Email
 from app.notifications.models import SentEmail
@@ -114,6 +115,13 @@ def due_reminders(session: Session, settings: Settings, *, today: date) -> list[
         )
     }
     leads = agency_leads(session, {(cycle.id, agency.id) for _, cycle, agency in rows})
+    partnership_ids = {p for found in leads.values() for _name, _email, p in found}
+    kinds = {
+        partnership_id: kind
+        for partnership_id, kind in session.execute(
+            select(Partnership.id, Partnership.kind).where(Partnership.id.in_(partnership_ids))
+        )
+    }
     due = []
     for agency_return, cycle, agency in rows:
         deadline = deadline_of(agency_return, cycle)
@@ -136,6 +144,7 @@ def due_reminders(session: Session, settings: Settings, *, today: date) -> list[
                         deadline=deadline,
                         today=today,
                         link=link,
+                        terms=terms_for(kinds.get(partnership)),
                     ),
                     partnership,
                 )
@@ -175,24 +184,33 @@ def agency_leads(
 
 
 def reminder_email(
-    *, name: str, to: str, agency: Agency, cycle: Cycle, deadline: date, today: date, link: str
+    *,
+    name: str,
+    to: str,
+    agency: Agency,
+    cycle: Cycle,
+    deadline: date,
+    today: date,
+    link: str,
+    terms: BoardTerms | None = None,
 ) -> Email:
+    words = (terms or terms_for(None)).return_name
     days = (deadline - today).days
     when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
     on = f"{deadline:%A %-d %B %Y}"
     return Email(
         to=to,
-        subject=f"Reminder: {agency.name}'s Section 11 return is due {when}",
+        subject=f"Reminder: {agency.name}'s {words} is due {when}",
         body=(
             f"Hello {name},\n\n"
-            f"{agency.name}'s Section 11 return for {cycle.name} has not been submitted yet. "
+            f"{agency.name}'s {words} for {cycle.name} has not been submitted yet. "
             f"It is due {when}, on {on}.\n\n"
             f"Carry on with it, and submit it, at {link}\n\n"
             "If you need longer, ask the partnership's business unit before the deadline.\n"
         ),
         html=(
             f"<p>Hello {escape(name)},</p>\n"
-            f"<p>{escape(agency.name)}'s Section 11 return for {escape(cycle.name)} has not been "
+            f"<p>{escape(agency.name)}'s {words} for {escape(cycle.name)} has not been "
             f"submitted yet. It is due {when}, on <strong>{on}</strong>.</p>\n"
             f'<p><a href="{escape(link)}">Carry on with the return</a></p>\n'
             "<p>If you need longer, ask the partnership's business unit before the deadline.</p>\n"

@@ -81,6 +81,71 @@ class AgencyDuty(StrEnum):
         return "Signs up to equivalent standards"
 
 
+class SchoolType(StrEnum):
+    """The kinds of school and college an education safeguarding audit turns on."""
+
+    MAINTAINED = "maintained"
+    ACADEMY = "academy"
+    FREE_SCHOOL = "free_school"
+    INDEPENDENT = "independent"
+    SPECIAL = "special"
+    ALTERNATIVE_PROVISION = "alternative_provision"
+    FURTHER_EDUCATION = "further_education"
+    EARLY_YEARS = "early_years"
+
+    @property
+    def label(self) -> str:
+        return SCHOOL_TYPE_LABELS[self]
+
+
+SCHOOL_TYPE_LABELS = {
+    SchoolType.MAINTAINED: "Maintained school",
+    SchoolType.ACADEMY: "Academy",
+    SchoolType.FREE_SCHOOL: "Free school",
+    SchoolType.INDEPENDENT: "Independent school (section 157)",
+    SchoolType.SPECIAL: "Special school",
+    SchoolType.ALTERNATIVE_PROVISION: "Alternative provision",
+    SchoolType.FURTHER_EDUCATION: "Further education college",
+    SchoolType.EARLY_YEARS: "Early years setting",
+}
+
+
+class SchoolPhase(StrEnum):
+    NURSERY = "nursery"
+    PRIMARY = "primary"
+    MIDDLE = "middle"
+    SECONDARY = "secondary"
+    ALL_THROUGH = "all_through"
+    SIXTEEN_PLUS = "16_plus"
+
+    @property
+    def label(self) -> str:
+        return SCHOOL_PHASE_LABELS[self]
+
+
+SCHOOL_PHASE_LABELS = {
+    SchoolPhase.NURSERY: "Nursery",
+    SchoolPhase.PRIMARY: "Primary",
+    SchoolPhase.MIDDLE: "Middle",
+    SchoolPhase.SECONDARY: "Secondary",
+    SchoolPhase.ALL_THROUGH: "All-through",
+    SchoolPhase.SIXTEEN_PLUS: "16 plus",
+}
+
+
+class BoardKind(StrEnum):
+    """What a partnership is: the words on its pages, emails and exports follow it."""
+
+    CHILDREN = "children"
+    ADULTS = "adults"
+
+    @property
+    def label(self) -> str:
+        if self is BoardKind.CHILDREN:
+            return "Children's safeguarding partnership"
+        return "Safeguarding adults board"
+
+
 class Role(StrEnum):
     COORDINATOR = "coordinator"
     AGENCY_LEAD = "agency_lead"
@@ -116,6 +181,9 @@ class Partnership(Base):
     name: Mapped[str] = mapped_column(String(200))
     short_name: Mapped[str] = mapped_column(String(40))
     colour: Mapped[str] = mapped_column(String(7), default="#28313b")
+    kind: Mapped[BoardKind] = mapped_column(
+        _enum_column(BoardKind, length=20), default=BoardKind.CHILDREN, server_default="children"
+    )
     # At most 200 KB, checked as PNG or JPEG by content: kept in the database so every app
     # host serves the same header without shared storage.
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
@@ -138,7 +206,16 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     sector: Mapped[AgencySector] = mapped_column(sector_column())
     duty: Mapped[AgencyDuty] = mapped_column(_enum_column(AgencyDuty))
+    # Schools and colleges only; every other agency leaves these empty.
+    school_type: Mapped[SchoolType | None] = mapped_column(_enum_column(SchoolType), index=True)
+    school_phase: Mapped[SchoolPhase | None] = mapped_column(_enum_column(SchoolPhase, length=20))
+    # The maintaining local authority, or the academy trust, or the proprietor.
+    school_body: Mapped[str | None] = mapped_column(String(200))
+    # The DfE unique reference number: six digits, checked by the service and here.
+    urn: Mapped[str | None] = mapped_column(String(6), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (CheckConstraint("urn IS NULL OR length(urn) = 6", name="urn_is_six_digits"),)
 
 
 class PartnershipAgency(Base):

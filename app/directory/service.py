@@ -22,6 +22,8 @@ from app.directory.models import (
     PartnershipAgency,
     Person,
     Role,
+    SchoolPhase,
+    SchoolType,
 )
 
 
@@ -37,6 +39,119 @@ def normalise_email(email: str) -> str:
             f"Enter an email address in the correct format, like name@example.org (got {email!r})"
         )
     return cleaned
+
+
+class SchoolDetailsError(DirectoryError):
+    """A school attribute refused, naming the field it belongs beside."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class SchoolDetails:
+    """What an education audit needs to know of a school or college; all empty for others."""
+
+    school_type: SchoolType | None = None
+    school_phase: SchoolPhase | None = None
+    school_body: str | None = None
+    urn: str | None = None
+
+    def apply_to(self, agency: Agency) -> None:
+        agency.school_type, agency.school_phase = self.school_type, self.school_phase
+        agency.school_body, agency.urn = self.school_body, self.urn
+
+
+URN = re.compile(r"^[0-9]{6}$")
+# The words people write for each kind of school, besides its value and its label.
+SCHOOL_TYPE_WORDS = {
+    **{t.value: t for t in SchoolType},
+    **{t.label.lower(): t for t in SchoolType},
+    "maintained": SchoolType.MAINTAINED,
+    "community": SchoolType.MAINTAINED,
+    "voluntary aided": SchoolType.MAINTAINED,
+    "voluntary controlled": SchoolType.MAINTAINED,
+    "foundation": SchoolType.MAINTAINED,
+    "free school": SchoolType.FREE_SCHOOL,
+    "independent": SchoolType.INDEPENDENT,
+    "independent school": SchoolType.INDEPENDENT,
+    "s157": SchoolType.INDEPENDENT,
+    "special": SchoolType.SPECIAL,
+    "ap": SchoolType.ALTERNATIVE_PROVISION,
+    "pupil referral unit": SchoolType.ALTERNATIVE_PROVISION,
+    "further education": SchoolType.FURTHER_EDUCATION,
+    "fe college": SchoolType.FURTHER_EDUCATION,
+    "college": SchoolType.FURTHER_EDUCATION,
+    "early years": SchoolType.EARLY_YEARS,
+    "nursery": SchoolType.EARLY_YEARS,
+}
+SCHOOL_PHASE_WORDS = {
+    **{p.value: p for p in SchoolPhase},
+    **{p.label.lower(): p for p in SchoolPhase},
+    "all through": SchoolPhase.ALL_THROUGH,
+    "16+": SchoolPhase.SIXTEEN_PLUS,
+    "16-plus": SchoolPhase.SIXTEEN_PLUS,
+    "post-16": SchoolPhase.SIXTEEN_PLUS,
+    "post 16": SchoolPhase.SIXTEEN_PLUS,
+}
+
+
+def _word(words: dict, text: str):  # type: ignore[no-untyped-def]
+    key = " ".join(text.lower().split())
+    return words.get(key) or words.get(key.replace(" ", "_"))
+
+
+def school_details(
+    *, school_type: str = "", school_phase: str = "", school_body: str = "", urn: str = ""
+) -> SchoolDetails:
+    """A school's type, phase, local authority or trust and URN from what a person typed,
+    or the first thing wrong with them. Every school but an early years setting has a URN."""
+    school_type, school_phase = school_type.strip(), school_phase.strip()
+    body, urn = tidy_name(school_body), "".join(urn.split())
+    kind = _word(SCHOOL_TYPE_WORDS, school_type) if school_type else None
+    if school_type and kind is None:
+        allowed = ", ".join(t.label for t in SchoolType)
+        raise SchoolDetailsError(
+            f"{school_type[:60]} is not a school type s11 knows: use one of {allowed}",
+            "school_type",
+        )
+    phase = _word(SCHOOL_PHASE_WORDS, school_phase) if school_phase else None
+    if school_phase and phase is None:
+        allowed = ", ".join(p.label for p in SchoolPhase)
+        raise SchoolDetailsError(
+            f"{school_phase[:60]} is not a phase s11 knows: use one of {allowed}", "school_phase"
+        )
+    if kind is None:
+        if phase or body or urn:
+            raise SchoolDetailsError(
+                "Select the school type, or leave the phase, local authority or trust and "
+                "URN empty",
+                "school_type",
+            )
+        return SchoolDetails()
+    if urn and not URN.match(urn):
+        raise SchoolDetailsError(
+            f"The URN must be 6 digits, like 123456 (got {urn[:20]}, {len(urn)} characters)",
+            "urn",
+        )
+    if not urn and kind is not SchoolType.EARLY_YEARS:
+        raise SchoolDetailsError("Enter the school's URN: 6 digits, like 123456", "urn")
+    if len(body) > 200:
+        raise SchoolDetailsError(
+            "The local authority or trust must be 200 characters or fewer", "school_body"
+        )
+    return SchoolDetails(kind, phase, body or None, urn or None)
+
+
+def urn_taken(session: Session, *, urn: str | None, agency_id: int | None) -> str | None:
+    """The name of another agency that already has this URN, if one does."""
+    if urn is None:
+        return None
+    query = select(Agency.name).where(Agency.urn == urn)
+    if agency_id is not None:
+        query = query.where(Agency.id != agency_id)
+    return session.scalar(query)
 
 
 HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

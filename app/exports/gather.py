@@ -14,7 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.db import aware
-from app.directory.models import Agency, AgencySector
+from app.directory.models import Agency, AgencySector, SchoolPhase, SchoolType
 from app.exports.scope import Reader, Scope, in_scope
 from app.exports.workbooks.book import Rated
 from app.panels.models import AgreedRating, Feedback, PanelScore, ScoreSheet
@@ -41,6 +41,23 @@ class ReturnRow:
     status: ReturnStatus
     submitted_at: datetime | None
     version_id: int
+    school_type: SchoolType | None = None
+    school_phase: SchoolPhase | None = None
+    school_body: str | None = None
+    urn: str | None = None
+
+    @property
+    def school_cells(self) -> list[str]:
+        """The school columns of a workbook's row: empty for agencies that are not schools."""
+        return [
+            self.school_type.label if self.school_type else "",
+            self.school_phase.label if self.school_phase else "",
+            self.school_body or "",
+            self.urn or "",
+        ]
+
+
+SCHOOL_HEADINGS = ("School type", "Phase", "Local authority or trust", "URN")
 
 
 def returns_of(session: Session, scope: Scope) -> list[ReturnRow]:
@@ -53,6 +70,10 @@ def returns_of(session: Session, scope: Scope) -> list[ReturnRow]:
             AgencyReturn.status,
             AgencyReturn.submitted_at,
             AgencyReturn.questionnaire_version_id,
+            Agency.school_type,
+            Agency.school_phase,
+            Agency.school_body,
+            Agency.urn,
         )
         .join(Agency, Agency.id == AgencyReturn.agency_id)
         .where(AgencyReturn.id.in_(in_scope(scope)))
@@ -225,9 +246,9 @@ class Gathered:
 
     @cached_property
     def _shown(self) -> dict[str, list[QuestionBase]]:
-        values, sector = self.values, self.row.sector
+        values, row = self.values, self.row
         return {
-            section.id: [q for q in section.questions if is_shown(q, sector=sector, values=values)]
+            section.id: [q for q in section.questions if is_shown(q, agency=row, values=values)]
             for section in self.plan.questionnaire.sections
         }
 
@@ -341,6 +362,46 @@ def _answer(questionnaire: Questionnaire, question: QuestionBase, value: Any) ->
                 lines.append(f"{number}. " + "; ".join(cells))
         return "\n".join(lines)
     return answer_text(questionnaire, question, value)
+
+
+def table_questions(sections: list[tuple[str, Section, Plan]]) -> list[TableQuestion]:
+    """The table questions of a workbook's sections: each gets a sheet of its own rows."""
+    return [q for _sid, s, _plan in sections for q in s.questions if isinstance(q, TableQuestion)]
+
+
+def table_rows(gathered: Gathered, question_id: str) -> Iterator[list[object]]:
+    """One return's rows of a table question, numbered, a cell per column (numbers as
+    numbers, choices by their labels); nothing if the question is not shown to the agency."""
+    question = gathered.plan.questionnaire.question(question_id)
+    section = gathered.plan.section_of(question_key(question_id))
+    if not isinstance(question, TableQuestion) or section is None:
+        return
+    if question not in gathered.shown(section):
+        return
+    value, _at = gathered.answers.get(question_id, UNANSWERED)
+    if not isinstance(value, list):
+        return
+    for number, row in enumerate(value, start=1):
+        if isinstance(row, dict):
+            yield [
+                number,
+                *(_table_cell(column, row.get(column.id)) for column in question.columns),
+            ]
+
+
+def _table_cell(column: Any, value: Any) -> object:
+    if value in (None, ""):
+        return None
+    if column.type == "number":
+        try:
+            return float(value) if "." in str(value) else int(value)
+        except ValueError:
+            return str(value)
+    if column.type == "yes_no":
+        return {"yes": "Yes", "no": "No"}.get(str(value), str(value))
+    if column.options:
+        return next((o.label for o in column.options if o.value == value), str(value))
+    return str(value)
 
 
 class Line(NamedTuple):

@@ -54,7 +54,7 @@ def scored_items(view: returns_service.ReturnView) -> list[ScoredItem]:
         for question in section.questions:
             if not question.scored_by_panel or not levels_for(questionnaire, question):
                 continue
-            if not is_shown(question, sector=view.agency.sector, values=values):
+            if not is_shown(question, agency=view.agency, values=values):
                 continue
             own = values.get(question.id) if question.type == "rating" else None  # type: ignore[attr-defined]
             items.append(

@@ -14,8 +14,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from app.directory.models import AgencySector, SchoolPhase, SchoolType
 from app.questionnaires.schema import (
     QUESTION_TYPES,
+    AgencyAttribute,
     Audience,
     ColumnType,
     Condition,
@@ -259,6 +261,16 @@ def _condition_problems(
                 everywhere=everywhere,
             )
         return
+    if condition.agency is not None:
+        allowed = AGENCY_VALUES[condition.agency]
+        for value in [condition.equals] if condition.equals is not None else condition.one_of or []:
+            if str(value) not in allowed:
+                yield (
+                    path,
+                    f"'{value}' is not a {condition.agency.value} an agency can have "
+                    f"({', '.join(sorted(allowed))})",
+                )
+        return
     target_id = condition.question
     assert target_id is not None
     if target_id == question.id:
@@ -289,6 +301,13 @@ def _condition_problems(
                     f"({', '.join(sorted(allowed))})"
                 ),
             )
+
+
+AGENCY_VALUES = {
+    AgencyAttribute.SECTOR: {s.value for s in AgencySector},
+    AgencyAttribute.SCHOOL_TYPE: {t.value for t in SchoolType},
+    AgencyAttribute.SCHOOL_PHASE: {p.value for p in SchoolPhase},
+}
 
 
 def _answer_values(question: QuestionBase) -> set[str] | None:
@@ -325,6 +344,18 @@ def document_problems(questionnaire: Questionnaire) -> Iterator[tuple[PathParts,
                 yield (*s_path, "scale"), f"unknown scale '{section.scale}'"
         if survey and section.carry_forward:
             yield (*s_path, "carry_forward"), "a frontline survey has no action plan to carry"
+        if section.evidence_required:
+            if survey:
+                yield (
+                    (*s_path, "evidence_required"),
+                    "a frontline survey is anonymous: it cannot ask for evidence files",
+                )
+            elif not any(isinstance(q, EvidenceQuestion) for q in section.questions):
+                yield (
+                    (*s_path, "evidence_required"),
+                    f"section '{section.id}' requires evidence but has no evidence question "
+                    "to attach it to",
+                )
 
         for q_index, question in enumerate(section.questions):
             q_path: PathParts = (*s_path, "questions", q_index)

@@ -14,8 +14,9 @@ from jinja2 import Environment
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from app.directory.models import AgencySector
+from app.directory.models import AgencySector, SchoolPhase, SchoolType
 from app.questionnaires.schema import (
+    AgencyAttribute,
     Condition,
     Level,
     QuestionBase,
@@ -73,6 +74,8 @@ def condition_text(condition: Condition, questionnaire: Questionnaire) -> str:
             condition_text(part, questionnaire) for part in condition.all or condition.any or []
         ]
         return "(" + joiner.join(parts) + ")"
+    if condition.agency is not None:
+        return _agency_condition_text(condition)
     target = questionnaire.question(condition.question or "")
     name = f"“{target.label}”" if target else condition.question
     if condition.answered is not None:
@@ -81,6 +84,24 @@ def condition_text(condition: Condition, questionnaire: Questionnaire) -> str:
         return f"the answer to {name} is {_value_text(condition.equals)}"
     values = ", ".join(_value_text(v) for v in condition.one_of or [])
     return f"the answer to {name} is one of {values}"
+
+
+AGENCY_WORDS = {
+    AgencyAttribute.SECTOR: ("sector", {s.value: s.label for s in AgencySector}),
+    AgencyAttribute.SCHOOL_TYPE: ("school type", {t.value: t.label for t in SchoolType}),
+    AgencyAttribute.SCHOOL_PHASE: ("phase", {p.value: p.label for p in SchoolPhase}),
+}
+
+
+def _agency_condition_text(condition: Condition) -> str:
+    assert condition.agency is not None
+    noun, labels = AGENCY_WORDS[condition.agency]
+    if condition.answered is not None:
+        return f"the agency's {noun} is {'given' if condition.answered else 'not given'}"
+    if condition.equals is not None:
+        return f"the agency's {noun} is {labels.get(str(condition.equals), condition.equals)}"
+    chosen = ", ".join(labels.get(str(v), str(v)) for v in condition.one_of or [])
+    return f"the agency's {noun} is one of {chosen}"
 
 
 def _value_text(value: object) -> str:

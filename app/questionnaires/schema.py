@@ -107,10 +107,22 @@ class Option(Strict):
     hint: str | None = None
 
 
+class AgencyAttribute(StrEnum):
+    """What a show_if may ask of the agency itself rather than of an answer."""
+
+    SECTOR = "sector"
+    SCHOOL_TYPE = "school_type"
+    SCHOOL_PHASE = "school_phase"
+
+
 class Condition(Strict):
-    """A show_if rule on earlier answers: one comparison, or all/any of other conditions."""
+    """A show_if rule on earlier answers or on the agency (its sector, school type or phase):
+    one comparison, or all/any of other conditions."""
 
     question: Slug | None = None
+    agency: AgencyAttribute | None = Field(
+        default=None, description="compare the agency's own sector, school_type or school_phase"
+    )
     equals: str | int | float | bool | None = None
     one_of: list[str | int | float | bool] | None = None
     answered: bool | None = None
@@ -121,14 +133,17 @@ class Condition(Strict):
     def _one_form(self) -> Condition:
         tests = [t for t in ("equals", "one_of", "answered") if getattr(self, t) is not None]
         groups = [g for g in ("all", "any") if getattr(self, g) is not None]
+        subject = self.question is not None or self.agency is not None
         if groups:
-            if len(groups) > 1 or self.question is not None or tests:
+            if len(groups) > 1 or subject or tests:
                 raise ValueError("use all or any on its own, without question or other tests")
             if not getattr(self, groups[0]):
                 raise ValueError(f"{groups[0]} needs at least one condition")
         else:
-            if self.question is None:
-                raise ValueError("name the question this condition looks at")
+            if self.question is not None and self.agency is not None:
+                raise ValueError("look at a question or at the agency, not both")
+            if not subject:
+                raise ValueError("name the question (or the agency attribute) this looks at")
             if len(tests) != 1:
                 raise ValueError("give exactly one of equals, one_of or answered")
         return self
@@ -296,6 +311,10 @@ class Section(Strict):
     scored_by_panel: bool = False
     weight: float = Field(default=1.0, gt=0)
     scale: Slug | None = None
+    evidence_required: bool = Field(
+        default=False,
+        description="at least one evidence file in this section before the return is signed off",
+    )
 
 
 class Questionnaire(Strict):

@@ -95,8 +95,21 @@ def parse_question(form: FormData, questionnaire: Questionnaire, q: QuestionBase
         except ValueError:
             raise ValueError("Enter a real date, like 27 3 2021") from None
     if kind == "table":
+        limit = q.max_rows  # type: ignore[attr-defined]
+        prefix = f"{q.id}__"
+        posted = {
+            key.split("__")[1]
+            for key, value in form.multi_items()
+            if key.startswith(prefix) and str(value).strip()
+        }
+        outside = any(not (i.isdigit() and int(i) < limit) for i in posted)
+        if len(posted) > limit or outside:
+            raise ValueError(
+                f"This table takes up to {limit:,} rows and {len(posted):,} were sent: "
+                "remove some rows, or put the detail in an evidence file"
+            )
         rows = []
-        for index in range(q.max_rows):  # type: ignore[attr-defined]
+        for index in range(limit):
             row = {
                 column.id: str(form.get(f"{q.id}__{index}__{column.id}") or "").strip()
                 for column in q.columns  # type: ignore[attr-defined]

@@ -124,9 +124,7 @@ class ReturnView:
 
     def shown(self, section: Section) -> list[QuestionBase]:
         values = self.values
-        return [
-            q for q in section.questions if is_shown(q, sector=self.agency.sector, values=values)
-        ]
+        return [q for q in section.questions if is_shown(q, agency=self.agency, values=values)]
 
     def sections(self) -> list[SectionProgress]:
         values = self.values
@@ -244,7 +242,7 @@ def answer_to_save(
         return None
     assert question is not None
     values = _values_read_by(session, agency_return, questionnaire, question)
-    if not is_shown(question, sector=agency.sector, values=values):
+    if not is_shown(question, agency=agency, values=values):
         return None
     return AnswerToSave(agency_return, questionnaire, question)
 

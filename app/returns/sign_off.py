@@ -21,7 +21,7 @@ from app.directory.models import Person
 from app.notifications.mail import Email
 from app.returns.models import AgencyReturn, ReturnStatus, SignOffRequest
 from app.returns.service import ReturnError, ReturnView, move_return, view_of
-from app.returns.submitting import SeniorOfficer
+from app.returns.submitting import SeniorOfficer, missing_answers
 
 SIGN_OFF_LINK_LIFETIME = timedelta(days=14)
 
@@ -142,6 +142,10 @@ def confirm(session: Session, *, pending: PendingSignOff, name: str, role: str) 
     name, role = name.strip()[:200], role.strip()[:200]
     if not name or not role:
         raise ReturnError("Enter your name and role as they should appear on the return")
+    if missing_answers(pending.view):
+        raise ReturnError(
+            "The return is missing required answers or evidence: send it back to the lead"
+        )
     if not _answer(session, pending, outcome="confirmed", comment=None):
         return False
     agency_return = pending.view.agency_return

@@ -13,7 +13,7 @@ from app.db import utcnow
 from app.directory.models import Person
 from app.notifications.mail import Email
 from app.questionnaires.rules import counts_as_answered
-from app.questionnaires.schema import QuestionBase, Section
+from app.questionnaires.schema import EvidenceQuestion, QuestionBase, Section
 from app.returns.models import AgencyReturn, ReturnStatus
 from app.returns.service import ReturnError, ReturnView
 
@@ -22,17 +22,26 @@ from app.returns.service import ReturnError, ReturnView
 class MissingAnswer:
     section: Section
     question: QuestionBase
+    # A section marked evidence_required with no file attached to any of its evidence questions.
+    evidence: bool = False
 
 
 def missing_answers(view: ReturnView) -> list[MissingAnswer]:
-    """Required questions shown to this agency and not yet answered, in questionnaire order."""
+    """Required questions shown to this agency and not yet answered, in questionnaire order,
+    and sections that require evidence and have none."""
     values = view.values
-    return [
-        MissingAnswer(progress.section, q)
-        for progress in view.sections()
-        for q in progress.questions
-        if q.required and not counts_as_answered(q, values.get(q.id))
-    ]
+    missing = []
+    for progress in view.sections():
+        missing += [
+            MissingAnswer(progress.section, q)
+            for q in progress.questions
+            if q.required and not counts_as_answered(q, values.get(q.id))
+        ]
+        if progress.section.evidence_required:
+            slots = [q for q in progress.questions if isinstance(q, EvidenceQuestion)]
+            if slots and not any(view.evidence.get(q.id) for q in slots):
+                missing.append(MissingAnswer(progress.section, slots[0], evidence=True))
+    return missing
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,10 @@ def submit_return(
         return False
     missing = missing_answers(view)
     if missing:
-        raise ReturnError(f"Answer the {len(missing)} required questions before you submit")
+        raise ReturnError(
+            f"Answer the {len(missing)} required questions (or attach the evidence asked for) "
+            "before you submit"
+        )
     needs_sign_off = view.cycle.senior_sign_off_required
     if needs_sign_off and officer is None:
         raise ReturnError("Give the senior officer's name, role and email address")

@@ -153,6 +153,7 @@ def add_agency(
     lead_name: str,
     lead_email: str,
     base_url: str,
+    school: Mapping[str, str] | None = None,
 ) -> round_agencies.AddedAgency:
     """Add an agency to the directory (matched by name if s11 knows it from another
     partnership) and invite its safeguarding lead."""
@@ -163,6 +164,7 @@ def add_agency(
         raise AgencyError("The agency's name must be 200 characters or fewer")
     if sector is None:
         raise AgencyError("Select the agency's sector", "sector")
+    details = _school(session, school, agency_id=None)
     _refuse_if_listed(session, partnership, name)
     try:
         added = round_agencies.add_agency(
@@ -180,6 +182,11 @@ def add_agency(
     except cycles_service.CycleError as error:  # the lead's name or address
         field = "lead_email" if "email" in str(error).lower() else "lead_name"
         raise AgencyError(str(error), field) from None
+    if details.school_type is not None:
+        if directory_service.urn_taken(session, urn=details.urn, agency_id=added.agency.id):
+            raise AgencyError(f"Another agency already has the URN {details.urn}", "urn")
+        details.apply_to(added.agency)
+        session.flush()
     _record(session, actor, "agency_added", partnership, added.agency, new=added.new_agency)
     return added
 
@@ -193,8 +200,10 @@ def change_agency(
     name: str,
     sector: AgencySector | None,
     duty: AgencyDuty | None,
+    school: Mapping[str, str] | None = None,
 ) -> None:
-    """Rename an agency or change its sector or duty; every partnership it works with sees it."""
+    """Rename an agency or change its sector, duty or school details; every partnership it
+    works with sees it."""
     name = directory_service.tidy_name(name)
     if not name:
         raise AgencyError("Enter the agency's name")
@@ -204,15 +213,36 @@ def change_agency(
         raise AgencyError("Select the agency's sector", "sector")
     if duty is None:
         raise AgencyError("Select whether the Section 11 duty applies", "duty")
+    details = _school(session, school, agency_id=agency.id)
     taken = session.scalar(
         select(Agency.id).where(func.lower(Agency.name) == name.lower(), Agency.id != agency.id)
     )
     if taken is not None:
         raise AgencyError(f"Another agency is already called {name}")
-    before = {"name": agency.name, "sector": agency.sector.value, "duty": agency.duty.value}
+    before = {
+        "name": agency.name,
+        "sector": agency.sector.value,
+        "duty": agency.duty.value,
+        "school_type": agency.school_type.value if agency.school_type else None,
+        "urn": agency.urn,
+    }
     agency.name, agency.sector, agency.duty = name, sector, duty
+    details.apply_to(agency)
     session.flush()
     _record(session, actor, "agency_changed", partnership, agency, before=before)
+
+
+def _school(
+    session: Session, school: Mapping[str, str] | None, *, agency_id: int | None
+) -> directory_service.SchoolDetails:
+    try:
+        details = directory_service.school_details(**dict(school or {}))
+    except directory_service.SchoolDetailsError as error:
+        raise AgencyError(str(error), error.field) from None
+    other = directory_service.urn_taken(session, urn=details.urn, agency_id=agency_id)
+    if other is not None:
+        raise AgencyError(f"{other} already has the URN {details.urn}", "urn")
+    return details
 
 
 def _link(session: Session, partnership: Partnership, agency: Agency) -> PartnershipAgency:

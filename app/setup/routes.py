@@ -16,7 +16,15 @@ from app.cycles import listing as round_listing
 from app.cycles.routes import imports as import_pages
 from app.db import DbSession
 from app.directory import service as directory_service
-from app.directory.models import AgencyDuty, AgencySector, Partnership, Person, Role
+from app.directory.models import (
+    AgencyDuty,
+    AgencySector,
+    Partnership,
+    Person,
+    Role,
+    SchoolPhase,
+    SchoolType,
+)
 from app.notifications import service as notifications_service
 from app.notifications.models import SendStatus
 from app.params import Id, id_from
@@ -44,6 +52,10 @@ def _sector(value: str) -> AgencySector | None:
 
 def _duty(value: str) -> AgencyDuty | None:
     return AgencyDuty(value) if value in AgencyDuty._value2member_map_ else None
+
+
+SCHOOL_FIELDS = ("school_type", "school_phase", "school_body", "urn")
+SCHOOL_CHOICES = {"school_types": list(SchoolType), "school_phases": list(SchoolPhase)}
 
 
 # The agency directory -------------------------------------------------------------------------
@@ -87,6 +99,7 @@ def _agency_form(request, typed, error=None, field="name"):  # type: ignore[no-u
             "field": field,
             "sectors": list(AgencySector),
             "duties": list(AgencyDuty),
+            **SCHOOL_CHOICES,
         },
         status_code=400 if error else 200,
     )
@@ -111,14 +124,20 @@ def new_agency(
     duty: Annotated[str, Form()] = "",
     lead_name: Annotated[str, Form()] = "",
     lead_email: Annotated[str, Form()] = "",
+    school_type: Annotated[str, Form()] = "",
+    school_phase: Annotated[str, Form()] = "",
+    school_body: Annotated[str, Form()] = "",
+    urn: Annotated[str, Form()] = "",
 ) -> Response:
     partnership = _coordinating(person, partnership)
+    school = dict(zip(SCHOOL_FIELDS, (school_type, school_phase, school_body, urn), strict=True))
     typed = {
         "name": name,
         "sector": sector,
         "duty": duty,
         "lead_name": lead_name,
         "lead_email": lead_email,
+        **school,
     }
     try:
         added = agencies.add_agency(
@@ -131,6 +150,7 @@ def new_agency(
             lead_name=lead_name,
             lead_email=lead_email,
             base_url=request.app.state.settings.base_url,
+            school=school,
         )
     except agencies.AgencyError as error:
         return _agency_form(request, typed, str(error), error.field)
@@ -192,6 +212,10 @@ def confirm_import(
     )
 
 
+def _shown(value: object) -> str:
+    return "" if value is None else str(value)
+
+
 def _entry_or_404(session, person, partnership, agency_id):  # type: ignore[no-untyped-def]
     partnership = _coordinating(person, partnership)
     entry = agencies.entry_in(session, partnership=partnership, agency_id=agency_id)
@@ -216,6 +240,7 @@ def _agency_page(  # type: ignore[no-untyped-def]
             "leads": leads,
             "sectors": list(AgencySector),
             "duties": list(AgencyDuty),
+            **SCHOOL_CHOICES,
             "errors": errors,
             "error_list": [{"text": text, "href": f"#{key}"} for key, text in errors.items()],
             "typed": typed
@@ -223,6 +248,7 @@ def _agency_page(  # type: ignore[no-untyped-def]
                 "name": entry.agency.name,
                 "sector": entry.agency.sector.value,
                 "duty": entry.agency.duty.value,
+                **{key: _shown(getattr(entry.agency, key)) for key in SCHOOL_FIELDS},
             },
             "notice": request.query_params,
         },
@@ -252,9 +278,14 @@ def change_agency(
     name: Annotated[str, Form()] = "",
     sector: Annotated[str, Form()] = "",
     duty: Annotated[str, Form()] = "",
+    school_type: Annotated[str, Form()] = "",
+    school_phase: Annotated[str, Form()] = "",
+    school_body: Annotated[str, Form()] = "",
+    urn: Annotated[str, Form()] = "",
 ) -> Response:
     partnership, entry = _entry_or_404(session, person, partnership, agency_id)
-    typed = {"name": name, "sector": sector, "duty": duty}
+    school = dict(zip(SCHOOL_FIELDS, (school_type, school_phase, school_body, urn), strict=True))
+    typed = {"name": name, "sector": sector, "duty": duty, **school}
     try:
         agencies.change_agency(
             session,
@@ -264,6 +295,7 @@ def change_agency(
             name=name,
             sector=_sector(sector),
             duty=_duty(duty),
+            school=school,
         )
     except agencies.AgencyError as error:
         return _agency_page(

@@ -191,3 +191,32 @@ def test_a_coordinator_is_not_a_site_administrator(client, db, demo):
     sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
     assert client.get("/admin").status_code == 404
     assert post_form(client, "/admin/partnerships/new", FORM).status_code == 404
+
+
+def test_an_adults_board_is_set_up_and_its_invitations_speak_of_adults_not_section_11(
+    client, db, settings
+):
+    from app.directory.models import BoardKind
+
+    admin_signed_in(client, db)
+    form = {**FORM, "name": "Breckland Safeguarding Adults Board", "short_name": "BSAB"}
+    refused = post_form(client, "/admin/partnerships/new", {**form, "kind": "pets"})
+    assert refused.status_code == 400 and "an adults board" in refused.text
+    assert (
+        post_form(client, "/admin/partnerships/new", {**form, "kind": "adults"}).status_code == 303
+    )
+    board = db.scalars(select(Partnership).where(Partnership.slug == "breckland")).one()
+    assert board.kind is BoardKind.ADULTS
+    assert "Safeguarding adults board" in client.page("/admin/partnerships/breckland").get_text()
+    post_form(
+        client,
+        "/admin/partnerships/breckland/appointments",
+        {"name": "Cora Ordinator", "email": "cora@breckland.example.org", "role": "coordinator"},
+    )
+    from email import message_from_bytes
+    from email.policy import default
+
+    [eml] = (settings.var_dir / "outbox").glob("*.eml")
+    text = " ".join(message_from_bytes(eml.read_bytes(), policy=default).get_content().split())
+    assert "Safeguarding Adults Board's safeguarding adults self-assessment service" in text
+    assert "Section 11" not in text

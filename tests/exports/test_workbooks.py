@@ -31,7 +31,10 @@ def test_the_chair_gets_scored_returns_with_a_sheet_per_section_and_each_members
         "II. Safeguarding practice and s",
         "III. Response and actions taken",
         "IV. Progress against last year'",
+        "Training on the NSCP priorities",  # a table question: a sheet of its own rows
     ]
+    training = book["Training on the NSCP priorities"]
+    assert [cell.value for cell in training[1]][:2] == ["Agency", "Row"]
     priorities = book["I. NSCP priorities"]
     header = [cell.value for cell in priorities[1]]
     assert header[:5] == ["Agency", "Sector", "Question", "Self rating", "Agreed panel rating"]

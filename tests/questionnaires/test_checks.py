@@ -211,3 +211,39 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path):
     path.write_bytes("title: caf\xe9".encode("latin-1"))
     [problem] = check_file(path).problems
     assert str(problem).startswith("latin1.yaml:? is not UTF-8 text")
+
+
+AGENCY_RULES = textwrap.dedent(
+    """\
+    id: small
+    version: 1
+    title: Small
+    sections:
+      - id: one
+        title: One
+        evidence_required: true
+        questions:
+          - id: q1
+            type: yes_no
+            label: Is this a school?
+            show_if: {agency: school_type, one_of: [academy, grammar]}
+          - id: q2
+            type: yes_no
+            label: Phase?
+            show_if: {agency: school_phase, equals: primary}
+    """
+)
+
+
+def test_check_locates_an_unknown_school_type_and_a_section_needing_evidence_it_cannot_hold():
+    found = problems(AGENCY_RULES)
+    assert any(
+        p.startswith("s11.yaml:12 sections[0].questions[0].show_if")
+        and "'grammar' is not a school_type" in p
+        for p in found
+    ), found
+    assert any(
+        p.startswith("s11.yaml:7 sections[0].evidence_required") and "no evidence question" in p
+        for p in found
+    ), found
+    assert len(found) == 2, found

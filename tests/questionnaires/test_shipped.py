@@ -19,6 +19,9 @@ EXPECTED = {
     "norfolk-2021.yaml": ("norfolk-section11", "2021"),
     "core-standards-2023.yaml": ("section11-core-standards", "2023.1"),
     "frontline-survey-2021.yaml": ("frontline-practitioner-survey", "2021"),
+    "safeguarding-adults-board-2025.yaml": ("sab-self-assessment", "2025.1"),
+    "schools-safeguarding-2025.yaml": ("schools-safeguarding-audit", "2025.1"),
+    "eight-standards-2025.yaml": ("section11-eight-standards", "2025.1"),
 }
 
 
@@ -109,3 +112,50 @@ def test_the_format_example_in_the_readme_passes_check():
     example = readme.split("## The format", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
     result = check_text(example, source="README.md")
     assert result.ok, result.problems
+
+
+def _school(school_type: str | None, phase: str | None = None):
+    from types import SimpleNamespace
+
+    from app.directory.models import AgencySector, SchoolPhase, SchoolType
+
+    return SimpleNamespace(
+        sector=AgencySector.EDUCATION,
+        school_type=SchoolType(school_type) if school_type else None,
+        school_phase=SchoolPhase(phase) if phase else None,
+    )
+
+
+def _shown_ids(questionnaire, agency) -> set[str]:
+    from app.questionnaires.rules import is_shown
+
+    return {q.id for _, q in questionnaire.questions() if is_shown(q, agency=agency, values={})}
+
+
+def test_the_schools_audit_words_the_duty_by_school_type():
+    audit = load("schools-safeguarding-2025.yaml")
+    maintained = _shown_ids(audit, _school("maintained", "primary"))
+    independent = _shown_ids(audit, _school("independent", "secondary"))
+    academy = _shown_ids(audit, _school("academy", "secondary"))
+    assert "duty-s175" in maintained and "duty-s157" not in maintained
+    assert "duty-s157" in independent and "duty-s175" not in independent
+    assert "governance-maintained" in maintained and "governance-academy" in academy
+    assert "governance-academy" not in maintained and "governance-maintained" not in academy
+    # A primary school is not asked the secondary phase's question about online sharing.
+    assert "child-on-child-online" in independent and "child-on-child-online" not in maintained
+    assert any(getattr(q, "type", "") == "table" for _, q in audit.questions())
+
+
+def test_the_adults_board_and_eight_standards_tools_rate_every_section():
+    for name, sections in (
+        ("safeguarding-adults-board-2025.yaml", 6),
+        ("eight-standards-2025.yaml", 8),
+    ):
+        questionnaire = load(name)
+        rated = [s for s in questionnaire.sections if s.scored_by_panel]
+        assert len(rated) == sections, name
+        assert any(s.evidence_required for s in questionnaire.sections), name
+        assert questionnaire.sections[-1].carry_forward == "action_plan", name
+    titles = " ".join(s.title for s in load("safeguarding-adults-board-2025.yaml").sections)
+    for theme in ("six safeguarding principles", "Making Safeguarding Personal", "Mental Capacity"):
+        assert theme in titles

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
@@ -22,23 +21,6 @@ from app.directory.models import (
 )
 from app.returns.models import AgencyReturn
 from tests.conftest import person_by_email, sign_in
-
-
-@pytest.fixture
-def partnership(db):
-    return directory_service.ensure_partnership(
-        db, slug="breckland", name="Breckland Partnership", short_name="BP", colour="#1d4f91"
-    )
-
-
-@pytest.fixture
-def coordinator(client, db, partnership):
-    person = directory_service.ensure_person(db, email="cora@example.org", name="Cora Ordinator")
-    directory_service.ensure_membership(
-        db, person=person, partnership=partnership, role=Role.COORDINATOR
-    )
-    sign_in(client, person)
-    return person
 
 
 def post(client, url, data=None, files=None):

@@ -22,7 +22,7 @@ from app.cycles.routes.common import (
     deliver_invitations,
 )
 from app.db import DbSession
-from app.directory.models import AgencySector
+from app.directory.models import AgencySector, SchoolPhase, SchoolType
 from app.templating import render
 
 router = APIRouter()
@@ -56,6 +56,8 @@ def import_page(request, target, problems=(), status_code=200):  # type: ignore[
         {
             "target": target,
             "sectors": list(AgencySector),
+            "school_types": list(SchoolType),
+            "school_phases": list(SchoolPhase),
             "errors": [{"text": problem, "href": "#file"} for problem in problems],
         },
         status_code=status_code,

@@ -10,7 +10,16 @@ from sqlalchemy.orm import Session
 from app.actions import plans as action_plans
 from app.actions import progress
 from app.actions import recommendations as action_recommendations
-from app.exports.gather import gather_answers, lines_of, plans_of, returns_of, uk_time
+from app.exports.gather import (
+    SCHOOL_HEADINGS,
+    gather_answers,
+    lines_of,
+    plans_of,
+    returns_of,
+    table_questions,
+    table_rows,
+    uk_time,
+)
 from app.exports.scope import Reader, Scope
 from app.exports.workbooks.action_plans import status_cell
 from app.exports.workbooks.book import Book, Column
@@ -50,7 +59,18 @@ def _write_one_return(session: Session, scope: Scope, book: Book) -> WorkbookFac
                     line.changed,
                 ]
             )
+    for question in table_questions([(s.id, s, plan) for s in plan.questionnaire.sections]):
+        rows = list(table_rows(gathered, question.id))
+        if rows:
+            table = book.sheet(
+                question.label,
+                [Column("Row", 6), *(Column(c.label, 24, wrap=True) for c in question.columns)],
+            )
+            for cells in rows:
+                table.add(cells)
     notes = [("Status", row.status.label)]
+    if row.school_type is not None:
+        notes += [(h, v) for h, v in zip(SCHOOL_HEADINGS, row.school_cells, strict=True) if v]
     if row.submitted_at:
         notes.append(("Submitted", f"{uk_time(row.submitted_at):%-d %B %Y at %H:%M}"))
     feedback = session.get(Feedback, row.id) if gathered.feedback_issued else None

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.directory.models import Person
 from app.exports.gather import (
+    SCHOOL_HEADINGS,
     Gathered,
     Plan,
     gather_answers,
@@ -17,6 +18,8 @@ from app.exports.gather import (
     returns_of,
     section_key,
     sections_of,
+    table_questions,
+    table_rows,
     uk_time,
 )
 from app.exports.scope import Reader, Scope, in_scope
@@ -60,9 +63,13 @@ def _write_scored_returns(session: Session, scope: Scope, book: Book) -> Workboo
     agency_width = fit([r.agency for r in returns], at_least=12, at_most=40)
     sector_width = fit([r.sector.label for r in returns], at_least=10, at_most=28)
 
+    # A schools round shows each school's type, phase, local authority or trust and URN.
+    schools = any(r.school_type for r in returns)
+    school_columns = [Column(h, 18, wrap=True) for h in SCHOOL_HEADINGS] if schools else []
     summary_columns = [
         Column("Agency", agency_width, wrap=True),
         Column("Sector", sector_width, wrap=True),
+        *school_columns,
         Column("Status", fit([s.label for s in ReturnStatus], at_most=26)),
         Column("Submitted", 14),
     ]
@@ -88,6 +95,18 @@ def _write_scored_returns(session: Session, scope: Scope, book: Book) -> Workboo
         Column("Last changed (UK time)", 18),
     ]
     sheets = {sid: book.sheet(section.title, columns) for sid, section, _plan in sections}
+    tables = {
+        q.id: book.sheet(
+            q.label,
+            [
+                Column("Agency", agency_width, wrap=True),
+                Column("Row", 6),
+                *(Column(c.label, fit([c.label], at_least=14, at_most=40), wrap=True)
+                  for c in q.columns),
+            ],
+        )
+        for q in table_questions(sections)
+    }  # fmt: skip
     member_ids = [person_id for person_id, _name in members]
     unrated = [None] * len(member_ids)
     for gathered in gather_answers(session, scope, returns, plans):
@@ -95,9 +114,13 @@ def _write_scored_returns(session: Session, scope: Scope, book: Book) -> Workboo
         cells: list[object] = [
             row.agency,
             row.sector.label,
+            *(row.school_cells if schools else []),
             row.status.label,
             uk_time(row.submitted_at),
         ]
+        for question_id, table in tables.items():
+            for cells_of_row in table_rows(gathered, question_id):
+                table.add([row.agency, *cells_of_row])
         for sid, _section, _plan in sections:
             own = next((s for s in gathered.plan.questionnaire.sections if s.id == sid), None)
             cells.append(_summary_cell(gathered, own) if own else "Not asked")
