@@ -30,6 +30,7 @@ from app.directory.models import (
     Partnership,
     Person,
     Role,
+    SchoolType,
 )
 from app.panels import booking, feedback, moderation, reading, scheduling, scoring, sessions
 from app.panels.models import MeetingMode, PanelSession
@@ -910,6 +911,7 @@ GROWN_STATUSES = [
     ReturnStatus.SUBMITTED,
     ReturnStatus.AT_PANEL,
 ]
+GROWN_SCHOOL_TYPES = [SchoolType.MAINTAINED, SchoolType.ACADEMY, SchoolType.INDEPENDENT]
 GROWN_SECTORS = [S.EDUCATION, S.EDUCATION, S.EDUCATION, S.VOLUNTARY, S.HEALTH_PROVIDER, S.OTHER]
 
 
@@ -947,6 +949,11 @@ def grow_round(
         insert(Agency).returning(Agency.id, sort_by_parameter_order=True),
         [
             {"name": f"Grown School {n:05d}", "sector": GROWN_SECTORS[n % 6], "duty": S11}
+            | {
+                "school_type": GROWN_SCHOOL_TYPES[n % 3]
+                if GROWN_SECTORS[n % 6] is S.EDUCATION
+                else None
+            }
             for n in new
         ],
     ).all()

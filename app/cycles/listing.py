@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.cycles.models import Cycle, CyclePartnership
 from app.cycles.service import own_agencies
-from app.directory.models import Agency, AgencySector, Partnership
+from app.directory.models import Agency, AgencySector, Partnership, SchoolType
 from app.listing import Choice, Listing, Page, last_page, read_listing
 from app.params import id_from
 from app.returns.models import AgencyReturn, Answer, ReturnStatus
@@ -49,6 +49,10 @@ FILTERS = [
     RoundFilter(
         Choice("sector", "Sector", tuple((s.value, s.label) for s in AgencySector)),
         lambda value, _today: Agency.sector == AgencySector(value),
+    ),
+    RoundFilter(
+        Choice("school_type", "School type", tuple((t.value, t.label) for t in SchoolType)),
+        lambda value, _today: Agency.school_type == SchoolType(value),
     ),
     RoundFilter(
         Choice("overdue", "Deadline", (("yes", "Overdue and not submitted"),)),

@@ -46,6 +46,9 @@ def test_a_coordinator_finds_one_school_among_hundreds_by_name_status_and_order(
     by_sector = client.page("/round/returns?sector=education&sort=deadline")
     grown = [int(name[-5:]) for name in _names(by_sector) if name.startswith("Grown School")]
     assert grown and all(n % 6 in (0, 1, 2) for n in grown)  # the schools, not the others
+    independent = client.page(DASHBOARD + "?q=grown&school_type=independent&sort=name")
+    assert _count(independent).startswith("Showing 1 to 33 of 33 returns")
+    assert all(int(name[-5:]) % 6 == 2 for name in _names(independent))
 
 
 def test_bad_paging_sorting_and_filters_get_a_message_or_an_empty_page_never_an_error(
