@@ -59,7 +59,6 @@ def pages(session_id: int) -> list[tuple[str, str, str]]:
         (CHAIR, "chair: summary on screen", f"/summary/{CYCLE}"),
         (CHAIR, "chair: actions needing attention", "/action-plans"),
         (CHAIR, "chair: Composite Action Plan", f"/action-plans/cycles/{CYCLE}"),
-        (CHAIR, "chair: panel meeting", f"/panels/sessions/{session_id}/meeting"),
         (COORDINATOR, "export: scored returns", f"/exports/{CYCLE}/scored-returns"),
         (COORDINATOR, "export: action plans", f"/exports/{CYCLE}/action-plans"),
         (COORDINATOR, "export: Composite Action Plan", f"/exports/{CYCLE}/composite-action-plan"),

@@ -88,3 +88,59 @@ def test_the_filter_form_swaps_only_the_results_when_htmx_asks(client, db, demo)
     assert swapped.text.lstrip().startswith('<div id="results">') and "<html" not in swapped.text
     assert "Break" in swapped.text and "NSPCC" not in swapped.text
     assert "<html" in client.get(DASHBOARD + "?status=submitted").text  # without HTMX: the page
+
+
+def test_a_coordinator_reminds_and_extends_the_filtered_set_after_seeing_how_many(client, db, demo):
+    from datetime import timedelta
+
+    from app.cycles.models import Cycle
+    from app.notifications.models import SentEmail
+    from app.returns.models import AgencyReturn
+
+    grow_round(db, returns=100)  # 58 schools: 20 of them not started
+    db.commit()
+    sign_in(client, person_by_email(db, COORDINATOR))
+    chosen = {"q": "grown", "status": "not_started"}
+
+    confirm = client.page("/round/cycles/s11-2021/bulk/remind?q=grown&status=not_started")
+    assert "20 of them are not started or in progress" in " ".join(confirm.get_text().split())
+    token = client.csrf_token("/round/cycles/s11-2021/bulk/remind?q=grown")
+    assert client.post("/round/cycles/s11-2021/bulk/remind", data=chosen).status_code == 403
+    sent = client.post(
+        "/round/cycles/s11-2021/bulk/remind",
+        data={"csrf_token": token, **chosen},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303 and "reminded=20" in sent.headers["location"]
+    reminded = db.scalars(select(SentEmail.to).where(SentEmail.kind == "reminder")).all()
+    assert len(reminded) == 20 and all(to.endswith("@grown.example.org") for to in reminded)
+
+    cycle = db.scalars(select(Cycle).where(Cycle.slug == "s11-2021")).one()
+    early = cycle.deadline_on - timedelta(days=1)
+    refused = client.post(
+        "/round/cycles/s11-2021/bulk/extend",
+        data={"csrf_token": token, **chosen, "reason": "Half term"}
+        | {
+            "extend-to-day": early.day,
+            "extend-to-month": early.month,
+            "extend-to-year": early.year,
+        },
+    )
+    assert refused.status_code == 400 and "must be later than the cycle" in refused.text
+    later = cycle.deadline_on + timedelta(days=14)
+    extended = client.post(
+        "/round/cycles/s11-2021/bulk/extend",
+        data={"csrf_token": token, **chosen, "reason": "Half term"}
+        | {
+            "extend-to-day": later.day,
+            "extend-to-month": later.month,
+            "extend-to-year": later.year,
+        },
+        follow_redirects=False,
+    )
+    assert extended.status_code == 303 and "extended=20" in extended.headers["location"]
+    db.expire_all()
+    moved = db.scalars(
+        select(AgencyReturn.id).where(AgencyReturn.deadline_extended_to == later)
+    ).all()
+    assert len(moved) == 20  # only the filtered set; the schools in progress keep theirs

@@ -58,6 +58,8 @@ def dashboard_page(  # type: ignore[no-untyped-def]
     invited: int | None = None,
     refused: list[round_invitations.LeadInvitation] | None = None,
     opened: int | None = None,
+    reminded: int | None = None,
+    extended: int | None = None,
 ) -> Response:
     """The dashboard, with what was just done in a banner: `invited` counts the invitations
     the mail server took, `refused` names those it did not."""
@@ -80,6 +82,8 @@ def dashboard_page(  # type: ignore[no-untyped-def]
             "invited": invited,
             "refused": refused or [],
             "opened": opened,
+            "reminded": reminded,
+            "extended": extended,
             "today": date.today(),
         },
         block="results" if swapping(request, "results") else None,

@@ -142,6 +142,8 @@ def dashboard(
     imported: Count | None = None,
     invited: Count | None = None,
     opened: Count | None = None,
+    reminded: Count | None = None,
+    extended: Count | None = None,
 ) -> Response:
     partnership, cycle = cycle_or_404(session, person, partnership, slug)
     return dashboard_page(
@@ -154,6 +156,8 @@ def dashboard(
         imported=imported,
         invited=invited,
         opened=opened,
+        reminded=reminded,
+        extended=extended,
     )
 
 
