@@ -144,3 +144,18 @@ def test_a_coordinator_reminds_and_extends_the_filtered_set_after_seeing_how_man
         select(AgencyReturn.id).where(AgencyReturn.deadline_extended_to == later)
     ).all()
     assert len(moved) == 20  # only the filtered set; the schools in progress keep theirs
+
+
+def test_a_coordinator_exports_only_the_returns_the_filters_match(client, db, demo):
+    from app.audit.models import AuditEvent
+
+    grow_round(db, returns=100)  # 58 schools: 9 of them submitted and waiting for a panel
+    db.commit()
+    sign_in(client, person_by_email(db, COORDINATOR))
+    everything = client.get("/exports/s11-2021/scored-returns")
+    chosen = client.get("/exports/s11-2021/scored-returns?q=grown&status=submitted")
+    assert everything.status_code == chosen.status_code == 200
+    exported = db.scalars(
+        select(AuditEvent).where(AuditEvent.action == "workbook_exported").order_by(AuditEvent.id)
+    ).all()
+    assert exported[-1].detail["returns"] == 9 < exported[-2].detail["returns"]
