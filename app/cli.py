@@ -36,7 +36,7 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
-    from app.demo import load_demo
+    from app.demo import grow_round, load_demo
     from app.questionnaires.service import PublishError
 
     engine = make_engine(settings.database_url)
@@ -44,11 +44,13 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     try:
         with make_sessionmaker(engine).begin() as session:
             summary = load_demo(session)
+            grown = grow_round(session, returns=args.returns) if args.returns else 0
     except PublishError as error:
         raise ConfigError(f"the demo questionnaires could not be published: {error}") from None
     print(
         f"Demo data ready: {summary.partnerships} partnerships, {summary.agencies} agencies "
-        f"in Norfolk ({summary.voluntary_agencies} voluntary sector)."
+        f"in Norfolk ({summary.voluntary_agencies} voluntary sector)"
+        + (f", and {grown} schools added to this year's round." if grown else ".")
     )
 
 
@@ -282,7 +284,15 @@ def _parser(export_kinds: Sequence[str] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="s11", description="Section 11 self-assessment platform")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="bring the database schema up to date (Alembic)")
-    commands.add_parser("demo", help="load the demo partnership, agencies and people (idempotent)")
+    demo = commands.add_parser(
+        "demo", help="load the demo partnership, agencies and people (idempotent)"
+    )
+    demo.add_argument(
+        "--returns",
+        type=int,
+        default=0,
+        help="grow this year's round with schools to this many returns (for large-round trials)",
+    )
     serve = commands.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

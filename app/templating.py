@@ -66,6 +66,13 @@ def render(
     return templates.TemplateResponse(request, template, context or {}, **kwargs)
 
 
+def swapping(request: Request, target: str) -> bool:
+    """Whether HTMX asks for the element `target` alone (its id), to swap it into the page."""
+    return (
+        request.headers.get("hx-request") == "true" and request.headers.get("hx-target") == target
+    )
+
+
 def pure_macro(template: str, name: str) -> Callable[..., Markup]:
     """A macro whose markup depends only on its arguments (plain, hashable values), rendered
     once per arguments. The GOV.UK macros cost ~0.5 ms a call; a page repeats the same ones."""

@@ -87,6 +87,8 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/round/cycles/{slug}/agencies/new"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/agencies/new"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/invitations"): P.MANAGE_ROUND,
+    ("GET", "/round/cycles/{slug}/bulk/{action}"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/{slug}/bulk/{action}"): P.MANAGE_ROUND,
     ("GET", "/round/cycles/{slug}/import"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/import"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/import/{token}/confirm"): P.MANAGE_ROUND,
@@ -325,6 +327,7 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
             "/round/cycles/{slug}/edit": "/round/cycles/s11-2021/edit",
             "/round/cycles/{slug}/agencies/new": "/round/cycles/s11-2021/agencies/new",
             "/round/cycles/{slug}/invitations": "/round/cycles/s11-2021/invitations",
+            "/round/cycles/{slug}/bulk/{action}": "/round/cycles/s11-2021/bulk/remind",
             "/round/cycles/{slug}/import": "/round/cycles/s11-2021/import",
             "/round/cycles/{slug}/import/{token}/confirm": (
                 f"/round/cycles/s11-2021/import/{waiting}/confirm"

@@ -154,3 +154,43 @@ def test_set_up_pages_do_not_query_per_agency_person_or_partnership(
     # One statement either way is the session's last-seen time, written once a minute.
     assert all(a <= b + 1 for a, b in zip(after, before, strict=True)), (before, after)
     assert max(before) <= BUDGET, before
+
+
+def test_round_pages_run_the_same_statements_at_100_and_1000_returns(
+    client, db, demo, count_queries
+):
+    """The coordinator's and the chair's round pages, searched, filtered, sorted and paged, run
+    as many statements with 1,000 returns behind them as with 100."""
+    from app.demo import grow_round
+
+    coordinator = person_by_email(db, "coordinator@nscp.example.org")
+    chair = person_by_email(db, "chair@nscp.example.org")
+    coordinator_pages = [
+        "/round/cycles/s11-2021",
+        "/round/cycles/s11-2021?q=grown&status=in_progress&sort=changed&order=desc&page=2",
+        "/round/cycles/s11-2021?overdue=yes&sort=deadline",
+        "/round/returns?sector=education&sort=status&page=3",
+        "/round/cycles/s11-2021/panels",
+        "/action-plans/cycles/s11-2021",
+    ]
+    chair_pages = ["/summary/s11-2021", "/action-plans"]
+
+    def counts() -> list[int]:
+        found = []
+        for person, pages in ((coordinator, coordinator_pages), (chair, chair_pages)):
+            sign_in(client, person)
+            for page in pages:
+                with count_queries() as counted:
+                    assert client.get(page).status_code == 200, page
+                found.append(counted.count)
+        return found
+
+    grow_round(db, returns=100)
+    db.commit()
+    at_100 = counts()
+    grow_round(db, returns=1000)
+    db.commit()
+    at_1000 = counts()
+    # One statement either way is the session's last-seen time, written once a minute.
+    assert all(b <= a + 1 for a, b in zip(at_100, at_1000, strict=True)), (at_100, at_1000)
+    assert max(at_100) <= BUDGET + 10, at_100

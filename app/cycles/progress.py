@@ -1,16 +1,18 @@
-"""The round's progress for the coordinator's dashboard: each agency's return, how much is
-answered, its lead, deadline and counts. Reads only, in a fixed number of statements."""
+"""The round's progress for the coordinator's dashboard: counts of the whole round, and the
+page of agencies asked for with how much is answered, lead and deadline. Reads only, in a fixed
+number of statements however many returns the round has."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.cycles.deadlines import deadline_of
+from app.cycles import listing as round_listing
+from app.cycles.listing import RoundRow
 from app.cycles.models import (
     Cycle,
 )
@@ -23,9 +25,11 @@ from app.directory.models import (
     Person,
     Role,
 )
+from app.listing import Listing, Page
 from app.returns import service as returns_service
-from app.returns.models import AgencyReturn, Answer, ReturnStatus
+from app.returns.models import AgencyReturn, ReturnStatus
 
+WAITING = frozenset(s for s in ReturnStatus if s.editable)
 SUBMITTED = frozenset(
     {
         ReturnStatus.SUBMITTED,
@@ -62,17 +66,16 @@ class SectorCount:
 @dataclass
 class RoundProgress:
     cycle: Cycle
-    agencies: list[AgencyProgress]  # filtered as asked
+    agencies: Page[AgencyProgress]  # the page of the filtered list asked for
+    chase: list[AgencyProgress]  # the first few not submitted, nearest deadline first
+    waiting: int  # how many have not submitted, of those the filters match
     submitted: int  # of all this partnership's agencies in the cycle, before filtering
     invited: int
     by_status: list[tuple[ReturnStatus, int]]
     by_sector: list[SectorCount]
 
-    @property
-    def chase(self) -> list[AgencyProgress]:
-        """Agencies that have not submitted, the nearest deadline and least progress first."""
-        waiting = [a for a in self.agencies if not a.submitted]
-        return sorted(waiting, key=lambda a: (a.deadline, a.answered - a.required, a.agency.name))
+
+CHASE = 10  # agencies named in the chase list; the rest are a filter away
 
 
 def progress(
@@ -80,60 +83,65 @@ def progress(
     *,
     cycle: Cycle,
     partnership: Partnership,
-    sector: AgencySector | None = None,
-    status: ReturnStatus | None = None,
+    listing: Listing,
 ) -> RoundProgress:
-    """The round as the partnership's coordinators see it: only its own agencies' returns."""
-    rows = session.execute(
-        select(AgencyReturn, Agency)
+    """The round as the partnership's coordinators see it: only its own agencies' returns,
+    counted in SQL, and only the page asked for loaded."""
+    counts = session.execute(
+        select(Agency.sector, AgencyReturn.status, func.count())
         .join(Agency, Agency.id == AgencyReturn.agency_id)
         .where(AgencyReturn.cycle_id == cycle.id, Agency.id.in_(own_agencies(partnership)))
-        .order_by(Agency.name)
+        .group_by(Agency.sector, AgencyReturn.status)
     ).all()
-    views = returns_service.views_of(session, [row[0] for row in rows], cycle=cycle)
-    last = dict(
-        session.execute(
-            select(Answer.return_id, func.max(Answer.updated_at))
-            .where(Answer.return_id.in_([row[0].id for row in rows]))
-            .group_by(Answer.return_id)
-        ).all()
+    statuses: Counter[ReturnStatus] = Counter()
+    sectors: dict[AgencySector, list[int]] = {}
+    for sector, status, n in counts:
+        statuses[status] += n
+        tally = sectors.setdefault(sector, [0, 0])
+        tally[0] += n if status in SUBMITTED else 0
+        tally[1] += n
+    page = round_listing.returns_page(
+        session, partnership=partnership, listing=listing, cycle=cycle
     )
-    leads = _leads(session, partnership, [row[1].id for row in rows])
-    everyone = []
-    for agency_return, agency in rows:
-        answered, required = views[agency_return.id].required_progress
-        moments = [m for m in (last.get(agency_return.id), agency_return.submitted_at) if m]
-        everyone.append(
-            AgencyProgress(
-                agency_return=agency_return,
-                agency=agency,
-                lead=leads.get(agency.id),
-                answered=answered,
-                required=required,
-                last_activity=max(moments) if moments else None,
-                deadline=deadline_of(agency_return, cycle),
-            )
-        )
-    statuses = Counter(a.agency_return.status for a in everyone)
-    sectors: dict[AgencySector, list[AgencyProgress]] = {}
-    for entry in everyone:
-        sectors.setdefault(entry.agency.sector, []).append(entry)
+    chasing = replace(listing, sort="deadline", descending=False, page=1, per_page=CHASE)
+    chase = round_listing.returns_page(
+        session, partnership=partnership, listing=chasing, cycle=cycle, statuses=WAITING
+    )
+    shown = _progress_of(session, cycle, partnership, page.rows + chase.rows)
     return RoundProgress(
         cycle=cycle,
-        agencies=[
-            a
-            for a in everyone
-            if (sector is None or a.agency.sector is sector)
-            and (status is None or a.agency_return.status is status)
-        ],
-        submitted=sum(1 for a in everyone if a.submitted),
-        invited=len(everyone),
+        agencies=Page([shown[r.agency_return.id] for r in page.rows], page.total, page.listing),
+        chase=[shown[r.agency_return.id] for r in chase.rows],
+        waiting=chase.total,
+        submitted=sum(n for s, n in statuses.items() if s in SUBMITTED),
+        invited=sum(statuses.values()),
         by_status=[(s, statuses[s]) for s in ReturnStatus],
         by_sector=[
-            SectorCount(s, sum(1 for a in entries if a.submitted), len(entries))
-            for s, entries in sorted(sectors.items(), key=lambda item: item[0].label)
+            SectorCount(s, *tally)
+            for s, tally in sorted(sectors.items(), key=lambda item: item[0].label)
         ],
     )
+
+
+def _progress_of(
+    session: Session, cycle: Cycle, partnership: Partnership, rows: list[RoundRow]
+) -> dict[int, AgencyProgress]:
+    returns = list({r.agency_return.id: r.agency_return for r in rows}.values())
+    views = returns_service.views_of(session, returns, cycle=cycle)
+    leads = _leads(session, partnership, [r.agency.id for r in rows])
+    shown = {}
+    for row in rows:
+        answered, required = views[row.agency_return.id].required_progress
+        shown[row.agency_return.id] = AgencyProgress(
+            agency_return=row.agency_return,
+            agency=row.agency,
+            lead=leads.get(row.agency.id),
+            answered=answered,
+            required=required,
+            last_activity=row.last_change,
+            deadline=row.deadline,
+        )
+    return shown
 
 
 def _leads(session: Session, partnership: Partnership, agency_ids: list[int]) -> dict[int, str]:

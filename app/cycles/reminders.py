@@ -197,6 +197,8 @@ def reminder_email(
     words = (terms or terms_for(None)).return_name
     days = (deadline - today).days
     when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+    if days < 0:  # a coordinator chasing those overdue
+        when = "now: its deadline has passed"
     on = f"{deadline:%A %-d %B %Y}"
     return Email(
         to=to,

@@ -411,24 +411,6 @@ def own_agencies(partnership: Partnership) -> Any:
     )
 
 
-def returns_in_round(
-    session: Session, *, partnership: Partnership
-) -> list[tuple[AgencyReturn, Cycle, Agency]]:
-    """Every return of this partnership's agencies in its cycles, newest cycle first."""
-    rows = session.execute(
-        select(AgencyReturn, Cycle, Agency)
-        .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
-        .join(Agency, Agency.id == AgencyReturn.agency_id)
-        .join(CyclePartnership, CyclePartnership.cycle_id == Cycle.id)
-        .where(
-            CyclePartnership.partnership_id == partnership.id,
-            Agency.id.in_(own_agencies(partnership)),
-        )
-        .order_by(Cycle.deadline_on.desc(), Agency.name)
-    )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
-
-
 def return_in_round(
     session: Session, *, partnership: Partnership, return_id: int
 ) -> tuple[AgencyReturn, Cycle, Agency] | None:

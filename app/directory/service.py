@@ -354,6 +354,28 @@ def agencies_of(
     )
 
 
+# Past this many agencies (a schools round), a form asks for an agency's name, not a choice.
+CHOICES_AT_MOST = 200
+
+
+def agencies_to_choose(session: Session, *, partnership: Partnership) -> list[Agency] | None:
+    """The partnership's agencies in use, by name, to offer in a list; None when there are
+    more than CHOICES_AT_MOST, too many for one list."""
+    rows = list(
+        session.scalars(
+            select(Agency)
+            .join(PartnershipAgency, PartnershipAgency.agency_id == Agency.id)
+            .where(
+                PartnershipAgency.partnership_id == partnership.id,
+                PartnershipAgency.archived_at.is_(None),
+            )
+            .order_by(Agency.name)
+            .limit(CHOICES_AT_MOST + 1)
+        )
+    )
+    return rows if len(rows) <= CHOICES_AT_MOST else None
+
+
 def members_of(session: Session, *, partnership: Partnership) -> list[Person]:
     """Everyone with a role in the partnership, by name."""
     return list(

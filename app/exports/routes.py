@@ -75,6 +75,7 @@ def download(
     scope = scopes.export_scope(session, person=person, partnership=partnership, slug=slug)
     if scope is None:
         raise HTTPException(status_code=404)
+    scope = scopes.narrowed_to_listing(session, scope, request.query_params)
     return _workbook(request, session, scope, kind, agency)
 
 

@@ -3,12 +3,14 @@ Never lets a draft return, or a draft score, reach anyone but its own agency or 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.cycles import listing as round_listing
 from app.cycles import progress as round_progress
 from app.cycles import service as cycles_service
 from app.cycles.models import Cycle, CyclePartnership
@@ -154,6 +156,20 @@ def in_scope(scope: Scope, *, any_status: bool = False) -> Select[tuple[int]]:
     if scope.agency_id is not None:
         query = query.where(AgencyReturn.agency_id == scope.agency_id)
     return query
+
+
+def narrowed_to_listing(session: Session, scope: Scope, params: Mapping[str, str]) -> Scope:
+    """The scope narrowed to the returns a round list's search and filters match, when the
+    request carries any (a coordinator exporting the selection); else the scope as it was."""
+    listing = round_listing.read(params)
+    if scope.partnership is None or not (listing.search or listing.filters):
+        return scope
+    ids = frozenset(
+        round_listing.ids_matching(
+            session, partnership=scope.partnership, listing=listing, cycle=scope.cycle
+        )
+    )
+    return replace(scope, return_ids=ids if scope.return_ids is None else ids & scope.return_ids)
 
 
 def partnership_names(session: Session, scope: Scope) -> str:

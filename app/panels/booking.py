@@ -8,8 +8,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cycles import listing as round_listing
+from app.cycles.listing import RoundRow
 from app.cycles.models import Cycle
 from app.directory.models import Agency, Partnership, PartnershipAgency, Person
+from app.listing import Listing, Page
 from app.notifications.mail import Email
 from app.panels.conflicts import conflicts_between
 from app.panels.invitations import lead_message
@@ -48,6 +51,25 @@ def waiting_returns(
         .order_by(AgencyReturn.submitted_at, Agency.name)
     )
     return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def waiting_page(
+    session: Session, *, cycle: Cycle, partnership: Partnership, listing: Listing
+) -> Page[RoundRow]:
+    """A page of the submitted returns not yet booked, as the round's lists page them: the
+    longest waiting first unless the listing sorts otherwise."""
+    return round_listing.returns_page(
+        session,
+        partnership=partnership,
+        listing=listing,
+        cycle=cycle,
+        statuses={ReturnStatus.SUBMITTED},
+        also=[
+            AgencyReturn.id.not_in(
+                select(PanelSlot.return_id).where(PanelSlot.return_id.is_not(None))
+            )
+        ],
+    )
 
 
 def booked_returns(

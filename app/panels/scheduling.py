@@ -225,15 +225,26 @@ def candidates(session: Session, *, partnership: Partnership) -> list[Person]:
     )
 
 
-def agencies_here(session: Session, *, partnership: Partnership) -> list[Agency]:
-    return list(
-        session.scalars(
-            select(Agency)
-            .join(PartnershipAgency, PartnershipAgency.agency_id == Agency.id)
-            .where(PartnershipAgency.partnership_id == partnership.id)
-            .order_by(Agency.name)
+def _agency_here(
+    session: Session, partnership: Partnership, agency_id: int | None, agency_name: str
+) -> int | None:
+    """The member's agency, chosen by id or typed by its exact name; None for independent."""
+    name = " ".join(agency_name.split())
+    if agency_id is None and not name:
+        return None
+    found = session.scalar(
+        select(Agency.id)
+        .join(PartnershipAgency, PartnershipAgency.agency_id == Agency.id)
+        .where(
+            PartnershipAgency.partnership_id == partnership.id,
+            Agency.id == agency_id if agency_id is not None else Agency.name == name[:200],
         )
     )
+    if found is None:
+        if name:
+            raise PanelError(f"No agency of the partnership is called “{name[:80]}”")
+        raise PanelError("Select the agency the member comes from, or none")
+    return found
 
 
 def add_member(
@@ -245,19 +256,18 @@ def add_member(
     agency_id: int | None,
     actor: Person,
     base_url: str,
+    agency_name: str = "",
 ) -> list[Email]:
     """Seat a steering group member, refused if they have an interest in an agency already
-    booked into the session; they get the session's calendar invitation."""
+    booked into the session; they get the session's calendar invitation. Their agency is
+    chosen by id or, in a partnership with too many for a list, typed by name."""
     refuse_if_cancelled(panel)
     person = next(
         (p for p in candidates(session, partnership=partnership) if p.id == person_id), None
     )
     if person is None:
         raise PanelError("Select a member of the partnership's steering group")
-    if agency_id is not None and agency_id not in {
-        a.id for a in agencies_here(session, partnership=partnership)
-    }:
-        raise PanelError("Select the agency the member comes from, or none")
+    agency_id = _agency_here(session, partnership, agency_id, agency_name)
     if any(m.person_id == person_id for m in members_of(session, panel)):
         raise PanelError(f"{person.name} is already on this session")
     booked = [s.return_id for s in slots_of(session, panel) if s.return_id]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit_service
 from app.auth.models import Invitation
 from app.cycles import agencies as round_agencies
+from app.cycles import listing as round_listing
 from app.cycles import service as cycles_service
 from app.db import utcnow
 from app.directory import service as directory_service
@@ -26,6 +27,7 @@ from app.directory.models import (
     Person,
     Role,
 )
+from app.listing import Listing, Page, last_page, read_listing
 from app.notifications.mail import Email
 
 
@@ -46,14 +48,43 @@ class DirectoryEntry:
     invited: list[str] = field(default_factory=list)  # names of leads invited, not yet joined
 
 
+def read_directory_listing(params: Mapping[str, str]) -> Listing:
+    """The directory's search, sector filter and page, as the round's lists read them."""
+    return read_listing(
+        params, choices=round_listing.choices({"sector"}), sorts=("name",), default_sort="name"
+    )
+
+
 def directory_of(
-    session: Session, *, partnership: Partnership, archived: bool = False
-) -> list[DirectoryEntry]:
-    """The partnership's agencies by name with their leads, in three statements."""
+    session: Session,
+    *,
+    partnership: Partnership,
+    archived: bool = False,
+    listing: Listing | None = None,
+) -> Page[DirectoryEntry]:
+    """A page of the partnership's agencies by name with their leads, and how many the search
+    and filter match in all, in four statements."""
+    listing = listing or read_directory_listing({})
+    kept = (
+        PartnershipAgency.archived_at.is_not(None)
+        if archived
+        else PartnershipAgency.archived_at.is_(None)
+    )
+    where = [PartnershipAgency.partnership_id == partnership.id, kept]
+    if listing.search:
+        where.append(Agency.name.icontains(listing.search, autoescape=True))
+    if sector := listing.filters.get("sector"):
+        where.append(Agency.sector == AgencySector(sector))
+    joined = select(Agency).join(PartnershipAgency, PartnershipAgency.agency_id == Agency.id)
+    total = session.scalar(select(func.count()).select_from(joined.where(*where).subquery()))
+    listing = last_page(listing, total or 0)
     entries = {
         agency.id: DirectoryEntry(agency, archived)
-        for agency in directory_service.agencies_of(
-            session, partnership=partnership, archived=archived
+        for agency in session.scalars(
+            joined.where(*where)
+            .order_by(Agency.name)
+            .limit(listing.per_page)
+            .offset(listing.offset)
         )
     }
     for agency_id, name in session.execute(
@@ -80,7 +111,7 @@ def directory_of(
         .order_by(Invitation.name)
     ):
         entries[agency_id].invited.append(name)
-    return list(entries.values())
+    return Page(list(entries.values()), total or 0, listing)
 
 
 def entry_in(

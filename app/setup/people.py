@@ -4,6 +4,7 @@ effect on the person's next request; the last coordinator is never removed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.audit import service as audit_service
 from app.directory.models import AGENCY_ROLES, Membership, Partnership, Person, Role
+from app.listing import Choice, Listing, Page, last_page, read_listing
 
 PARTNERSHIP_ROLES = (Role.COORDINATOR, Role.CHAIR, Role.PANEL_MEMBER)
 
@@ -53,6 +55,60 @@ def people_of(
         )
     ]
     return sorted(chosen, key=lambda entry: entry.person.name.casefold())
+
+
+ROLE_CHOICE = Choice("role", "Role", tuple((r.value, r.label) for r in Role))
+
+
+def read_people_listing(params: Mapping[str, str]) -> Listing:
+    """The People page's search and page; its role and agency ride along so that each page
+    link keeps them."""
+    return read_listing(
+        params, choices=[ROLE_CHOICE], sorts=("name",), default_sort="name", extra=("agency",)
+    )
+
+
+def people_page(
+    session: Session,
+    *,
+    partnership: Partnership,
+    listing: Listing,
+    role: Role | None = None,
+    agency_id: int | None = None,
+) -> Page[PersonInPartnership]:
+    """A page of the people with a role here, by name, searched by name or email, each with
+    every role they hold here: a count, the page and its roles, however many people."""
+    holding = select(Membership.person_id).where(Membership.partnership_id == partnership.id)
+    if role is not None:
+        holding = holding.where(Membership.role == role)
+    if agency_id is not None:
+        holding = holding.where(Membership.agency_id == agency_id)
+    where = [Person.id.in_(holding)]
+    if listing.search:
+        where.append(
+            Person.name.icontains(listing.search, autoescape=True)
+            | Person.email.icontains(listing.search, autoescape=True)
+        )
+    total = session.scalar(select(func.count(Person.id)).where(*where)) or 0
+    listing = last_page(listing, total)
+    people = {
+        p.id: PersonInPartnership(p)
+        for p in session.scalars(
+            select(Person)
+            .where(*where)
+            .order_by(func.lower(Person.name), Person.id)
+            .limit(listing.per_page)
+            .offset(listing.offset)
+        )
+    }
+    for membership in session.scalars(
+        select(Membership)
+        .where(Membership.partnership_id == partnership.id, Membership.person_id.in_(people))
+        .options(joinedload(Membership.agency))
+        .order_by(Membership.id)
+    ):
+        people[membership.person_id].roles.append(membership)
+    return Page(list(people.values()), total, listing)
 
 
 def membership_in(

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth import invitations as auth_invitations
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
+from app.cycles import listing as round_listing
 from app.cycles.routes import imports as import_pages
 from app.db import DbSession
 from app.directory import service as directory_service
@@ -75,8 +76,14 @@ def directory(
         "setup/agencies.html",
         {
             "partnership": partnership,
-            "entries": agencies.directory_of(session, partnership=partnership, archived=archived),
+            "entries": agencies.directory_of(
+                session,
+                partnership=partnership,
+                archived=archived,
+                listing=agencies.read_directory_listing(request.query_params),
+            ),
             "archived": archived,
+            "choices": round_listing.choices({"sector"}),
             "notice": request.query_params,
         },
     )
@@ -384,11 +391,15 @@ def people_page(
         "setup/people.html",
         {
             "partnership": partnership,
-            "people": people.people_of(
-                session, partnership=partnership, role=chosen_role, agency_id=chosen_agency
+            "people": people.people_page(
+                session,
+                partnership=partnership,
+                listing=people.read_people_listing(request.query_params),
+                role=chosen_role,
+                agency_id=chosen_agency,
             ),
             "roles": list(Role),
-            "agencies": directory_service.agencies_of(session, partnership=partnership),
+            "agencies": directory_service.agencies_to_choose(session, partnership=partnership),
             "chosen_role": chosen_role,
             "chosen_agency": chosen_agency,
             "invitations": waiting,

@@ -19,9 +19,9 @@ def test_a_coordinator_can_reach_every_round_page_and_each_is_accessible(page: P
     assert_accessible(page)
     dashboard = page.url
 
-    page.get_by_label("Status").select_option("submitted")
-    page.get_by_role("button", name="Filter").click()
-    expect(page.locator("#agencies + form + table tbody tr")).to_have_count(2)
+    page.get_by_label("Status", exact=True).select_option("submitted")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("#results tbody tr")).to_have_count(2)
     assert_accessible(page)
 
     page.goto(dashboard)

@@ -4,12 +4,13 @@
 - returns.py  every return in the round; reopening one; extending one agency's deadline
 - cycles.py   setting up cycles, the dashboard, agencies by hand or from the directory
 - imports.py  importing agencies from a spreadsheet (also used by the directory's import)
+- bulk.py     reminding or extending the filtered set of returns, after a confirmation page
 """
 
 from fastapi import APIRouter
 
-from app.cycles.routes import cycles, imports, returns
+from app.cycles.routes import bulk, cycles, imports, returns
 
 router = APIRouter()
-for flow in (returns, cycles, imports):
+for flow in (returns, cycles, imports, bulk):
     router.include_router(flow.router)

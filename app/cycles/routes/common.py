@@ -12,13 +12,14 @@ from fastapi.responses import Response
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
 from app.cycles import invitations as round_invitations
+from app.cycles import listing as round_listing
 from app.cycles import progress as round_progress
 from app.cycles import service as cycles_service
-from app.directory.models import AgencySector, Person
+from app.directory.models import Person
+from app.listing import Listing
 from app.notifications import service as notifications_service
 from app.notifications.models import SendStatus
-from app.returns.models import ReturnStatus
-from app.templating import render
+from app.templating import render, swapping
 
 Coordinator = Annotated[Person, require(Permission.MANAGE_ROUND)]
 
@@ -51,20 +52,20 @@ def dashboard_page(  # type: ignore[no-untyped-def]
     partnership,
     cycle,
     *,
-    sector: str = "",
-    status: str = "",
+    listing: Listing | None = None,
     added: str = "",
     imported: int | None = None,
     invited: int | None = None,
     refused: list[round_invitations.LeadInvitation] | None = None,
     opened: int | None = None,
+    reminded: int | None = None,
+    extended: int | None = None,
 ) -> Response:
     """The dashboard, with what was just done in a banner: `invited` counts the invitations
     the mail server took, `refused` names those it did not."""
-    chosen_sector = AgencySector(sector) if sector in AgencySector._value2member_map_ else None
-    chosen_status = ReturnStatus(status) if status in ReturnStatus._value2member_map_ else None
+    listing = listing or round_listing.read({})
     progress = round_progress.progress(
-        session, cycle=cycle, partnership=partnership, sector=chosen_sector, status=chosen_status
+        session, cycle=cycle, partnership=partnership, listing=listing
     )
     return render(
         request,
@@ -73,17 +74,19 @@ def dashboard_page(  # type: ignore[no-untyped-def]
             "partnership": partnership,
             "cycle": cycle,
             "progress": progress,
-            "sector": chosen_sector,
-            "status": chosen_status,
-            "sectors": list(AgencySector),
-            "statuses": list(ReturnStatus),
+            "listing": progress.agencies.listing,
+            "choices": round_listing.choices(),
+            "sorts": round_listing.SORT_LABELS,
             "added": added,
             "imported": imported,
             "invited": invited,
             "refused": refused or [],
             "opened": opened,
+            "reminded": reminded,
+            "extended": extended,
             "today": date.today(),
         },
+        block="results" if swapping(request, "results") else None,
     )
 
 

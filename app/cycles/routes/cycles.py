@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.deps import CurrentPartnership
 from app.cycles import agencies as round_agencies
 from app.cycles import invitations as round_invitations
+from app.cycles import listing as round_listing
 from app.cycles import service as cycles_service
 from app.cycles.forms import read_cycle_form
 from app.cycles.routes.common import (
@@ -137,12 +138,12 @@ def dashboard(
     person: Coordinator,
     partnership: CurrentPartnership,
     slug: str,
-    sector: str = "",
-    status: str = "",
     added: str = "",
     imported: Count | None = None,
     invited: Count | None = None,
     opened: Count | None = None,
+    reminded: Count | None = None,
+    extended: Count | None = None,
 ) -> Response:
     partnership, cycle = cycle_or_404(session, person, partnership, slug)
     return dashboard_page(
@@ -150,12 +151,13 @@ def dashboard(
         session,
         partnership,
         cycle,
-        sector=sector,
-        status=status,
+        listing=round_listing.read(request.query_params),
         added=added,
         imported=imported,
         invited=invited,
         opened=opened,
+        reminded=reminded,
+        extended=extended,
     )
 
 

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentPartnership
 from app.cycles import deadlines
+from app.cycles import listing as round_listing
 from app.cycles import service as cycles_service
 from app.cycles.forms import read_date
 from app.cycles.routes.common import (
@@ -22,7 +23,7 @@ from app.db import DbSession
 from app.notifications import service as notifications_service
 from app.params import Id
 from app.returns import service as returns_service
-from app.templating import render
+from app.templating import render, swapping
 
 router = APIRouter()
 
@@ -32,8 +33,20 @@ def round_returns(
     request: Request, session: DbSession, person: Coordinator, partnership: CurrentPartnership
 ) -> Response:
     partnership = partnership_or_404(person, partnership)
-    rows = cycles_service.returns_in_round(session, partnership=partnership)
-    return render(request, "cycles/returns.html", {"rows": rows, "partnership": partnership})
+    page = round_listing.returns_page(
+        session, partnership=partnership, listing=round_listing.read(request.query_params)
+    )
+    return render(
+        request,
+        "cycles/returns.html",
+        {
+            "page": page,
+            "partnership": partnership,
+            "choices": round_listing.choices(),
+            "sorts": round_listing.SORT_LABELS,
+        },
+        block="results" if swapping(request, "results") else None,
+    )
 
 
 @router.get("/round/returns/{return_id}/reopen")

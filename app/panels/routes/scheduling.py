@@ -10,14 +10,16 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentPartnership
+from app.cycles import listing as round_listing
 from app.cycles import service as cycles_service
 from app.db import DbSession
+from app.directory import service as directory_service
 from app.panels import booking, conflicts, scheduling, sessions
 from app.panels.forms import read_session_form
 from app.panels.models import MeetingMode, PanelSession
 from app.panels.routes.common import Coordinator, base_url_of, send_emails
 from app.params import Count, Id, id_from
-from app.templating import render
+from app.templating import render, swapping
 
 router = APIRouter()
 
@@ -72,8 +74,16 @@ def panels_page(
             "cycle": cycle,
             "declared": conflicts.declarations_in(session, partnership=partnership),
             "rows": rows,
-            "waiting": booking.waiting_returns(session, cycle=cycle, partnership=partnership),
+            "waiting": booking.waiting_page(
+                session,
+                cycle=cycle,
+                partnership=partnership,
+                listing=round_listing.read(request.query_params, default_sort="changed"),
+            ),
+            "choices": round_listing.choices({"sector"}),
+            "sorts": {k: v for k, v in round_listing.SORT_LABELS.items() if k != "status"},
         },
+        block="results" if swapping(request, "results") else None,
     )
 
 
@@ -194,9 +204,12 @@ def _session_page(request, session, partnership, panel, error=None, notice=None,
                 for p in scheduling.candidates(session, partnership=partnership)
                 if p.id not in taken
             ],
-            "agencies": scheduling.agencies_here(session, partnership=partnership),
-            "waiting": booking.waiting_returns(
-                session, cycle=_cycle_of(session, panel), partnership=partnership
+            "agencies": directory_service.agencies_to_choose(session, partnership=partnership),
+            "waiting": booking.waiting_page(
+                session,
+                cycle=_cycle_of(session, panel),
+                partnership=partnership,
+                listing=round_listing.read(request.query_params, default_sort="changed"),
             ),
             "conflicts": [] if panel.cancelled_at else conflicts.session_conflicts(session, panel),
             "error": error,
@@ -250,6 +263,7 @@ def add_member(
     session_id: Id,
     member: Annotated[str, Form()] = "",
     agency: Annotated[str, Form()] = "",
+    agency_name: Annotated[str, Form()] = "",
 ) -> Response:
     return _session_action(
         request,
@@ -263,6 +277,7 @@ def add_member(
             partnership=found,
             person_id=id_from(member) or 0,
             agency_id=id_from(agency),
+            agency_name=agency_name,
             actor=person,
             base_url=base_url_of(request),
         ),
