@@ -51,3 +51,18 @@ def test_results_page_statements_do_not_grow_with_responses(client, db, demo, co
     with count_queries() as after:
         client.get(RESULTS)
     assert after.count == before.count
+
+
+def test_chair_downloads_the_survey_workbook_without_small_groups_or_free_text(client, db, demo):
+    import io
+
+    from openpyxl import load_workbook
+
+    sign_in(client, person_by_email(db, "chair@nscp.example.org"))
+    download = client.get("/exports/s11-2021/survey")
+    assert download.status_code == 200, download.text
+    book = load_workbook(io.BytesIO(download.content), read_only=True)
+    assert {"Results by question", "Triangulation"} <= set(book.sheetnames)
+    cells = [str(c) for ws in book for row in ws.iter_rows(values_only=True) for c in row if c]
+    assert "fewer than 5 responses" in cells and "Yes" in cells
+    assert not any("supervision is regular and my manager" in c for c in cells)
