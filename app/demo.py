@@ -908,12 +908,14 @@ def _recommend(
 # Frontline survey responses per agency: enough from some to show their figures, too few from
 # others (their figures stay hidden), and how far staff tend to agree (0 to 1).
 DEMO_SURVEY_RESPONSES = {
-    "Norfolk County Council Children's Services": (14, 0.8),
+    "Great Yarmouth Borough Council": (12, 0.3),
+    "City College Norwich": (8, 0.85),
+    "Norwich City Council": (9, 0.75),
+    "Norfolk Youth Justice Service": (6, 0.5),
     "Norfolk Constabulary": (11, 0.35),
-    "Norfolk and Norwich University Hospitals NHS Foundation Trust": (7, 0.65),
-    "NSPCC": (6, 0.9),
-    "Breckland Council": (3, 0.5),
-    "YMCA Norfolk": (2, 0.7),
+    "Norfolk County Council Children's Services": (4, 0.8),
+    "Norfolk Fire and Rescue Service": (3, 0.6),
+    "Break": (2, 0.7),
 }
 DEMO_SURVEY_TEXT = (
     "Safeguarding supervision is regular and my manager makes time for it.",

@@ -120,18 +120,23 @@ def _distribution(
 
 
 def results_of(
-    session: Session, *, survey: Survey, questionnaire: Questionnaire, k: int
+    session: Session, *, survey: Survey, questionnaire: Questionnaire, k: int, agency_ids: set[int]
 ) -> Results:
-    """Every choice question's results; free text is for `free_text_of`, coordinators only."""
-    counts = counted(session, survey=survey)
-    people = respondents(session, survey=survey)
+    """Every choice question's results over these agencies (the reader partnership's own);
+    free text is for `free_text_of`, coordinators only."""
+    counts = {key: n for key, n in counted(session, survey=survey).items() if key[0] in agency_ids}
+    people = {a: n for a, n in respondents(session, survey=survey).items() if a in agency_ids}
     links = session.execute(
         select(SurveyLink.agency_id, SurveyLink.staff_number, Agency)
         .join(Agency, Agency.id == SurveyLink.agency_id)
         .where(SurveyLink.survey_id == survey.id, SurveyLink.replaced_at.is_(None))
         .order_by(Agency.name)
     ).all()
-    agencies = [AgencyCount(agency, people.get(agency.id, 0), staff) for _, staff, agency in links]
+    agencies = [
+        AgencyCount(agency, people.get(agency.id, 0), staff)
+        for _, staff, agency in links
+        if agency.id in agency_ids
+    ]
     sector_of = {row.agency.id: row.agency.sector for row in agencies}
     sector_people: dict[AgencySector, int] = defaultdict(int)
     sector_staff: dict[AgencySector, int] = defaultdict(int)
@@ -189,10 +194,10 @@ class FreeText:
 
 
 def free_text_of(
-    session: Session, *, survey: Survey, questionnaire: Questionnaire, k: int
+    session: Session, *, survey: Survey, questionnaire: Questionnaire, k: int, agency_ids: set[int]
 ) -> list[FreeText]:
     """Coordinators only: what people wrote, grouped by agency only where it has k or more."""
-    people = respondents(session, survey=survey)
+    people = {a: n for a, n in respondents(session, survey=survey).items() if a in agency_ids}
     names = dict(session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(people))).all())
     rows = session.execute(
         select(SurveyResponse.agency_id, SurveyAnswer.question_id, SurveyAnswer.text)
@@ -203,6 +208,8 @@ def free_text_of(
     grouped: dict[tuple[str, Any], list[str]] = defaultdict(list)
     small_people = sum(n for n in people.values() if n < k)
     for agency_id, question_id, text in rows:
+        if agency_id not in people:
+            continue
         if people.get(agency_id, 0) >= k:
             grouped[(question_id, names.get(agency_id, ""))].append(text)
         elif small_people >= k:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.cycles import service as cycles_service
-from app.cycles.models import Cycle
+from app.cycles.models import Cycle, CyclePartnership
 from app.db import utcnow
 from app.directory.models import Agency, Partnership, Person
 from app.params import whole_number_from
@@ -55,6 +55,11 @@ def questionnaire_of(session: Session, survey: Survey) -> Questionnaire:
     return questionnaire_service.snapshot(version)
 
 
+def own_agency_ids(session: Session, *, partnership: Partnership) -> set[int]:
+    """The partnership's agencies: in a joint round each partnership reads only its own."""
+    return set(session.scalars(cycles_service.own_agencies(partnership)))
+
+
 def survey_of(session: Session, *, cycle: Cycle) -> Survey | None:
     survey = session.scalar(select(Survey).where(Survey.cycle_id == cycle.id))
     return survey
@@ -77,9 +82,9 @@ def survey_versions(session: Session, *, partnership_id: int | None) -> list[Que
 def threshold_of(session: Session, *, cycle: Cycle) -> int:
     """k for the cycle: the strictest of its partnerships' choices, never below 5."""
     chosen = session.scalar(
-        select(func.max(Partnership.survey_threshold)).where(
-            Partnership.id.in_(cycles_service.partnership_ids_of(session, cycle))
-        )
+        select(func.max(Partnership.survey_threshold))
+        .join(CyclePartnership, CyclePartnership.partnership_id == Partnership.id)
+        .where(CyclePartnership.cycle_id == cycle.id)
     )
     return max(MINIMUM_GROUP, chosen or MINIMUM_GROUP)
 
@@ -143,9 +148,16 @@ def open_survey(
     return survey
 
 
-def links_of(session: Session, *, survey: Survey) -> list[tuple[SurveyLink, Agency | None, int]]:
-    """The survey's working links, the general one first, each with its responses so far."""
-    counts = response_counts(session, survey=survey)
+def links_of(
+    session: Session, *, survey: Survey, agency_ids: set[int]
+) -> list[tuple[SurveyLink, Agency | None, int]]:
+    """The survey's working links for these agencies, the general one first, each with its
+    responses so far (the general link's: all of these agencies')."""
+    counts = {
+        agency_id: n
+        for agency_id, n in response_counts(session, survey=survey).items()
+        if agency_id in agency_ids
+    }
     rows = session.execute(
         select(SurveyLink, Agency)
         .outerjoin(Agency, Agency.id == SurveyLink.agency_id)
@@ -155,6 +167,7 @@ def links_of(session: Session, *, survey: Survey) -> list[tuple[SurveyLink, Agen
     return [
         (link, agency, counts.get(agency.id, 0) if agency else sum(counts.values()))
         for link, agency in rows
+        if agency is None or agency.id in agency_ids
     ]
 
 

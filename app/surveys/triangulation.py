@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.cycles.models import Cycle
+from app.cycles.progress import SUBMITTED
 from app.directory.models import Agency
 from app.panels.models import AgreedRating
 from app.questionnaires import service as questionnaire_service
@@ -123,7 +124,7 @@ def _mapped_questions(
 
 
 def triangulate(
-    session: Session, *, survey: Survey, k: int, agency_ids: set[int] | None = None
+    session: Session, *, survey: Survey, k: int, agency_ids: set[int] | Select | None = None
 ) -> list[Standard]:
     """Every mapped standard of every (or the given) agency's return, in a fixed number of
     statements whatever the number of responses or returns."""
@@ -136,7 +137,11 @@ def triangulate(
         .join(
             QuestionnaireVersion, QuestionnaireVersion.id == AgencyReturn.questionnaire_version_id
         )
-        .where(AgencyReturn.cycle_id == survey.cycle_id)
+        .where(
+            AgencyReturn.cycle_id == survey.cycle_id,
+            # A draft is its own agency's business: only submitted returns are compared.
+            AgencyReturn.status.in_(sorted(SUBMITTED)),
+        )
         .order_by(Agency.name)
     )
     if agency_ids is not None:
@@ -196,9 +201,11 @@ def triangulate(
     return standards
 
 
-def round_triangulation(session: Session, *, survey: Survey, k: int) -> list[Standard]:
+def round_triangulation(
+    session: Session, *, survey: Survey, k: int, agency_ids: set[int] | Select
+) -> list[Standard]:
     """The chair's view: the standards shown (k or more responses), widest gaps first."""
-    shown = [s for s in triangulate(session, survey=survey, k=k) if s.shown]
+    shown = [s for s in triangulate(session, survey=survey, k=k, agency_ids=agency_ids) if s.shown]
     return sorted(shown, key=lambda s: (-s.flagged, -s.gap, s.agency.name, s.title))
 
 

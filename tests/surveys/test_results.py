@@ -14,11 +14,11 @@ def test_results_hide_small_agencies_and_show_free_text_only_to_coordinators(cli
     page = client.get(RESULTS)
     assert page.status_code == 200, page.text
     assert "<svg" in page.text and "fewer than 5 responses" in page.text
-    # Breckland sent 3 responses: its row says so instead of showing figures.
-    row = page.text.split("Breckland Council</th>", 2)[-1].split("</tr>")[0]
+    # The fire service sent 3 responses: its row says so instead of showing figures.
+    row = page.text.split("Norfolk Fire and Rescue Service</th>", 2)[-1].split("</tr>")[0]
     assert "fewer than 5 responses" in row
     assert "Remove anything that could identify" in page.text
-    assert "Diverges" in page.text  # the Constabulary's staff agree far less than it rated
+    assert "Diverges" in page.text  # Great Yarmouth's staff agree far less than it rated
     sign_in(client, person_by_email(db, "chair@nscp.example.org"))
     chair = client.get(RESULTS)
     assert chair.status_code == 200 and "What people wrote" not in chair.text
@@ -66,3 +66,30 @@ def test_chair_downloads_the_survey_workbook_without_small_groups_or_free_text(c
     cells = [str(c) for ws in book for row in ws.iter_rows(values_only=True) for c in row if c]
     assert "fewer than 5 responses" in cells and "Yes" in cells
     assert not any("supervision is regular and my manager" in c for c in cells)
+
+
+def test_panel_pre_reading_and_chairs_summary_set_staff_agreement_beside_self_ratings(
+    client, db, demo
+):
+    from sqlalchemy import select
+
+    from app.cycles.models import Cycle
+    from app.directory.models import Agency
+    from app.returns.models import AgencyReturn
+
+    yarmouth = db.scalars(
+        select(AgencyReturn.id)
+        .join(Cycle)
+        .join(Agency, Agency.id == AgencyReturn.agency_id)
+        .where(Cycle.slug == "s11-2021", Agency.name == "Great Yarmouth Borough Council")
+    ).one()
+    sign_in(client, person_with_role(db, Role.PANEL_MEMBER))
+    reading = client.get(f"/panels/returns/{yarmouth}")
+    assert reading.status_code == 200
+    assert "Frontline staff agreement" in reading.text and "of 12 agree" in reading.text
+    assert "Diverges" in reading.text
+    sign_in(client, person_by_email(db, "chair@nscp.example.org"))
+    summary = client.get("/summary/s11-2021").text
+    gaps = summary.split('id="frontline-survey"')[1]
+    assert "Great Yarmouth Borough Council" in gaps and "Diverges" in gaps
+    assert "Norfolk Fire and Rescue Service" not in gaps  # 3 responses: below k

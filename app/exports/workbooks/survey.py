@@ -5,12 +5,36 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from app.cycles import service as cycles_service
 from app.exports.scope import Reader, Scope
 from app.exports.workbooks.book import Book, Column
 from app.exports.workbooks.kind import Kind, WorkbookFacts
 from app.surveys import results as survey_results
 from app.surveys import service as surveys_service
 from app.surveys import triangulation
+from app.surveys.models import Survey
+
+
+def readable_agencies(session: Session, scope: Scope, survey: Survey) -> set[int]:
+    """A partnership reads its own agencies' figures; whoever runs `s11 export`, every one."""
+    if scope.partnership is not None:
+        return surveys_service.own_agency_ids(session, partnership=scope.partnership)
+    return {a.id for a in surveys_service.agencies_taking_part(session, survey=survey)}
+
+
+def survey_gaps(session: Session, scope: Scope) -> list[triangulation.Standard]:
+    """The chair's summary's triangulation: the reader's agencies, widest gaps first."""
+    survey = surveys_service.survey_of(session, cycle=scope.cycle)
+    if survey is None:
+        return []
+    k = surveys_service.threshold_of(session, cycle=scope.cycle)
+    # The partnership's agencies as a subquery: the summary page has a budget of statements.
+    agencies = (
+        cycles_service.own_agencies(scope.partnership)
+        if scope.partnership is not None
+        else readable_agencies(session, scope, survey)
+    )
+    return triangulation.round_triangulation(session, survey=survey, k=k, agency_ids=agencies)
 
 
 def _write_survey(session: Session, scope: Scope, book: Book) -> WorkbookFacts:
@@ -43,7 +67,10 @@ def _write_survey(session: Session, scope: Scope, book: Book) -> WorkbookFacts:
         return WorkbookFacts(returns=0, versions=[])
     k = surveys_service.threshold_of(session, cycle=scope.cycle)
     questionnaire = surveys_service.questionnaire_of(session, survey)
-    results = survey_results.results_of(session, survey=survey, questionnaire=questionnaire, k=k)
+    agency_ids = readable_agencies(session, scope, survey)
+    results = survey_results.results_of(
+        session, survey=survey, questionnaire=questionnaire, k=k, agency_ids=agency_ids
+    )
     for qr in results.questions:
         for dist in [qr.overall, *qr.by_sector, *qr.by_agency]:
             if dist.bars is None:
@@ -61,7 +88,7 @@ def _write_survey(session: Session, scope: Scope, book: Book) -> WorkbookFacts:
                         bar.percent,
                     ]
                 )
-    for s in triangulation.triangulate(session, survey=survey, k=k):
+    for s in triangulation.triangulate(session, survey=survey, k=k, agency_ids=agency_ids):
         gaps.add(
             [
                 s.agency.name,

@@ -34,7 +34,11 @@ def survey_page(request, session, partnership, cycle, *, errors=None, typed=None
             session, partnership_id=partnership.id
         )
     else:
-        context["links"] = surveys_service.links_of(session, survey=survey)
+        context["links"] = surveys_service.links_of(
+            session,
+            survey=survey,
+            agency_ids=surveys_service.own_agency_ids(session, partnership=partnership),
+        )
         context["state"] = surveys_service.accepting(survey)
         context["threshold"] = surveys_service.threshold_of(session, cycle=cycle)
     return render(request, "surveys/coordinate.html", context, status_code=status)

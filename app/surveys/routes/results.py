@@ -44,6 +44,7 @@ def results_page(
     questionnaire = surveys_service.questionnaire_of(session, survey)
     k = surveys_service.threshold_of(session, cycle=cycle)
     coordinator = cycles_service.coordinates(person, partnership)
+    own = surveys_service.own_agency_ids(session, partnership=partnership)
     return render(
         request,
         "surveys/results.html",
@@ -52,14 +53,14 @@ def results_page(
             "survey": survey,
             "coordinator": coordinator,
             "results": survey_results.results_of(
-                session, survey=survey, questionnaire=questionnaire, k=k
+                session, survey=survey, questionnaire=questionnaire, k=k, agency_ids=own
             ),
             "free_text": survey_results.free_text_of(
-                session, survey=survey, questionnaire=questionnaire, k=k
+                session, survey=survey, questionnaire=questionnaire, k=k, agency_ids=own
             )
             if coordinator
             else [],
-            "gaps": triangulation.round_triangulation(session, survey=survey, k=k),
+            "gaps": triangulation.round_triangulation(session, survey=survey, k=k, agency_ids=own),
         },
     )
 
