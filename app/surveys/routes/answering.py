@@ -58,7 +58,8 @@ PUBLIC = [Depends(_refuse_big_body), require(Permission.PUBLIC)]
 def _limiter(request: Request) -> answering.SubmissionLimiter:
     state = request.app.state
     if not hasattr(state, "survey_limiter"):
-        state.survey_limiter = answering.SubmissionLimiter()
+        limit = state.settings.survey_submissions_per_minute
+        state.survey_limiter = answering.SubmissionLimiter(limit=limit)
     return state.survey_limiter  # type: ignore[no-any-return]
 
 
