@@ -23,7 +23,15 @@ from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.schema import Audience, Questionnaire
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn
-from app.surveys.models import MINIMUM_GROUP, Survey, SurveyAnswer, SurveyLink, SurveyResponse
+from app.surveys.models import (
+    AMBER_BELOW,
+    GREEN_BELOW,
+    MINIMUM_GROUP,
+    Survey,
+    SurveyAnswer,
+    SurveyLink,
+    SurveyResponse,
+)
 
 
 class SurveyError(ValueError):
@@ -117,6 +125,8 @@ def open_survey(
     opens_on: date | None,
     closes_on: date | None,
     actor: Person | None,
+    green_below: int = GREEN_BELOW,
+    amber_below: int = AMBER_BELOW,
 ) -> Survey:
     """Open the cycle's survey: a link for each agency in the cycle, and the general link."""
     if survey_of(session, cycle=cycle) is not None:
@@ -131,11 +141,15 @@ def open_survey(
         raise SurveyError("Enter the dates the survey opens and closes")
     if closes_on < opens_on:
         raise SurveyError("The survey must close on or after the day it opens")
+    if not (0 <= amber_below <= 100 and 0 <= green_below <= 100):
+        raise SurveyError("Give each divergence threshold as a percentage from 0 to 100")
     survey = Survey(
         cycle_id=cycle.id,
         questionnaire_version_id=version.id,
         opens_on=opens_on,
         closes_on=closes_on,
+        green_below=green_below,
+        amber_below=amber_below,
     )
     session.add(survey)
     session.flush()

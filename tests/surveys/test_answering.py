@@ -129,3 +129,37 @@ def test_many_submissions_from_one_address_wait_and_the_address_is_then_forgotte
     assert limiter.addresses_kept(now=61) == 1
     assert limiter.addresses_kept(now=91) == 0
     assert limiter.allow("203.0.113.9", now=91)
+
+
+def test_coordinator_opens_a_survey_with_their_own_divergence_thresholds(client, db, demo):
+    from datetime import date, timedelta
+
+    from app.cycles.models import Cycle
+    from app.questionnaires.models import QuestionnaireVersion
+    from app.surveys.models import Survey
+    from tests.conftest import person_by_email, sign_in
+
+    sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    version = db.scalars(
+        select(QuestionnaireVersion.id).where(QuestionnaireVersion.audience == "frontline_survey")
+    ).first()
+    today = date.today()
+    form = {
+        "csrf_token": client.csrf_token("/round/cycles/s11-2020/survey"),
+        "version": str(version),
+        **{f"opens-{p}": str(getattr(today, p)) for p in ("day", "month", "year")},
+        **{
+            f"closes-{p}": str(getattr(today + timedelta(days=9), p))
+            for p in ("day", "month", "year")
+        },
+    }
+    path = "/round/cycles/s11-2020/survey"
+    refused = client.post(path, data=form | {"green_below": "150"}, follow_redirects=False)
+    assert refused.status_code == 400 and "percentage from 0 to 100" in refused.text
+    opened = client.post(path, data=form | {"green_below": "70"}, follow_redirects=False)
+    assert opened.status_code == 303
+    cycle = db.scalars(select(Cycle).where(Cycle.slug == "s11-2020")).one()
+    survey = db.scalars(select(Survey).where(Survey.cycle_id == cycle.id)).one()
+    assert (survey.green_below, survey.amber_below) == (70, 40)
+    page = client.get(path).text
+    assert "General link: asks which agency" in page and "fewer than 70%" in page

@@ -77,6 +77,13 @@ def _open_survey(request, session, person, partnership, slug, form) -> Response:
             dates[name] = read_date(form, name)
         except ValueError as error:
             errors[name] = str(error)
+    thresholds = {}
+    for name, default in (("green_below", 60), ("amber_below", 40)):
+        typed = str(form.get(name) or "").strip()
+        number = whole_number_from(typed) if typed else default
+        if number is None or number > 100:
+            errors[name] = "Enter a percentage from 0 to 100"
+        thresholds[name] = number or 0
     if not errors:
         try:
             surveys_service.open_survey(
@@ -87,6 +94,7 @@ def _open_survey(request, session, person, partnership, slug, form) -> Response:
                 opens_on=dates["opens"],
                 closes_on=dates["closes"],
                 actor=person,
+                **thresholds,
             )
         except surveys_service.SurveyError as error:
             errors["version"] = str(error)
