@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     evidence_file_mb: int = Field(default=20, ge=1, le=500)
     evidence_quota_mb: int = Field(default=200, ge=1, le=10_000)
 
+    # Frontline survey answers one client address may send a minute (kept in memory only).
+    survey_submissions_per_minute: int = Field(default=10, ge=1, le=1_000_000)
+
     # Agreed actions not yet complete: their leads are reminded this many days before each is due.
     action_reminder_days: list[Annotated[int, Field(ge=0, le=365)]] = Field(default=[14, 3])
 

@@ -41,6 +41,8 @@ from app.questionnaires.schema import QuestionBase, Questionnaire
 from app.returns import answers, submitting
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, ReturnStatus
+from app.surveys import answering as survey_answering
+from app.surveys import service as surveys_service
 
 S = AgencySector
 S11 = AgencyDuty.SECTION_11
@@ -289,6 +291,9 @@ def load_demo(session: Session) -> DemoSummary:
         extended.extension_reason = "Restructure of the safeguarding team"
     session.flush()
     _this_years_panel(session, panels, cycle, cycle_returns)
+    _this_years_survey(
+        session, cycle, norfolk, versions[("frontline-practitioner-survey", "2021")], coordinator
+    )
 
     counts = directory_service.count_agencies_by_sector(session, partnership=norfolk)
     return DemoSummary(
@@ -998,3 +1003,77 @@ def grow_round(
     )
     session.flush()
     return len(new)
+
+
+# Frontline survey responses per agency: enough from some to show their figures, too few from
+# others (their figures stay hidden), and how far staff tend to agree (0 to 1).
+DEMO_SURVEY_RESPONSES = {
+    "Great Yarmouth Borough Council": (12, 0.3),
+    "City College Norwich": (8, 0.85),
+    "Norwich City Council": (9, 0.75),
+    "Norfolk Youth Justice Service": (6, 0.5),
+    "Norfolk Constabulary": (11, 0.35),
+    "Norfolk County Council Children's Services": (4, 0.8),
+    "Norfolk Fire and Rescue Service": (3, 0.6),
+    "Break": (2, 0.7),
+}
+DEMO_SURVEY_TEXT = (
+    "Safeguarding supervision is regular and my manager makes time for it.",
+    "We need more time to get to know the children we work with.",
+    "The safeguarding lead answers quickly when I ring for advice.",
+    "Training is online only; I would value face-to-face sessions.",
+)
+
+
+def _survey_answer(question: QuestionBase, questionnaire: Questionnaire, agree: float, n: int):  # type: ignore[no-untyped-def]
+    """A plausible answer: agreement more likely the more staff agree; some left blank."""
+    kind = getattr(question, "type", "")
+    tilt = (n * 37 % 100) / 100  # a fixed spread, so every load of the demo is the same
+    if kind == "rating":
+        if tilt > 0.95:
+            return 0  # don't know
+        return 5 if tilt < agree * 0.5 else 4 if tilt < agree else 2 if tilt < 0.9 else 1
+    if kind == "yes_no":
+        return "yes" if tilt < agree + 0.1 else "no"
+    if kind == "single_choice":
+        values = [option.value for option in question.options]  # type: ignore[attr-defined]
+        return "yes" if "yes" in values and tilt < agree else values[n % len(values)]
+    if kind == "long_text":
+        return DEMO_SURVEY_TEXT[n % len(DEMO_SURVEY_TEXT)] if n % 3 == 0 else None
+    return None
+
+
+def _this_years_survey(
+    session: Session,
+    cycle: Cycle,
+    norfolk: Partnership,
+    version: QuestionnaireVersion,
+    coordinator: Person,
+) -> None:
+    if surveys_service.survey_of(session, cycle=cycle) is not None:
+        return
+    survey = surveys_service.open_survey(
+        session,
+        cycle=cycle,
+        partnership=norfolk,
+        version_id=version.id,
+        opens_on=cycle.opens_on,
+        closes_on=cycle.deadline_on,
+        actor=coordinator,
+    )
+    questionnaire = surveys_service.questionnaire_of(session, survey)
+    for name, (responses, agree) in DEMO_SURVEY_RESPONSES.items():
+        agency, _lead = _agency_and_lead(session, name)
+        for person_index in range(responses):
+            values = {}
+            for q_index, (_section, question) in enumerate(questionnaire.questions()):
+                value = _survey_answer(question, questionnaire, agree, person_index * 7 + q_index)
+                if value is not None:
+                    values[question.id] = value
+            surveys_service.record_response(
+                session,
+                survey=survey,
+                questionnaire=questionnaire,
+                agency_id=agency.id,
+                values=survey_answering.kept_values(questionnaire, values, sector=agency.sector),
+            )

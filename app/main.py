@@ -50,6 +50,7 @@ from app.params import NO_SUCH_ID
 from app.questionnaires import rendering as questionnaire_rendering
 from app.returns import routes as return_routes
 from app.setup import routes as setup_routes
+from app.surveys import routes as survey_routes
 from app.templating import pure_macro, render, templates
 
 logger = logging.getLogger("s11")
@@ -68,6 +69,7 @@ ROUTERS = [
     action_routes.router,
     export_routes.router,
     api_routes.router,
+    survey_routes.router,
 ]
 questionnaire_rendering.register_template_helpers(templates.env)
 templates.env.globals["board_terms"] = terms_for

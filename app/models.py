@@ -14,6 +14,7 @@ from app.notifications import models as notification_models
 from app.panels import models as panel_models
 from app.questionnaires import models as questionnaire_models
 from app.returns import models as return_models
+from app.surveys import models as survey_models
 
 __all__ = [
     "Base",
@@ -27,4 +28,5 @@ __all__ = [
     "panel_models",
     "questionnaire_models",
     "return_models",
+    "survey_models",
 ]

@@ -211,6 +211,16 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/api/odata"): P.READ_FEED,
     ("GET", "/api/odata/$metadata"): P.READ_FEED,
     ("GET", "/api/odata/{collection}"): P.READ_FEED,
+    ("GET", "/round/cycles/{slug}/survey"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/{slug}/survey"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/{slug}/survey/links/{link_id}/replace"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/{slug}/survey/close"): P.MANAGE_ROUND,
+    ("GET", "/round/cycles/{slug}/survey/results"): P.READ_ROUND_SUMMARY,
+    ("POST", "/returns/{return_id}/survey/staff"): P.WORK_ON_RETURNS,
+    ("GET", "/survey/{token}"): P.PUBLIC,
+    ("POST", "/survey/{token}"): P.PUBLIC,
+    ("POST", "/survey/{token}/submit"): P.PUBLIC,
+    ("GET", "/survey/{token}/done"): P.PUBLIC,
 }
 
 # The read feed's routes, with a real object for each path parameter: a session never
@@ -344,6 +354,7 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
                 f"/returns/{lead_return.id}/sections/nscp-priorities/autosave/neglect-rating"
             ),
             "/returns/{return_id}/submit": f"/returns/{lead_return.id}/submit",
+            "/returns/{return_id}/survey/staff": f"/returns/{lead_return.id}/survey/staff",
             "/returns/{return_id}/submitted": f"/returns/{lead_return.id}/submitted",
             "/returns/{return_id}/answers/{question_id}/history": (
                 f"/returns/{lead_return.id}/answers/neglect-rating/history"
@@ -414,6 +425,29 @@ def _set_up_samples(db, settings, coordinator, norfolk, lead) -> dict[str, str]:
         "/people/roles/{membership_id}/remove": f"/people/roles/{role.id}/remove",
         "/questionnaire-library/{name}": "/questionnaire-library/norfolk-2021.yaml",
         "/round/cycles/{slug}/agencies/directory": "/round/cycles/s11-2021/agencies/directory",
+    } | _survey_samples(db, lead)
+
+
+def _survey_samples(db, lead) -> dict[str, str]:
+    """The demo round's survey: the lead's agency link for the public pages, the general
+    link for the coordinator to replace."""
+    from app.surveys.models import SurveyLink
+
+    agency_id = lead.memberships[0].agency_id
+    links = db.scalars(select(SurveyLink).where(SurveyLink.replaced_at.is_(None))).all()
+    theirs = next(link for link in links if link.agency_id == agency_id)
+    general = next(link for link in links if link.agency_id is None)
+    survey = "/round/cycles/s11-2021/survey"
+    return {
+        "/round/cycles/{slug}/survey": survey,
+        "/round/cycles/{slug}/survey/links/{link_id}/replace": (
+            f"{survey}/links/{general.id}/replace"
+        ),
+        "/round/cycles/{slug}/survey/close": f"{survey}/close",
+        "/round/cycles/{slug}/survey/results": f"{survey}/results",
+        "/survey/{token}": f"/survey/{theirs.token}",
+        "/survey/{token}/submit": f"/survey/{theirs.token}/submit",
+        "/survey/{token}/done": f"/survey/{theirs.token}/done",
     }
 
 

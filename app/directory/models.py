@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Enum,
     ForeignKey,
+    Integer,
     LargeBinary,
     String,
     UniqueConstraint,
@@ -191,12 +192,17 @@ class Partnership(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Archived: kept and restorable, read-only for everyone.
     archived_at: Mapped[datetime | None]
+    # The frontline survey's k: no figure for a group of fewer responses is shown.
+    survey_threshold: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
 
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
 
-    __table_args__ = (CheckConstraint("length(colour) = 7", name="colour_is_hex"),)
+    __table_args__ = (
+        CheckConstraint("length(colour) = 7", name="colour_is_hex"),
+        CheckConstraint("survey_threshold >= 5", name="survey_threshold_at_least_5"),
+    )
 
 
 class Agency(Base):

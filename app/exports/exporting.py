@@ -24,12 +24,13 @@ from app.exports.workbooks.composite_plan import COMPOSITE_ACTION_PLAN
 from app.exports.workbooks.kind import Kind
 from app.exports.workbooks.one_return import ONE_RETURN
 from app.exports.workbooks.scored_returns import SCORED_RETURNS
+from app.exports.workbooks.survey import SURVEY
 from app.questionnaires.models import QuestionnaireVersion
 
 # Adding a workbook is a writer above and an entry here; the CLI and the web offer each one.
 KINDS: dict[str, Kind] = {
     kind.name: kind
-    for kind in (SCORED_RETURNS, ACTION_PLANS, COMPOSITE_ACTION_PLAN, SUMMARY, ONE_RETURN)
+    for kind in (SCORED_RETURNS, ACTION_PLANS, COMPOSITE_ACTION_PLAN, SUMMARY, ONE_RETURN, SURVEY)
 }
 
 

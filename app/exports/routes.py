@@ -18,6 +18,7 @@ from app.directory.models import Person
 from app.exports import exporting
 from app.exports import scope as scopes
 from app.exports import summary as export_summary
+from app.exports.workbooks import survey as survey_workbook
 from app.exports.workbooks.one_return import ONE_RETURN
 from app.params import Id
 from app.templating import render
@@ -58,6 +59,7 @@ def summary(
         {
             "summary": export_summary.round_summary(session, scope=scope),
             "kinds": exporting.kinds_for(scope),
+            "survey_gaps": survey_workbook.survey_gaps(session, scope),
         },
     )
 

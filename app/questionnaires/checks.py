@@ -318,6 +318,30 @@ def _answer_values(question: QuestionBase) -> set[str] | None:
     return None
 
 
+# Survey answers that triangulate a self-rating: a level, yes/no, a choice, or free text read
+# beside it. Table, date, number and evidence answers have no "agreeing" to count.
+MAPPABLE_TYPES = frozenset({"rating", "yes_no", "single_choice", "text", "long_text"})
+
+
+def _maps_to_problems(
+    question: QuestionBase, path: PathParts, *, survey: bool
+) -> Iterator[tuple[PathParts, str]]:
+    """maps_to: only in a frontline survey, on a question whose answers can be counted, each
+    standard named once (as questionnaire-id/question-or-section-id)."""
+    if not question.maps_to:
+        return
+    if not survey:
+        yield path, "only a frontline survey maps its questions to the standards they test"
+        return
+    if getattr(question, "type", "") not in MAPPABLE_TYPES:
+        yield path, f"a {getattr(question, 'type', '')} question cannot test a standard"
+    seen: set[str] = set()
+    for index, target in enumerate(question.maps_to):
+        if target in seen:
+            yield (*path, index), f"'{target}' is named twice"
+        seen.add(target)
+
+
 def document_problems(questionnaire: Questionnaire) -> Iterator[tuple[PathParts, str]]:
     """Rules across the document: ids, scales, conditions, scoring, audience."""
     scales = questionnaire.scales
@@ -393,6 +417,7 @@ def document_problems(questionnaire: Questionnaire) -> Iterator[tuple[PathParts,
                 yield (*q_path, "scored_by_panel"), "a frontline survey is not scored by a panel"
             if survey and isinstance(question, EvidenceQuestion):
                 yield q_path, "a frontline survey is anonymous: it cannot ask for evidence files"
+            yield from _maps_to_problems(question, (*q_path, "maps_to"), survey=survey)
             if questionnaire.sectors and question.sectors:
                 outside = set(question.sectors) - set(questionnaire.sectors)
                 if outside:

@@ -320,6 +320,8 @@ def test_invitations_go_once_to_each_lead_with_the_link_and_deadline(
     [message] = mailbox.to(lead_of(db, "Norfolk Constabulary").email)
     body = message.get_body(("plain",)).get_content()
     assert "/returns/" in body and "Norfolk Constabulary" in body
+    # The round has a frontline survey: the lead gets the agency's link to pass on.
+    assert "anonymous survey" in body and "/survey/" in body
     assert message.get_body(("html",)) is not None
 
 

@@ -19,6 +19,7 @@ from app.panels.routes.common import (
     target_or_404,
 )
 from app.params import Id
+from app.surveys import triangulation
 from app.templating import render
 
 router = APIRouter()
@@ -41,6 +42,9 @@ def _moderation_page(request, session, person, target, errors=None, typed=None, 
             "typed": typed or {},
             "open": target.open,
             "current_person_id": person.id,
+            "staff": triangulation.for_return(
+                session, cycle=target.view.cycle, agency_id=target.view.agency.id
+            ),
         },
         status_code=status_code,
     )

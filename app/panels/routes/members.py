@@ -16,6 +16,7 @@ from app.panels.routes.common import Follower, PanelPerson, target_or_404
 from app.params import Id, id_from
 from app.returns import attachments
 from app.returns.routes.common import evidence_download
+from app.surveys import triangulation
 from app.templating import render
 
 router = APIRouter()
@@ -83,6 +84,9 @@ def pre_reading(request: Request, session: DbSession, person: Follower, return_i
         {
             "target": target,
             "last_year": reading.last_years_agreed(session, target),
+            "staff": triangulation.for_return(
+                session, cycle=target.view.cycle, agency_id=target.view.agency.id
+            ),
         },
     )
 

@@ -18,6 +18,7 @@ from app.returns import answers, attachments, evidence, last_year
 from app.returns import service as returns_service
 from app.returns.forms import FILES_FIELD, ORIGINAL_FIELD, VERSION_FIELD, fingerprint, parse_section
 from app.returns.routes.common import AgencyPerson, view_or_404
+from app.surveys import service as surveys_service
 from app.templating import render
 
 router = APIRouter()
@@ -54,6 +55,10 @@ def task_list(
             "to_carry": len(last_year.last_years_answers(view, last)),
             "copied": copied,
             "copied_files": files,
+            "survey": surveys_service.link_of_agency(
+                session, cycle_id=view.cycle.id, agency_id=view.agency.id
+            ),
+            "base_url": request.app.state.settings.base_url.rstrip("/"),
         },
     )
 

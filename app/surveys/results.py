@@ -1,0 +1,224 @@
+"""The survey's results: each question's distribution overall, by sector and by agency, counted
+in SQL (the statements do not grow with responses). Never a figure for a group below k."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.directory.models import Agency, AgencySector
+from app.questionnaires.rendering import levels_for
+from app.questionnaires.schema import QuestionBase, Questionnaire
+from app.surveys.models import Survey, SurveyAnswer, SurveyLink, SurveyResponse
+
+FEWER_THAN = "fewer than {k} responses"
+CHOICE_TYPES = ("rating", "yes_no", "single_choice", "multiple_choice")
+
+
+def choices_of(questionnaire: Questionnaire, q: QuestionBase) -> list[tuple[str, str]]:
+    """A question's answers as (stored value, label), in the questionnaire's order."""
+    kind = getattr(q, "type", "")
+    if kind == "rating":
+        return [(str(level.value), level.label) for level in levels_for(questionnaire, q)]
+    if kind == "yes_no":
+        return [("yes", "Yes"), ("no", "No")]
+    if kind in ("single_choice", "multiple_choice"):
+        return [(o.value, o.label) for o in q.options]  # type: ignore[attr-defined]
+    return []
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    count: int
+    percent: int
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One group's answers to one question, or None bars when the group is below k."""
+
+    group: str
+    respondents: int
+    bars: list[Bar] | None
+
+    @property
+    def answered(self) -> int:
+        return sum(bar.count for bar in self.bars or [])
+
+
+@dataclass
+class QuestionResults:
+    question: QuestionBase
+    overall: Distribution
+    by_sector: list[Distribution] = field(default_factory=list)
+    by_agency: list[Distribution] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AgencyCount:
+    agency: Agency
+    responses: int
+    staff_number: int | None
+
+    @property
+    def rate(self) -> int | None:
+        if not self.staff_number:
+            return None
+        return round(100 * self.responses / self.staff_number)
+
+
+@dataclass
+class Results:
+    k: int
+    total: int
+    questions: list[QuestionResults]
+    agencies: list[AgencyCount]
+    sectors: list[tuple[AgencySector, int, int | None]]  # sector, responses, staff given
+
+
+def counted(session: Session, *, survey: Survey) -> dict[tuple[int, str, str], int]:
+    """(agency, question, choice) → how many answered so: one statement, whatever the count."""
+    rows = session.execute(
+        select(
+            SurveyResponse.agency_id, SurveyAnswer.question_id, SurveyAnswer.choice, func.count()
+        )
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .where(SurveyResponse.survey_id == survey.id, SurveyAnswer.choice.is_not(None))
+        .group_by(SurveyResponse.agency_id, SurveyAnswer.question_id, SurveyAnswer.choice)
+    )
+    return {(a, q, c): n for a, q, c, n in rows}
+
+
+def respondents(session: Session, *, survey: Survey) -> dict[int, int]:
+    rows = session.execute(
+        select(SurveyResponse.agency_id, func.count())
+        .where(SurveyResponse.survey_id == survey.id)
+        .group_by(SurveyResponse.agency_id)
+    )
+    return {agency_id: n for agency_id, n in rows}
+
+
+def _distribution(
+    group: str, people: int, k: int, choices: list[tuple[str, str]], counts: dict[str, int]
+) -> Distribution:
+    if people < k:
+        return Distribution(group, people, None)
+    answered = sum(counts.get(value, 0) for value, _ in choices) or 1
+    return Distribution(
+        group,
+        people,
+        [
+            Bar(label, counts.get(value, 0), round(100 * counts.get(value, 0) / answered))
+            for value, label in choices
+        ],
+    )
+
+
+def results_of(
+    session: Session, *, survey: Survey, questionnaire: Questionnaire, k: int, agency_ids: set[int]
+) -> Results:
+    """Every choice question's results over these agencies (the reader partnership's own);
+    free text is for `free_text_of`, coordinators only."""
+    counts = {key: n for key, n in counted(session, survey=survey).items() if key[0] in agency_ids}
+    people = {a: n for a, n in respondents(session, survey=survey).items() if a in agency_ids}
+    links = session.execute(
+        select(SurveyLink.agency_id, SurveyLink.staff_number, Agency)
+        .join(Agency, Agency.id == SurveyLink.agency_id)
+        .where(SurveyLink.survey_id == survey.id, SurveyLink.replaced_at.is_(None))
+        .order_by(Agency.name)
+    ).all()
+    agencies = [
+        AgencyCount(agency, people.get(agency.id, 0), staff)
+        for _, staff, agency in links
+        if agency.id in agency_ids
+    ]
+    sector_of = {row.agency.id: row.agency.sector for row in agencies}
+    sector_people: dict[AgencySector, int] = defaultdict(int)
+    sector_staff: dict[AgencySector, int] = defaultdict(int)
+    for row in agencies:
+        sector_people[row.agency.sector] += row.responses
+        sector_staff[row.agency.sector] += row.staff_number or 0
+    total = sum(people.values())
+    questions = []
+    for section in questionnaire.sections:
+        for q in section.questions:
+            choices = choices_of(questionnaire, q)
+            if not choices:
+                continue
+            overall: dict[str, int] = defaultdict(int)
+            by_sector: dict[AgencySector, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            by_agency: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+            for (agency_id, question_id, choice), n in counts.items():
+                if question_id != q.id:
+                    continue
+                overall[choice] += n
+                by_agency[agency_id][choice] += n
+                if agency_id in sector_of:
+                    by_sector[sector_of[agency_id]][choice] += n
+            questions.append(
+                QuestionResults(
+                    q,
+                    _distribution("All agencies", total, k, choices, overall),
+                    [
+                        _distribution(s.label, sector_people[s], k, choices, by_sector[s])
+                        for s in sorted(sector_people, key=lambda s: s.label)
+                    ],
+                    [
+                        _distribution(
+                            row.agency.name, row.responses, k, choices, by_agency[row.agency.id]
+                        )
+                        for row in agencies
+                    ],
+                )
+            )
+    sectors = [
+        (s, sector_people[s], sector_staff[s] or None)
+        for s in sorted(sector_people, key=lambda s: s.label)
+    ]
+    return Results(k, total, questions, agencies, sectors)
+
+
+@dataclass(frozen=True)
+class FreeText:
+    """Free-text answers to one question from one group (an agency at or above k, or all the
+    smaller agencies pooled when together they reach k)."""
+
+    question: QuestionBase
+    group: str
+    answers: list[str]
+
+
+def free_text_of(
+    session: Session, *, survey: Survey, questionnaire: Questionnaire, k: int, agency_ids: set[int]
+) -> list[FreeText]:
+    """Coordinators only: what people wrote, grouped by agency only where it has k or more."""
+    people = {a: n for a, n in respondents(session, survey=survey).items() if a in agency_ids}
+    names = dict(session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(people))).all())
+    rows = session.execute(
+        select(SurveyResponse.agency_id, SurveyAnswer.question_id, SurveyAnswer.text)
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .where(SurveyResponse.survey_id == survey.id, SurveyAnswer.text.is_not(None))
+        .order_by(SurveyAnswer.id)
+    )
+    grouped: dict[tuple[str, Any], list[str]] = defaultdict(list)
+    small_people = sum(n for n in people.values() if n < k)
+    for agency_id, question_id, text in rows:
+        if agency_id not in people:
+            continue
+        if people.get(agency_id, 0) >= k:
+            grouped[(question_id, names.get(agency_id, ""))].append(text)
+        elif small_people >= k:
+            grouped[(question_id, None)].append(text)
+    found = []
+    for section in questionnaire.sections:
+        for q in section.questions:
+            for (question_id, group), answers in grouped.items():
+                if question_id == q.id:
+                    label = group or f"Agencies with fewer than {k} responses each, together"
+                    found.append(FreeText(q, label, answers))
+    return found

@@ -1,0 +1,81 @@
+"""The survey's results for the partnership's coordinators and chair, and the lead's staff
+number. Figures below k are hidden by results.py; this file only chooses who sees free text."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.auth.deps import CurrentPartnership, require
+from app.auth.policy import Permission
+from app.cycles import service as cycles_service
+from app.db import DbSession
+from app.directory.models import Person
+from app.exports import scope as scopes
+from app.params import Id
+from app.surveys import results as survey_results
+from app.surveys import service as surveys_service
+from app.surveys import triangulation
+from app.templating import render
+
+router = APIRouter()
+
+RoundReader = Annotated[Person, require(Permission.READ_ROUND_SUMMARY)]
+AgencyPerson = Annotated[Person, require(Permission.WORK_ON_RETURNS)]
+
+
+@router.get("/round/cycles/{slug}/survey/results")
+def results_page(
+    request: Request,
+    session: DbSession,
+    person: RoundReader,
+    partnership: CurrentPartnership,
+    slug: str,
+) -> Response:
+    if not scopes.reads_round(person, partnership):
+        raise HTTPException(status_code=404)
+    assert partnership is not None
+    cycle = cycles_service.cycle_for(session, partnership=partnership, slug=slug)
+    survey = surveys_service.survey_of(session, cycle=cycle) if cycle else None
+    if cycle is None or survey is None:
+        raise HTTPException(status_code=404)
+    questionnaire = surveys_service.questionnaire_of(session, survey)
+    k = surveys_service.threshold_of(session, cycle=cycle)
+    coordinator = cycles_service.coordinates(person, partnership)
+    own = surveys_service.own_agency_ids(session, partnership=partnership)
+    return render(
+        request,
+        "surveys/results.html",
+        {
+            "cycle": cycle,
+            "survey": survey,
+            "coordinator": coordinator,
+            "results": survey_results.results_of(
+                session, survey=survey, questionnaire=questionnaire, k=k, agency_ids=own
+            ),
+            "free_text": survey_results.free_text_of(
+                session, survey=survey, questionnaire=questionnaire, k=k, agency_ids=own
+            )
+            if coordinator
+            else [],
+            "gaps": triangulation.round_triangulation(session, survey=survey, k=k, agency_ids=own),
+        },
+    )
+
+
+@router.post("/returns/{return_id}/survey/staff")
+def give_staff_number(
+    request: Request,
+    session: DbSession,
+    person: AgencyPerson,
+    return_id: Id,
+    staff_number: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """The lead says how many frontline staff the agency has: the base of its response rate."""
+    if not surveys_service.set_staff_number(
+        session, person=person, return_id=return_id, text=staff_number
+    ):
+        raise HTTPException(status_code=404)
+    return RedirectResponse(f"/returns/{return_id}", status_code=303)

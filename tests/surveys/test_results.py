@@ -1,0 +1,95 @@
+"""The survey's results: figures only for groups of k or more, free text only to coordinators,
+and a page whose statements do not grow with the responses."""
+
+from __future__ import annotations
+
+from app.directory.models import Role
+from tests.conftest import person_by_email, person_with_role, sign_in
+
+RESULTS = "/round/cycles/s11-2021/survey/results"
+
+
+def test_results_hide_small_agencies_and_show_free_text_only_to_coordinators(client, db, demo):
+    sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    page = client.get(RESULTS)
+    assert page.status_code == 200, page.text
+    assert "<svg" in page.text and "fewer than 5 responses" in page.text
+    # The fire service sent 3 responses: its row says so instead of showing figures.
+    row = page.text.split("Norfolk Fire and Rescue Service</th>", 2)[-1].split("</tr>")[0]
+    assert "fewer than 5 responses" in row
+    assert "Remove anything that could identify" in page.text
+    assert "Diverges" in page.text  # Great Yarmouth's staff agree far less than it rated
+    sign_in(client, person_by_email(db, "chair@nscp.example.org"))
+    chair = client.get(RESULTS)
+    assert chair.status_code == 200 and "What people wrote" not in chair.text
+    sign_in(client, person_with_role(db, Role.AGENCY_LEAD))
+    assert client.get(RESULTS).status_code == 404
+
+
+def test_results_page_statements_do_not_grow_with_responses(client, db, demo, count_queries):
+    from sqlalchemy import select
+
+    from app.surveys import service as surveys_service
+    from app.surveys.models import SurveyLink
+
+    sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    client.get(RESULTS)
+    with count_queries() as before:
+        client.get(RESULTS)
+    link = db.scalars(select(SurveyLink).where(SurveyLink.agency_id.is_not(None))).first()
+    survey = db.get(surveys_service.Survey, link.survey_id)
+    questionnaire = surveys_service.questionnaire_of(db, survey)
+    for _ in range(40):
+        surveys_service.record_response(
+            db,
+            survey=survey,
+            questionnaire=questionnaire,
+            agency_id=link.agency_id,
+            values={"supervision-regular": 2, "what-works-well": "Good supervision"},
+        )
+    db.commit()
+    with count_queries() as after:
+        client.get(RESULTS)
+    assert after.count == before.count
+
+
+def test_chair_downloads_the_survey_workbook_without_small_groups_or_free_text(client, db, demo):
+    import io
+
+    from openpyxl import load_workbook
+
+    sign_in(client, person_by_email(db, "chair@nscp.example.org"))
+    download = client.get("/exports/s11-2021/survey")
+    assert download.status_code == 200, download.text
+    book = load_workbook(io.BytesIO(download.content), read_only=True)
+    assert {"Results by question", "Triangulation"} <= set(book.sheetnames)
+    cells = [str(c) for ws in book for row in ws.iter_rows(values_only=True) for c in row if c]
+    assert "fewer than 5 responses" in cells and "Yes" in cells
+    assert not any("supervision is regular and my manager" in c for c in cells)
+
+
+def test_panel_pre_reading_and_chairs_summary_set_staff_agreement_beside_self_ratings(
+    client, db, demo
+):
+    from sqlalchemy import select
+
+    from app.cycles.models import Cycle
+    from app.directory.models import Agency
+    from app.returns.models import AgencyReturn
+
+    yarmouth = db.scalars(
+        select(AgencyReturn.id)
+        .join(Cycle)
+        .join(Agency, Agency.id == AgencyReturn.agency_id)
+        .where(Cycle.slug == "s11-2021", Agency.name == "Great Yarmouth Borough Council")
+    ).one()
+    sign_in(client, person_with_role(db, Role.PANEL_MEMBER))
+    reading = client.get(f"/panels/returns/{yarmouth}")
+    assert reading.status_code == 200
+    assert "Frontline staff agreement" in reading.text and "of 12 agree" in reading.text
+    assert "Diverges" in reading.text
+    sign_in(client, person_by_email(db, "chair@nscp.example.org"))
+    summary = client.get("/summary/s11-2021").text
+    gaps = summary.split('id="frontline-survey"')[1]
+    assert "Great Yarmouth Borough Council" in gaps and "Diverges" in gaps
+    assert "Norfolk Fire and Rescue Service" not in gaps  # 3 responses: below k
