@@ -238,7 +238,10 @@ def _cmd_export(settings: Settings, args: argparse.Namespace) -> None:
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    from app.storage.backends import checked_storage
+
     check_database_reachable(make_engine(settings.database_url))
+    checked_storage(settings)
     print(f"s11 is serving on http://{args.host}:{args.port} ({settings.env}). Ctrl+C stops it.")
     uvicorn.run(
         "app.main:create_app",
@@ -250,6 +253,41 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def _cmd_storage_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from app.storage.backends import StorageUnavailable, checked_storage, open_storage
+    from app.storage.migrating import ChecksumMismatch, copy_files, recorded_checksums
+
+    source = checked_storage(settings)
+    try:
+        target = open_storage(
+            args.to,
+            endpoint_url=settings.storage_endpoint_url,
+            region=settings.storage_region,
+            staging=settings.var_dir / "staging",
+        )
+    except ValueError as error:
+        raise ConfigError(f"--to is not a storage URL ({args.to!r}): {error}") from None
+    if target.url == source.url:
+        raise ConfigError(f"--to names the store already in use ({source.url})")
+    engine = make_engine(settings.database_url)
+    check_database_reachable(engine)
+    with make_sessionmaker(engine)() as session:
+        checksums = recorded_checksums(session)
+    try:
+        target.check()
+        copied = copy_files(source, target, checksums=checksums)
+    except (StorageUnavailable, ChecksumMismatch) as error:
+        raise ConfigError(str(error).replace("S11_STORAGE_URL", "--to", 1)) from None
+    print(
+        f"Copied {copied.files} evidence files ({copied.bytes / 1024 / 1024:.1f} MB) from "
+        f"{source.url} to {target.url}; {copied.already_there} were there already. Every "
+        "checksum matched."
+    )
+    if copied.unrecorded:
+        print(f"{len(copied.unrecorded)} files no return or action names were copied too.")
+    print(f"Now set S11_STORAGE_URL={args.to} on every app process and restart them.")
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "migrate": _cmd_migrate,
     "demo": _cmd_demo,
@@ -258,6 +296,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "send-reminders": _cmd_send_reminders,
     "export": _cmd_export,
     "questionnaire publish": _cmd_questionnaire_publish,
+    "storage migrate": _cmd_storage_migrate,
 }
 
 # Commands that read files only: they need no settings and no database.
@@ -310,13 +349,20 @@ def _parser(export_kinds: Sequence[str] = ()) -> argparse.ArgumentParser:
     actions.add_parser("schema", help="print the JSON Schema of the questionnaire format")
     publish = actions.add_parser("publish", help="freeze questionnaire versions in the database")
     publish.add_argument("files", nargs="+")
+    storage = commands.add_parser("storage", help="the evidence file store")
+    storage_actions = storage.add_subparsers(dest="action", required=True)
+    migrate_files = storage_actions.add_parser(
+        "migrate", help="copy every evidence file to another store, checking each checksum"
+    )
+    migrate_files.add_argument("--to", required=True, help="file:///path or s3://bucket/prefix")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser(_export_kinds(argv)).parse_args(argv)
-    name = f"{args.command} {args.action}" if args.command == "questionnaire" else args.command
+    grouped = ("questionnaire", "storage")
+    name = f"{args.command} {args.action}" if args.command in grouped else args.command
     if name in FILE_COMMANDS:
         return FILE_COMMANDS[name](args)
     try:

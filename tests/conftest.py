@@ -25,6 +25,7 @@ from app.db import get_session, make_engine
 from app.directory import service as directory_service
 from app.directory.models import Agency, Membership, Person, Role
 from app.main import create_app
+from app.storage.backends import storage_for
 from tests.pages import CheckingClient
 
 REQUIRE_POSTGRES = os.environ.get("S11_TEST_REQUIRE_POSTGRES") == "1"
@@ -275,7 +276,7 @@ def attach_pdf(
         source=io.BytesIO(SMALL_PDF),
         claimed_name="Safeguarding policy.pdf",
         actor=person,
-        directory=settings.uploads,
+        storage=storage_for(settings),
         max_bytes=1024 * 1024,
         quota_bytes=10 * 1024 * 1024,
     )
