@@ -24,7 +24,7 @@ def recorded_checksums(session: Session) -> dict[str, str]:
     """Every evidence file the database knows (returns' and actions'), name → SHA-256."""
     known: dict[str, str] = {}
     for model in (EvidenceFile, ActionEvidence):
-        known.update(session.execute(select(model.stored_name, model.sha256)).tuples().all())
+        known.update(session.execute(select(model.stored_name, model.sha256)).all())
     return known
 
 
