@@ -1,4 +1,5 @@
-"""The `s11` command: migrate, demo, serve, create-admin, send-reminders, export.
+"""The `s11` command: migrate, demo, serve, create-admin, send-reminders, export, backup,
+restore, storage migrate.
 
 A bad setting ends the command with one sentence on stderr and exit status 2, never a traceback.
 """
@@ -288,6 +289,74 @@ def _cmd_storage_migrate(settings: Settings, args: argparse.Namespace) -> None:
     print(f"Now set S11_STORAGE_URL={args.to} on every app process and restart them.")
 
 
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def _cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from app.operations.archive import BackupError, verify
+    from app.operations.backup import make_backup
+    from app.storage.backends import checked_storage
+
+    try:
+        if args.verify:
+            checked = verify(Path(args.verify))
+            m = checked.manifest
+            counts = "every table's row count and " if checked.counts_checked else ""
+            print(
+                f"{args.verify} is whole: {counts}every checksum matches its manifest "
+                f"(s11 {m.s11_version}, schema {m.alembic_revision}, made {m.made_at}; "
+                f"{checked.rows} rows in {len(m.tables)} tables, "
+                f"{checked.files} evidence files, {_size(checked.bytes)})."
+            )
+            return
+        storage = checked_storage(settings)
+        engine = make_engine(settings.database_url)
+        check_database_reachable(engine)
+        made = make_backup(engine, storage, Path(args.out))
+    except BackupError as error:
+        raise ConfigError(str(error)) from None
+    m = made.manifest
+    print(
+        f"Backed up {made.rows} rows in {len(m.tables)} tables and {len(m.files)} evidence "
+        f"files to {made.path} in {made.seconds:.1f} s (s11 {m.s11_version}, schema "
+        f"{m.alembic_revision}). Check it with: s11 backup --verify {made.path}"
+    )
+
+
+def _cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from app.operations.archive import BackupError
+    from app.operations.restore import restore
+    from app.storage.backends import checked_storage
+
+    storage = checked_storage(settings)
+    engine = make_engine(settings.database_url)
+    check_database_reachable(engine)
+    try:
+        done = restore(Path(args.file), engine, storage, database_setting="S11_DATABASE_URL")
+    except BackupError as error:
+        raise ConfigError(str(error)) from None
+    finally:
+        engine.dispose()
+    if done.migrated_from:
+        migrate(settings)
+    m = done.manifest
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(
+        f"Restored the backup made {m.made_at} by s11 {m.s11_version}: {done.rows} rows in "
+        f"{len(m.tables)} tables into {shown}, and {done.files} evidence files "
+        f"({_size(done.bytes)}) into {storage.url}. Every row count and checksum matched."
+    )
+    if done.migrated_from:
+        print(f"Its schema ({done.migrated_from}) was brought up to date with `s11 migrate`.")
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "migrate": _cmd_migrate,
     "demo": _cmd_demo,
@@ -297,6 +366,8 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "export": _cmd_export,
     "questionnaire publish": _cmd_questionnaire_publish,
     "storage migrate": _cmd_storage_migrate,
+    "backup": _cmd_backup,
+    "restore": _cmd_restore,
 }
 
 # Commands that read files only: they need no settings and no database.
@@ -349,6 +420,16 @@ def _parser(export_kinds: Sequence[str] = ()) -> argparse.ArgumentParser:
     actions.add_parser("schema", help="print the JSON Schema of the questionnaire format")
     publish = actions.add_parser("publish", help="freeze questionnaire versions in the database")
     publish.add_argument("files", nargs="+")
+    backup = commands.add_parser(
+        "backup", help="write the database and every evidence file to one archive, or check one"
+    )
+    what = backup.add_mutually_exclusive_group(required=True)
+    what.add_argument("--out", help="the archive to write (.tar, or .tar.gz to compress it)")
+    what.add_argument("--verify", metavar="FILE", help="check an archive's every checksum")
+    restore = commands.add_parser(
+        "restore", help="restore a backup into an empty database and evidence store"
+    )
+    restore.add_argument("file", help="the archive `s11 backup --out` wrote")
     storage = commands.add_parser("storage", help="the evidence file store")
     storage_actions = storage.add_subparsers(dest="action", required=True)
     migrate_files = storage_actions.add_parser(
