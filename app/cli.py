@@ -255,8 +255,9 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _cmd_storage_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from app.operations.archive import recorded_files
     from app.storage.backends import StorageUnavailable, checked_storage, open_storage
-    from app.storage.migrating import ChecksumMismatch, copy_files, recorded_checksums
+    from app.storage.migrating import ChecksumMismatch, copy_files
 
     source = checked_storage(settings)
     try:
@@ -272,8 +273,8 @@ def _cmd_storage_migrate(settings: Settings, args: argparse.Namespace) -> None:
         raise ConfigError(f"--to names the store already in use ({source.url})")
     engine = make_engine(settings.database_url)
     check_database_reachable(engine)
-    with make_sessionmaker(engine)() as session:
-        checksums = recorded_checksums(session)
+    with engine.connect() as connection:
+        checksums = {name: sha256 for name, (sha256, _size) in recorded_files(connection).items()}
     try:
         target.check()
         copied = copy_files(source, target, checksums=checksums)

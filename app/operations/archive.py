@@ -3,7 +3,6 @@ row counts and SHA-256 checksums. Reading one checks everything; nothing here wr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import sqlite3
@@ -20,6 +19,7 @@ from sqlalchemy import Connection, func, select, text
 from app.actions.models import ActionEvidence
 from app.models import Base
 from app.returns.models import EvidenceFile
+from app.storage.backends import HashingReader, sha256_of
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -87,31 +87,6 @@ def recorded_files(connection: Connection) -> dict[str, tuple[str, int]]:
     return files
 
 
-class HashingReader:
-    """A stream hashed as it is read, so a copy is checked while it is made."""
-
-    def __init__(self, source: BinaryIO) -> None:
-        self.source = source
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.source.read(size)
-        self.digest.update(data)
-        self.size += len(data)
-        return data
-
-    def hexdigest(self) -> str:
-        return self.digest.hexdigest()
-
-
-def _drain(stream: BinaryIO) -> tuple[str, int]:
-    reader = HashingReader(stream)
-    while reader.read(CHUNK):
-        pass
-    return reader.hexdigest(), reader.size
-
-
 @contextmanager
 def open_archive(path: Path) -> Iterator[tuple[tarfile.TarFile, Manifest]]:
     """The archive and its manifest; BackupError for anything that is not a whole s11 backup."""
@@ -163,13 +138,13 @@ def verify(path: Path) -> Verified:
                     database_seen = True
                     if manifest.dialect == "sqlite":
                         counts_checked = _check_sqlite_copy(stream, manifest, where=where)
-                    elif _drain(stream)[0] != manifest.database_sha256:
+                    elif sha256_of(stream)[0] != manifest.database_sha256:
                         raise BackupError(f"{where}: the database copy's checksum does not match")
                     continue
                 entry = expected.get(member.name)
                 if entry is None or member.name in seen:
                     raise BackupError(f"{where} holds {member.name!r}, which its manifest lacks")
-                digest, read = _drain(stream)
+                digest, read = sha256_of(stream)
                 if digest != entry["sha256"] or read != entry["size"]:
                     raise BackupError(
                         f"{where}: evidence file {member.name[len(EVIDENCE) :]} does not match its "

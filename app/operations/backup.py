@@ -24,13 +24,12 @@ from app.operations.archive import (
     EVIDENCE,
     MANIFEST,
     BackupError,
-    HashingReader,
     Manifest,
     alembic_revision,
     recorded_files,
     table_counts,
 )
-from app.storage.backends import Storage, StorageUnavailable
+from app.storage.backends import HashingReader, Storage, StorageUnavailable
 
 
 def s11_version() -> str:

@@ -19,14 +19,13 @@ from app.operations.archive import (
     CHUNK,
     EVIDENCE,
     BackupError,
-    HashingReader,
     Manifest,
     open_archive,
     table_counts,
     verify,
 )
 from app.operations.backup import libpq_environment, postgres_program
-from app.storage.backends import Storage, StorageUnavailable
+from app.storage.backends import HashingReader, Storage, StorageUnavailable
 
 
 @dataclass(frozen=True)

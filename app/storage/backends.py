@@ -6,6 +6,7 @@ into memory: uploads go up from a checked file on disk, downloads come down in c
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import shutil
 import tempfile
@@ -59,6 +60,33 @@ class Storage(Protocol):
 
     def names(self) -> Iterator[str]:
         """Every kept file's name (not files half-written)."""
+
+
+class HashingReader:
+    """A stream hashed as it is read, so a copy is checked while it is made."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self.source = source
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size)
+        self.digest.update(data)
+        self.size += len(data)
+        return data
+
+    def hexdigest(self) -> str:
+        return self.digest.hexdigest()
+
+
+def sha256_of(stream: BinaryIO) -> tuple[str, int]:
+    """The SHA-256 and size of what is left to read in a stream (closed at the end)."""
+    with stream:
+        reader = HashingReader(stream)
+        while reader.read(CHUNK):
+            pass
+    return reader.hexdigest(), reader.size
 
 
 def chunks(stream: BinaryIO) -> Iterator[bytes]:

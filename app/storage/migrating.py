@@ -3,52 +3,18 @@ against the database's record. Never deletes from the store it copies from."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from app.actions.models import ActionEvidence
-from app.returns.models import EvidenceFile
-from app.storage.backends import CHUNK, Storage
+from app.storage.backends import HashingReader, Storage, sha256_of
 
 
 class ChecksumMismatch(RuntimeError):
     """A file whose content is not what was recorded; one sentence naming it."""
 
 
-def recorded_checksums(session: Session) -> dict[str, str]:
-    """Every evidence file the database knows (returns' and actions'), name → SHA-256."""
-    known: dict[str, str] = {}
-    for model in (EvidenceFile, ActionEvidence):
-        known.update(session.execute(select(model.stored_name, model.sha256)).all())
-    return known
-
-
-class HashingReader:
-    """A stream that hashes what is read through it, so a copy is checked as it is made."""
-
-    def __init__(self, source: BinaryIO) -> None:
-        self.source = source
-        self.digest = hashlib.sha256()
-        self.size = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.source.read(size)
-        self.digest.update(data)
-        self.size += len(data)
-        return data
-
-
-def sha256_of(storage: Storage, stored_name: str) -> str:
-    digest = hashlib.sha256()
-    with storage.open(stored_name) as stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _sha256(storage: Storage, stored_name: str) -> str:
+    return sha256_of(storage.open(stored_name))[0]
 
 
 @dataclass
@@ -74,19 +40,19 @@ def copy_files(
         expected = checksums.get(name)
         if expected is None:
             copied.unrecorded.append(name)
-        if name in targets and expected is not None and sha256_of(target, name) == expected:
+        if name in targets and expected is not None and _sha256(target, name) == expected:
             copied.already_there += 1
             continue
         with source.open(name) as stream:
             reader = HashingReader(stream)
             target.put(name, reader)  # type: ignore[arg-type]
-        if expected is not None and reader.digest.hexdigest() != expected:
+        if expected is not None and reader.hexdigest() != expected:
             target.delete(name)
             raise ChecksumMismatch(
                 f"evidence file {name} in {source.url} is not what was uploaded "
                 "(its SHA-256 differs from the database's): nothing more was copied"
             )
-        if sha256_of(target, name) != reader.digest.hexdigest():
+        if _sha256(target, name) != reader.hexdigest():
             raise ChecksumMismatch(f"evidence file {name} reads back differently from {target.url}")
         copied.files += 1
         copied.bytes += reader.size
