@@ -186,6 +186,7 @@ class StoredFile(Protocol):
     stored_name: str
     file_name: str
     kind: str
+    size: int
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from app.db import make_engine
@@ -36,10 +37,17 @@ def _fresh_postgres(url: str, name: str) -> str:
     base = make_url(url)
     admin = create_engine(base.set(query={}), isolation_level="AUTOCOMMIT")
     database = f"{base.database}_{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{database}"'))
-    admin.dispose()
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
+    except ProgrammingError as error:
+        pytest.fail(
+            f"the restore drill needs a test role that may create databases "
+            f"(ALTER ROLE {base.username} CREATEDB): {error.orig}"
+        )
+    finally:
+        admin.dispose()
     return base.set(database=database).render_as_string(hide_password=False)
 
 

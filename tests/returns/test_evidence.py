@@ -76,6 +76,7 @@ def test_a_lead_attaches_a_pdf_to_a_standard_and_downloads_it_as_a_file(
     download = client.get(link["href"])
     assert download.status_code == 200
     assert download.content == SMALL_PDF
+    assert download.headers["content-length"] == str(len(SMALL_PDF))
     assert download.headers["content-type"] == "application/pdf"
     assert download.headers["content-disposition"].startswith("attachment;")
     assert download.headers["cache-control"] == "no-store"

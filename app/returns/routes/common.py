@@ -56,6 +56,7 @@ def evidence_download(request: Request, file: evidence.StoredFile) -> Response:
         media_type=media_type,
         headers={
             "Content-Disposition": _attachment(file.file_name),
+            "Content-Length": str(file.size),
             "Cache-Control": "no-store",
         },
     )
