@@ -1,4 +1,5 @@
-"""The `s11` command: migrate, demo, serve, create-admin, send-reminders, export.
+"""The `s11` command: migrate, demo, serve, create-admin, send-reminders, export, backup,
+restore, storage migrate.
 
 A bad setting ends the command with one sentence on stderr and exit status 2, never a traceback.
 """
@@ -240,7 +241,10 @@ def _cmd_export(settings: Settings, args: argparse.Namespace) -> None:
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    from app.storage.backends import checked_storage
+
     check_database_reachable(make_engine(settings.database_url))
+    checked_storage(settings)
     print(f"s11 is serving on http://{args.host}:{args.port} ({settings.env}). Ctrl+C stops it.")
     uvicorn.run(
         "app.main:create_app",
@@ -252,6 +256,110 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def _cmd_storage_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from app.operations.archive import recorded_files
+    from app.storage.backends import StorageUnavailable, checked_storage, open_storage
+    from app.storage.migrating import ChecksumMismatch, copy_files
+
+    source = checked_storage(settings)
+    try:
+        target = open_storage(
+            args.to,
+            endpoint_url=settings.storage_endpoint_url,
+            region=settings.storage_region,
+            staging=settings.var_dir / "staging",
+        )
+    except ValueError as error:
+        raise ConfigError(f"--to is not a storage URL ({args.to!r}): {error}") from None
+    if target.url == source.url:
+        raise ConfigError(f"--to names the store already in use ({source.url})")
+    engine = make_engine(settings.database_url)
+    check_database_reachable(engine)
+    with engine.connect() as connection:
+        checksums = {name: sha256 for name, (sha256, _size) in recorded_files(connection).items()}
+    try:
+        target.check()
+        copied = copy_files(source, target, checksums=checksums)
+    except (StorageUnavailable, ChecksumMismatch) as error:
+        raise ConfigError(str(error).replace("S11_STORAGE_URL", "--to", 1)) from None
+    print(
+        f"Copied {copied.files} evidence files ({copied.bytes / 1024 / 1024:.1f} MB) from "
+        f"{source.url} to {target.url}; {copied.already_there} were there already. Every "
+        "checksum matched."
+    )
+    if copied.unrecorded:
+        print(f"{len(copied.unrecorded)} files no return or action names were copied too.")
+    print(f"Now set S11_STORAGE_URL={args.to} on every app process and restart them.")
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def _cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from app.operations.archive import BackupError, verify
+    from app.operations.backup import make_backup
+    from app.storage.backends import checked_storage
+
+    try:
+        if args.verify:
+            checked = verify(Path(args.verify))
+            m = checked.manifest
+            counts = "every table's row count and " if checked.counts_checked else ""
+            print(
+                f"{args.verify} is whole: {counts}every checksum matches its manifest "
+                f"(s11 {m.s11_version}, schema {m.alembic_revision}, made {m.made_at}; "
+                f"{checked.rows} rows in {len(m.tables)} tables, "
+                f"{checked.files} evidence files, {_size(checked.bytes)})."
+            )
+            return
+        storage = checked_storage(settings)
+        engine = make_engine(settings.database_url)
+        check_database_reachable(engine)
+        made = make_backup(engine, storage, Path(args.out))
+    except BackupError as error:
+        raise ConfigError(str(error)) from None
+    m = made.manifest
+    print(
+        f"Backed up {made.rows} rows in {len(m.tables)} tables and {len(m.files)} evidence "
+        f"files to {made.path} in {made.seconds:.1f} s (s11 {m.s11_version}, schema "
+        f"{m.alembic_revision}). Check it with: s11 backup --verify {made.path}"
+    )
+
+
+def _cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from app.operations.archive import BackupError
+    from app.operations.restore import restore
+    from app.storage.backends import checked_storage
+
+    storage = checked_storage(settings)
+    engine = make_engine(settings.database_url)
+    check_database_reachable(engine)
+    try:
+        done = restore(Path(args.file), engine, storage, database_setting="S11_DATABASE_URL")
+    except BackupError as error:
+        raise ConfigError(str(error)) from None
+    finally:
+        engine.dispose()
+    if done.migrated_from:
+        migrate(settings)
+    m = done.manifest
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(
+        f"Restored the backup made {m.made_at} by s11 {m.s11_version}: {done.rows} rows in "
+        f"{len(m.tables)} tables into {shown}, and {done.files} evidence files "
+        f"({_size(done.bytes)}) into {storage.url}. Every row count and checksum matched."
+    )
+    if done.migrated_from:
+        print(f"Its schema ({done.migrated_from}) was brought up to date with `s11 migrate`.")
+
+
 COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "migrate": _cmd_migrate,
     "demo": _cmd_demo,
@@ -260,6 +368,9 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "send-reminders": _cmd_send_reminders,
     "export": _cmd_export,
     "questionnaire publish": _cmd_questionnaire_publish,
+    "storage migrate": _cmd_storage_migrate,
+    "backup": _cmd_backup,
+    "restore": _cmd_restore,
 }
 
 # Commands that read files only: they need no settings and no database.
@@ -320,13 +431,30 @@ def _parser(export_kinds: Sequence[str] = ()) -> argparse.ArgumentParser:
     actions.add_parser("schema", help="print the JSON Schema of the questionnaire format")
     publish = actions.add_parser("publish", help="freeze questionnaire versions in the database")
     publish.add_argument("files", nargs="+")
+    backup = commands.add_parser(
+        "backup", help="write the database and every evidence file to one archive, or check one"
+    )
+    what = backup.add_mutually_exclusive_group(required=True)
+    what.add_argument("--out", help="the archive to write (.tar, or .tar.gz to compress it)")
+    what.add_argument("--verify", metavar="FILE", help="check an archive's every checksum")
+    restore = commands.add_parser(
+        "restore", help="restore a backup into an empty database and evidence store"
+    )
+    restore.add_argument("file", help="the archive `s11 backup --out` wrote")
+    storage = commands.add_parser("storage", help="the evidence file store")
+    storage_actions = storage.add_subparsers(dest="action", required=True)
+    migrate_files = storage_actions.add_parser(
+        "migrate", help="copy every evidence file to another store, checking each checksum"
+    )
+    migrate_files.add_argument("--to", required=True, help="file:///path or s3://bucket/prefix")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser(_export_kinds(argv)).parse_args(argv)
-    name = f"{args.command} {args.action}" if args.command == "questionnaire" else args.command
+    grouped = ("questionnaire", "storage")
+    name = f"{args.command} {args.action}" if args.command in grouped else args.command
     if name in FILE_COMMANDS:
         return FILE_COMMANDS[name](args)
     try:

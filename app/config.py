@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     var_dir: Path = PROJECT_ROOT / "var"
     upload_dir: Path | None = None
 
+    # Evidence files: file:///path (the default, S11_UPLOAD_DIR) or s3://bucket/prefix, with
+    # the endpoint and region here and the keys where boto3 looks (AWS_ACCESS_KEY_ID, ...).
+    storage_url: str = ""
+    storage_endpoint_url: str | None = None
+    storage_region: str | None = None
+
     # Sessions: signed out after this long without a request, and after this long at most.
     session_idle_minutes: int = Field(default=30, ge=2, le=24 * 60)
     session_lifetime_hours: int = Field(default=12, ge=1, le=24 * 14)
@@ -88,6 +94,11 @@ class Settings(BaseSettings):
         return self.upload_dir or self.var_dir / "uploads"
 
     @property
+    def storage(self) -> str:
+        """Where evidence files are kept, as a URL (file:///… or s3://…)."""
+        return self.storage_url or self.uploads.resolve().as_uri()
+
+    @property
     def secret(self) -> str:
         assert self.secret_key is not None, "load_settings() sets the secret"
         return self.secret_key.get_secret_value()
@@ -106,6 +117,8 @@ def load_settings(**overrides: object) -> Settings:
     if not settings.database_url:
         settings.database_url = f"sqlite:///{settings.var_dir / 's11.db'}"
     settings.database_url = _checked_database_url(settings.database_url)
+    if settings.storage_url:
+        _check_storage_url(settings.storage_url)
     if settings.secret_key is None:
         if settings.is_production:
             raise ConfigError(
@@ -152,6 +165,15 @@ def _checked_database_url(value: str) -> str:
                 "s11 uses psycopg 3: postgresql+psycopg://…"
             )
     return url.render_as_string(hide_password=False)
+
+
+def _check_storage_url(value: str) -> None:
+    from app.storage.backends import parse_storage_url
+
+    try:
+        parse_storage_url(value)
+    except ValueError as error:
+        raise ConfigError(f"S11_STORAGE_URL is not a storage URL ({value!r}): {error}.") from None
 
 
 def _development_secret(var_dir: Path) -> str:

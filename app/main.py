@@ -50,6 +50,7 @@ from app.params import NO_SUCH_ID
 from app.questionnaires import rendering as questionnaire_rendering
 from app.returns import routes as return_routes
 from app.setup import routes as setup_routes
+from app.storage.backends import checked_storage
 from app.surveys import routes as survey_routes
 from app.templating import pure_macro, render, templates
 
@@ -253,6 +254,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.engine = engine
     app.state.owns_engine = owns_engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.storage = checked_storage(settings)
     # Checking every template file's age on each render costs ~6% of a section page; only a
     # developer editing templates needs it.
     templates.env.auto_reload = settings.is_development

@@ -25,6 +25,7 @@ from app.db import get_session, make_engine
 from app.directory import service as directory_service
 from app.directory.models import Agency, Membership, Person, Role
 from app.main import create_app
+from app.storage.backends import storage_for
 from tests.pages import CheckingClient
 
 REQUIRE_POSTGRES = os.environ.get("S11_TEST_REQUIRE_POSTGRES") == "1"
@@ -275,7 +276,7 @@ def attach_pdf(
         source=io.BytesIO(SMALL_PDF),
         claimed_name="Safeguarding policy.pdf",
         actor=person,
-        directory=settings.uploads,
+        storage=storage_for(settings),
         max_bytes=1024 * 1024,
         quota_bytes=10 * 1024 * 1024,
     )
@@ -369,6 +370,80 @@ def mail_client(
     )
     with client_for(settings, engine, db) as test_client:
         yield test_client
+
+
+class S3Server:
+    """moto's standalone S3 server in a process of its own, on loopback."""
+
+    def __init__(self) -> None:
+        import subprocess
+        import sys
+
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, process=self.process)
+
+    def client(self):  # type: ignore[no-untyped-def]
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name=S3_REGION)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+S3_REGION = "eu-west-2"
+S3_BUCKET = "s11-evidence"
+
+
+def wait_for_port(port: int, *, process=None, wait: float = 30) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server on port {port} stopped at start")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing answered on port {port} within {wait} s")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """A real S3-compatible server (moto) for the run, with the bucket the tests use. boto3
+    signs every request, so it needs keys: any will do for moto."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "s11-test")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "s11-test-secret")
+    server = S3Server()
+    server.client().create_bucket(
+        Bucket=S3_BUCKET, CreateBucketConfiguration={"LocationConstraint": S3_REGION}
+    )
+    yield server
+    server.stop()
+
+
+def s3_settings(
+    database_url: str, var_dir: Path, server: S3Server, **overrides: object
+) -> Settings:
+    """Settings keeping evidence in the test bucket, under a prefix of their own."""
+    import secrets
+
+    return test_settings(
+        database_url,
+        var_dir,
+        storage_url=f"s3://{S3_BUCKET}/{secrets.token_hex(6)}",
+        storage_endpoint_url=server.endpoint,
+        storage_region=S3_REGION,
+        **overrides,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from app.auth.deps import declared_permission
 from app.auth.policy import Permission
 from app.directory.models import Role
 from app.main import create_app
+from app.storage.backends import storage_for
 from tests.conftest import (
     SMALL_PDF,
     SMALL_PNG,
@@ -561,7 +562,7 @@ def _action_plan_samples(db, settings, lead, this_year) -> dict[str, str]:
             progress=progress.Progress(target.status.value, "Audit report attached."),
             actor=lead,
             upload=progress.Upload(io.BytesIO(SMALL_PDF), "Audit report.pdf"),
-            directory=settings.uploads,
+            storage=storage_for(settings),
             max_bytes=1024 * 1024,
         )
         files[target.id] = progress.history_of(db, action=target)[0].files[0].id

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy import update as update_rows
@@ -41,6 +40,7 @@ from app.directory.models import Partnership, Person
 from app.notifications.mail import Email
 from app.returns import service as returns_service
 from app.returns.models import ReturnStatus
+from app.storage.backends import Storage
 
 AFTER_FEEDBACK = (
     ReturnStatus.FEEDBACK_ISSUED,
@@ -350,7 +350,7 @@ def record_plan_progress(
     progress: Progress,
     actor: Person,
     upload: Upload | None = None,
-    directory: Path,
+    storage: Storage,
     max_bytes: int,
 ) -> ActionUpdate:
     """Progress on an action of the agency's own plan, once the partnership has agreed it."""
@@ -362,7 +362,7 @@ def record_plan_progress(
         progress=progress,
         actor=actor,
         upload=upload,
-        directory=directory,
+        storage=storage,
         max_bytes=max_bytes,
     )
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -26,6 +25,7 @@ from app.directory.models import Person
 from app.returns import attachments, evidence, last_year
 from app.returns import service as returns_service
 from app.returns.models import ReturnStatus
+from app.storage.backends import Storage, StorageUnavailable
 
 LONGEST = 4000
 
@@ -160,7 +160,7 @@ def record_progress(
     progress: Progress,
     actor: Person,
     upload: Upload | None = None,
-    directory: Path | None = None,  # where an upload is kept, and its largest size
+    storage: Storage | None = None,  # where an upload is kept, and its largest size
     max_bytes: int = 0,
     return_id: int | None = None,
 ) -> ActionUpdate:
@@ -172,17 +172,22 @@ def record_progress(
         raise ActionError(message, field)
     stored = None
     if upload is not None:
-        assert directory is not None, "an upload needs somewhere to be kept"
+        assert storage is not None, "an upload needs somewhere to be kept"
         try:
             stored = evidence.store_upload(
                 upload.source,
                 claimed_name=upload.claimed_name,
-                directory=directory,
+                storage=storage,
                 max_bytes=max_bytes,
             )
         except evidence.EvidenceRefused as refused:
             raise ActionError(
                 f"{attachments.shown_name(upload.claimed_name)}: {refused}", "evidence"
+            ) from None
+        except StorageUnavailable:
+            raise ActionError(
+                attachments.STORE_DOWN.format(name=attachments.shown_name(upload.claimed_name)),
+                "evidence",
             ) from None
     action.status = ActionStatus(progress.status)
     update = ActionUpdate(
@@ -325,7 +330,7 @@ def give_final_update(
     progress: Progress,
     actor: Person,
     upload: Upload | None = None,
-    directory: Path,
+    storage: Storage,
     max_bytes: int,
 ) -> ActionUpdate:
     """Record progress on one of last year's actions from this year's return."""
@@ -351,7 +356,7 @@ def give_final_update(
         progress=progress,
         actor=actor,
         upload=upload,
-        directory=directory,
+        storage=storage,
         max_bytes=max_bytes,
         return_id=view.agency_return.id,
     )

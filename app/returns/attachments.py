@@ -3,7 +3,7 @@ whose content is not what it claims, nor one on a return that no longer takes ch
 
 from __future__ import annotations
 
-from pathlib import Path
+import contextlib
 from typing import BinaryIO
 
 from sqlalchemy import func, select
@@ -14,6 +14,13 @@ from app.directory.models import Person
 from app.returns import evidence
 from app.returns.models import EvidenceFile, ReturnStatus
 from app.returns.service import ReturnError, ReturnView, move_return, takes_evidence
+from app.storage.backends import Storage, StorageUnavailable
+
+# The person's answers beside the file are saved anyway (the section page saves them apart).
+STORE_DOWN = (
+    "{name} could not be kept: the file store is not answering just now. "
+    "Your answers are saved; attach the file again in a few minutes"
+)
 
 
 def attach_evidence(
@@ -24,7 +31,7 @@ def attach_evidence(
     source: BinaryIO,
     claimed_name: str,
     actor: Person,
-    directory: Path,
+    storage: Storage,
     max_bytes: int,
     quota_bytes: int,
 ) -> EvidenceFile:
@@ -37,17 +44,19 @@ def attach_evidence(
         raise ReturnError("Files cannot be attached to this question")
     try:
         stored = evidence.store_upload(
-            source, claimed_name=claimed_name, directory=directory, max_bytes=max_bytes
+            source, claimed_name=claimed_name, storage=storage, max_bytes=max_bytes
         )
     except evidence.EvidenceRefused as refused:
         raise ReturnError(f"{shown_name(claimed_name)}: {refused}") from None
+    except StorageUnavailable:
+        raise ReturnError(STORE_DOWN.format(name=shown_name(claimed_name))) from None
     used = session.scalar(
         select(func.coalesce(func.sum(EvidenceFile.size), 0)).where(
             EvidenceFile.return_id == agency_return.id
         )
     )
     if used + stored.size > quota_bytes:
-        evidence.path_of(directory, stored.stored_name).unlink(missing_ok=True)
+        _forget(storage, stored.stored_name)
         raise ReturnError(
             f"{shown_name(claimed_name)}: this return can hold {quota_bytes // evidence.MB} MB "
             f"of evidence and has {max(0, quota_bytes - used) // evidence.MB} MB left. "
@@ -91,10 +100,18 @@ def evidence_file(view: ReturnView, *, file_id: int) -> EvidenceFile | None:
 
 
 def remove_evidence(
-    session: Session, *, view: ReturnView, file: EvidenceFile, actor: Person, directory: Path
+    session: Session, *, view: ReturnView, file: EvidenceFile, actor: Person, storage: Storage
 ) -> None:
     if not view.agency_return.status.editable:
         raise ReturnError("This return has been submitted: its evidence can no longer change")
+    # The file goes first: a store that does not answer leaves the return as it was.
+    try:
+        storage.delete(file.stored_name)
+    except StorageUnavailable:
+        raise ReturnError(
+            "The file could not be removed just now: the file store is not answering. "
+            "Try again in a few minutes"
+        ) from None
     session.delete(file)
     session.flush()
     audit_service.record_event(
@@ -106,4 +123,9 @@ def remove_evidence(
         detail={"question": file.question_id, "file": file.file_name},
     )
     view.evidence[file.question_id].remove(file)
-    evidence.path_of(directory, file.stored_name).unlink(missing_ok=True)
+
+
+def _forget(storage: Storage, stored_name: str) -> None:
+    """Remove a file just kept and then refused; a store gone meanwhile keeps an orphan."""
+    with contextlib.suppress(StorageUnavailable):
+        storage.delete(stored_name)

@@ -1,5 +1,6 @@
 """Evidence files: what an upload really is (by its content, not its name), a safe name for it,
-and where it lives on disk. No database here; the return's rules are in service.py.
+and handing it to the evidence store (app.storage). No database here; the return's rules
+are in service.py.
 
 An allowlist of eight kinds, each recognised by its own structure: a general-purpose sniffing
 library answers "what is this?" for hundreds of types, where we need "is this one of ours?",
@@ -16,6 +17,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from app.storage.backends import Storage
 
 MB = 1024 * 1024
 _CHUNK = 256 * 1024
@@ -183,6 +186,7 @@ class StoredFile(Protocol):
     stored_name: str
     file_name: str
     kind: str
+    size: int
 
 
 @dataclass(frozen=True)
@@ -195,14 +199,14 @@ class StoredUpload:
 
 
 def store_upload(
-    source: BinaryIO, *, claimed_name: str, directory: Path, max_bytes: int
+    source: BinaryIO, *, claimed_name: str, storage: Storage, max_bytes: int
 ) -> StoredUpload:
     """Copy an upload under a generated name, checking its size while copying and its content
-    after; anything refused leaves nothing behind."""
-    directory.mkdir(parents=True, exist_ok=True)
+    after, then hand it to the store; anything refused leaves nothing behind. A store that
+    does not answer raises StorageUnavailable, and nothing is kept either."""
+    staging = storage.staging()
     stored_name = secrets.token_hex(16)
-    target = directory / stored_name
-    partial = directory / f"{stored_name}.part"
+    partial = staging / f"{stored_name}.part"
     digest = hashlib.sha256()
     size = 0
     try:
@@ -216,7 +220,7 @@ def store_upload(
         if size == 0:
             raise EvidenceRefused("The file is empty")
         kind = kind_of(partial, claimed_name=claimed_name, max_unpacked=max_bytes)
-        partial.rename(target)
+        storage.keep(stored_name, partial)
     finally:
         partial.unlink(missing_ok=True)
     return StoredUpload(
@@ -228,15 +232,9 @@ def store_upload(
     )
 
 
-def path_of(directory: Path, stored_name: str) -> Path:
-    if not re.fullmatch(r"[0-9a-f]{32}", stored_name):
-        raise ValueError("not a stored evidence name")
-    return directory / stored_name
-
-
-def copy_stored(directory: Path, stored_name: str) -> str:
+def copy_stored(storage: Storage, stored_name: str) -> str:
     """A second copy under a new name (last year's evidence carried into this year's return),
     so removing one never removes the other."""
     new_name = secrets.token_hex(16)
-    (directory / new_name).write_bytes(path_of(directory, stored_name).read_bytes())
+    storage.copy(stored_name, new_name)
     return new_name

@@ -4,7 +4,6 @@ they still fit the questionnaire. Never copies over anything already typed this 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +26,18 @@ from app.returns.service import (
     takes_evidence,
     view_of,
 )
+from app.storage.backends import Storage, StorageUnavailable
+
+
+def _copy(storage: Storage, stored_name: str) -> str:
+    try:
+        return evidence.copy_stored(storage, stored_name)
+    except StorageUnavailable:
+        raise ReturnError(
+            "Last year's files could not be copied just now: the file store is not answering. "
+            "Nothing was copied; try again in a few minutes"
+        ) from None
+
 
 CLOSED_FOR_EDITING = [
     ReturnStatus.NOT_STARTED,
@@ -99,7 +110,7 @@ class CarriedOver:
 
 
 def start_from_last_year(
-    session: Session, *, view: ReturnView, last: ReturnView, actor: Person, directory: Path
+    session: Session, *, view: ReturnView, last: ReturnView, actor: Person, storage: Storage
 ) -> CarriedOver:
     """Copy last year's answers and evidence into the questions not answered yet this year,
     matched by question id; nothing already written this year is touched."""
@@ -133,7 +144,7 @@ def start_from_last_year(
                 copy = EvidenceFile(
                     return_id=view.agency_return.id,
                     question_id=question.id,
-                    stored_name=evidence.copy_stored(directory, file.stored_name),
+                    stored_name=_copy(storage, file.stored_name),
                     file_name=file.file_name,
                     kind=file.kind,
                     size=file.size,

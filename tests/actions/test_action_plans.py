@@ -18,6 +18,7 @@ from app.cycles.models import Cycle
 from app.directory.models import Agency, Role
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, ReturnStatus
+from app.storage.backends import storage_for
 from tests.conftest import (
     SMALL_PDF,
     lead_of,
@@ -193,7 +194,7 @@ def test_another_agencys_plan_actions_and_evidence_are_not_found(client, db, dem
         progress=progress.Progress("on_track", "Audit under way."),
         actor=lead,
         upload=progress.Upload(io.BytesIO(SMALL_PDF), "Audit.pdf"),
-        directory=settings.uploads,
+        storage=storage_for(settings),
         max_bytes=1024 * 1024,
     )
     file = progress.history_of(db, action=action)[0].files[0]

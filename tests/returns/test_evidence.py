@@ -15,7 +15,18 @@ from app.audit.models import AuditEvent
 from app.returns import evidence
 from app.returns import service as returns_service
 from app.returns.models import Answer, EvidenceFile, ReturnStatus
-from tests.conftest import SMALL_PDF, client_for, lead_of, sign_in, test_settings
+from app.storage.backends import storage_for
+from tests.conftest import (
+    S3_BUCKET,
+    S3_REGION,
+    SMALL_PDF,
+    S3Server,
+    client_for,
+    lead_of,
+    s3_settings,
+    sign_in,
+    test_settings,
+)
 from tests.returns.conftest import form_of, section_url
 
 
@@ -26,8 +37,16 @@ def upload(client, agency_return, files, **answers):
     )
 
 
+@pytest.fixture(params=["directory", "bucket"])
+def settings(request, database_url, var_dir):
+    """Every test here keeps evidence in a local directory, and again in an S3 bucket."""
+    if request.param == "directory":
+        return test_settings(database_url, var_dir)
+    return s3_settings(database_url, var_dir, request.getfixturevalue("s3_server"))
+
+
 def stored_files(settings) -> set[str]:
-    return {p.name for p in settings.uploads.glob("*")} if settings.uploads.exists() else set()
+    return set(storage_for(settings).names())
 
 
 def files_of(db, agency_return) -> list[EvidenceFile]:
@@ -57,6 +76,7 @@ def test_a_lead_attaches_a_pdf_to_a_standard_and_downloads_it_as_a_file(
     download = client.get(link["href"])
     assert download.status_code == 200
     assert download.content == SMALL_PDF
+    assert download.headers["content-length"] == str(len(SMALL_PDF))
     assert download.headers["content-type"] == "application/pdf"
     assert download.headers["content-disposition"].startswith("attachment;")
     assert download.headers["cache-control"] == "no-store"
@@ -382,3 +402,31 @@ def test_an_office_file_of_a_thousand_parts_within_the_limit_is_kept(client, db,
     assert response.status_code == 303, response.text
     [file] = files_of(db, nspcc_return)
     assert file.kind == "word"
+
+
+def test_an_upload_while_the_bucket_is_down_says_so_and_keeps_the_answers_beside_it(
+    database_url, var_dir, engine, db, nspcc_return, s3_server
+):
+    down = S3Server()  # a bucket of its own, to stop mid-test
+    down.client().create_bucket(
+        Bucket=S3_BUCKET, CreateBucketConfiguration={"LocationConstraint": S3_REGION}
+    )
+    settings = s3_settings(database_url, var_dir, down)
+    with client_for(settings, engine, db) as client:
+        sign_in(client, lead_of(db, "NSPCC"))
+        form = form_of(client, section_url(nspcc_return))
+        down.stop()
+        response = client.post(
+            section_url(nspcc_return),
+            data=form | {"lead-name": "Typed beside the file"},
+            files=[("accountability__files", ("Minutes.pdf", SMALL_PDF, "application/pdf"))],
+            follow_redirects=False,
+        )
+    assert response.status_code == 400
+    assert "“Minutes.pdf” could not be kept: the file store is not answering" in response.text
+    assert "Your answers are saved" in response.text
+    assert files_of(db, nspcc_return) == []
+    answer = db.scalars(
+        select(Answer).where(Answer.return_id == nspcc_return.id, Answer.question_id == "lead-name")
+    ).one()
+    assert answer.value == "Typed beside the file"

@@ -51,7 +51,10 @@ def record_progress_from(
 
 def progress_limits(request: Request) -> dict:  # type: ignore[type-arg]
     settings = request.app.state.settings
-    return {"directory": settings.uploads, "max_bytes": settings.evidence_file_mb * evidence.MB}
+    return {
+        "storage": request.app.state.storage,
+        "max_bytes": settings.evidence_file_mb * evidence.MB,
+    }
 
 
 def action_or_404(plan: plans.PlanView, action_id: int) -> Action:

@@ -79,7 +79,7 @@ def start_from_last_year(
             view=view,
             last=last,
             actor=person,
-            directory=request.app.state.settings.uploads,
+            storage=request.app.state.storage,
         )
     except returns_service.ReturnError as error:
         raise HTTPException(status_code=409, detail=str(error)) from None
@@ -193,7 +193,7 @@ def _give_final_update(
             progress=progress,
             actor=person,
             upload=upload,
-            directory=settings.uploads,
+            storage=request.app.state.storage,
             max_bytes=settings.evidence_file_mb * evidence.MB,
         )
     except action_progress.ActionError as error:
@@ -315,7 +315,7 @@ def _attach_files(request, session, view, section, form, person) -> dict[str, st
                     source=upload.file,
                     claimed_name=upload.filename,
                     actor=person,
-                    directory=settings.uploads,
+                    storage=request.app.state.storage,
                     max_bytes=settings.evidence_file_mb * evidence.MB,
                     quota_bytes=settings.evidence_quota_mb * evidence.MB,
                 )

@@ -2,9 +2,10 @@
 see, serving an evidence file as a download. Never holds a route of its own."""
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import HTTPException, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, Response, StreamingResponse
 
 from app.auth.deps import require
 from app.auth.policy import Permission
@@ -12,6 +13,7 @@ from app.db import DbSession
 from app.directory.models import Person
 from app.returns import evidence
 from app.returns import service as returns_service
+from app.storage.backends import StorageUnavailable, chunks
 
 AgencyPerson = Annotated[Person, require(Permission.WORK_ON_RETURNS)]
 
@@ -26,13 +28,43 @@ def view_or_404(session: DbSession, person: Person, return_id: int) -> returns_s
 def evidence_download(request: Request, file: evidence.StoredFile) -> Response:
     """Always a download under a safe name and the type its content showed, never a page;
     for whoever the caller has let see the return (its agency, its panel)."""
-    path = evidence.path_of(request.app.state.settings.uploads, file.stored_name)
-    if not path.is_file():
-        raise HTTPException(status_code=404)
-    return FileResponse(
-        path,
-        media_type=evidence.KINDS[file.kind].media_type,
-        filename=file.file_name,
-        content_disposition_type="attachment",
-        headers={"Cache-Control": "no-store"},
+    storage = request.app.state.storage
+    media_type = evidence.KINDS[file.kind].media_type
+    path = storage.local_path(file.stored_name)
+    if path is not None:
+        if not path.is_file():
+            raise HTTPException(status_code=404)
+        return FileResponse(
+            path,
+            media_type=media_type,
+            filename=file.file_name,
+            content_disposition_type="attachment",
+            headers={"Cache-Control": "no-store"},
+        )
+    try:
+        # Opened before the response starts, so a missing file is a 404, not a broken download.
+        stream = storage.open(file.stored_name)
+    except FileNotFoundError:
+        raise HTTPException(status_code=404) from None
+    except StorageUnavailable:
+        raise HTTPException(
+            status_code=503,
+            detail="The file store is not answering just now. Try again in a few minutes.",
+        ) from None
+    return StreamingResponse(
+        chunks(stream),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": _attachment(file.file_name),
+            "Content-Length": str(file.size),
+            "Cache-Control": "no-store",
+        },
     )
+
+
+def _attachment(file_name: str) -> str:
+    """As FileResponse writes it: plain when the name is ASCII-safe, RFC 5987 when not."""
+    quoted = quote(file_name)
+    if quoted != file_name:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{file_name}"'

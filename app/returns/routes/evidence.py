@@ -56,7 +56,7 @@ def remove_evidence(
             view=view,
             file=file,
             actor=person,
-            directory=request.app.state.settings.uploads,
+            storage=request.app.state.storage,
         )
     except returns_service.ReturnError as error:
         return render(
