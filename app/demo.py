@@ -1075,5 +1075,5 @@ def _this_years_survey(
                 survey=survey,
                 questionnaire=questionnaire,
                 agency_id=agency.id,
-                values=survey_answering.kept_values(questionnaire, values, sector=agency.sector),
+                values=survey_answering.kept_values(questionnaire, values, agency=agency),
             )

@@ -13,8 +13,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from app.directory.models import AgencySector
-from app.questionnaires.rules import counts_as_answered, is_shown, questions_read
+from app.questionnaires.rules import AgencyFacts, counts_as_answered, is_shown, questions_read
 from app.questionnaires.schema import QuestionBase, Questionnaire, Section
 from app.returns.forms import parse_question
 
@@ -42,7 +41,7 @@ def _on_page(section: Section) -> set[str]:
 
 
 def shown_on_page(
-    section: Section, *, sector: AgencySector, values: dict[str, Any]
+    section: Section, *, agency: AgencyFacts, values: dict[str, Any]
 ) -> list[QuestionBase]:
     """The page's questions: one that depends on an answer on the same page is shown too (the
     page works without JavaScript), and only asked for when that answer calls for it."""
@@ -50,7 +49,7 @@ def shown_on_page(
     return [
         q
         for q in section.questions
-        if questions_read(q.show_if) & here or is_shown(q, sector=sector, values=values)
+        if questions_read(q.show_if) & here or is_shown(q, agency=agency, values=values)
     ]
 
 
@@ -85,12 +84,12 @@ def parse_page(
     questionnaire: Questionnaire,
     section: Section,
     *,
-    sector: AgencySector,
+    agency: AgencyFacts,
     carried: dict[str, Any],
 ) -> ParsedPage:
     """One page's answers: each checked against its question, required ones asked for."""
     parsed = ParsedPage()
-    questions = shown_on_page(section, sector=sector, values=carried)
+    questions = shown_on_page(section, agency=agency, values=carried)
     for q in questions:
         try:
             value = parse_question(form, questionnaire, q)
@@ -102,7 +101,7 @@ def parse_page(
             parsed.values[q.id] = value
     everything = carried | parsed.values
     for q in questions:
-        asked = is_shown(q, sector=sector, values=everything)
+        asked = is_shown(q, agency=agency, values=everything)
         if not asked:
             parsed.values.pop(q.id, None)  # an answer to a question that no longer applies
         elif (
@@ -115,7 +114,7 @@ def parse_page(
 
 
 def answers_in_order(
-    questionnaire: Questionnaire, values: dict[str, Any], *, sector: AgencySector
+    questionnaire: Questionnaire, values: dict[str, Any], *, agency: AgencyFacts
 ) -> list[tuple[Section, list[tuple[QuestionBase, Any]]]]:
     """What the check-answers page lists: each section's asked questions and their answers."""
     listed = []
@@ -123,29 +122,29 @@ def answers_in_order(
         rows = [
             (q, values.get(q.id))
             for q in section.questions
-            if is_shown(q, sector=sector, values=values)
+            if is_shown(q, agency=agency, values=values)
         ]
         listed.append((section, rows))
     return listed
 
 
 def missing_required(
-    questionnaire: Questionnaire, values: dict[str, Any], *, sector: AgencySector
+    questionnaire: Questionnaire, values: dict[str, Any], *, agency: AgencyFacts
 ) -> Section | None:
     """The first section with a required question left unanswered, if any."""
-    for section, rows in answers_in_order(questionnaire, values, sector=sector):
+    for section, rows in answers_in_order(questionnaire, values, agency=agency):
         if any(q.required and not counts_as_answered(q, value) for q, value in rows):
             return section
     return None
 
 
 def kept_values(
-    questionnaire: Questionnaire, values: dict[str, Any], *, sector: AgencySector
+    questionnaire: Questionnaire, values: dict[str, Any], *, agency: AgencyFacts
 ) -> dict[str, Any]:
     """Only the answers to questions the person was asked."""
     return {
         q.id: value
-        for _section, rows in answers_in_order(questionnaire, values, sector=sector)
+        for _section, rows in answers_in_order(questionnaire, values, agency=agency)
         for q, value in rows
         if value is not None
     }

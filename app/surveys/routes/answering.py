@@ -116,7 +116,7 @@ def _agency_of(session: Any, found: OpenLink, form: FormData) -> Any:
 
 
 def _page(request, found, token, agency, section, values, errors=None, typed=None, status=200):  # type: ignore[no-untyped-def]
-    questions = answering.shown_on_page(section, sector=agency.sector, values=values)
+    questions = answering.shown_on_page(section, agency=agency, values=values)
     here = {q.id for q in section.questions}
     return render(
         request,
@@ -161,7 +161,7 @@ def _check_page(request, found, token, agency, values):  # type: ignore[no-untyp
             "found": found,
             "token": token,
             "agency": agency,
-            "listed": answering.answers_in_order(found.questionnaire, values, sector=agency.sector),
+            "listed": answering.answers_in_order(found.questionnaire, values, agency=agency),
             "carried": values,
             "show_field": SHOW_FIELD,
             "agency_field": answering.AGENCY_FIELD,
@@ -194,9 +194,7 @@ def _answer_page(request: Request, session: Any, token: str, form: FormData) -> 
         return _page(request, found, token, agency, shown, carried)
     if current is None:  # just started, or just chose the agency
         return _page(request, found, token, agency, sections[0], carried)
-    parsed = answering.parse_page(
-        form, questionnaire, current, sector=agency.sector, carried=carried
-    )
+    parsed = answering.parse_page(form, questionnaire, current, agency=agency, carried=carried)
     values = {k: v for k, v in carried.items() if k not in skip} | parsed.values
     if parsed.errors:
         return _page(
@@ -240,18 +238,16 @@ def _submit(request: Request, session: Any, token: str, form: FormData) -> Respo
         values = answering.carried_values(form, questionnaire, skip=set())
     except answering.BadSubmission:
         return _bad(request)
-    missing = answering.missing_required(questionnaire, values, sector=agency.sector)
+    missing = answering.missing_required(questionnaire, values, agency=agency)
     if missing is not None:
-        parsed = answering.parse_page(
-            form, questionnaire, missing, sector=agency.sector, carried=values
-        )
+        parsed = answering.parse_page(form, questionnaire, missing, agency=agency, carried=values)
         return _page(request, found, token, agency, missing, values, parsed.errors, None, 400)
     surveys_service.record_response(
         session,
         survey=found.survey,
         questionnaire=questionnaire,
         agency_id=agency.id,
-        values=answering.kept_values(questionnaire, values, sector=agency.sector),
+        values=answering.kept_values(questionnaire, values, agency=agency),
     )
     return RedirectResponse(f"/survey/{token}/done", status_code=303)
 
