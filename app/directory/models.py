@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     Enum,
     ForeignKey,
+    Integer,
     LargeBinary,
     String,
     UniqueConstraint,
@@ -123,6 +124,9 @@ class Partnership(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Archived: kept and restorable, read-only for everyone.
     archived_at: Mapped[datetime | None]
+    # Closed cycles' evidence files and answer histories are kept this long, then deleted
+    # by `s11 retention --apply`; six years is the usual schedule for safeguarding audit records.
+    retention_years: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
 
     @property
     def is_archived(self) -> bool:

@@ -47,7 +47,7 @@ def attach_evidence(
         )
     )
     if used + stored.size > quota_bytes:
-        evidence.path_of(directory, stored.stored_name).unlink(missing_ok=True)
+        evidence.remove_stored(directory, stored.stored_name)
         raise ReturnError(
             f"{shown_name(claimed_name)}: this return can hold {quota_bytes // evidence.MB} MB "
             f"of evidence and has {max(0, quota_bytes - used) // evidence.MB} MB left. "
@@ -106,4 +106,4 @@ def remove_evidence(
         detail={"question": file.question_id, "file": file.file_name},
     )
     view.evidence[file.question_id].remove(file)
-    evidence.path_of(directory, file.stored_name).unlink(missing_ok=True)
+    evidence.remove_stored(directory, file.stored_name)

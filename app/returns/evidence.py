@@ -234,6 +234,12 @@ def path_of(directory: Path, stored_name: str) -> Path:
     return directory / stored_name
 
 
+def remove_stored(directory: Path, stored_name: str) -> None:
+    """Delete a kept file: the one way an evidence file leaves storage (removal by its
+    uploader, a refused quota, retention), so a change of storage changes one place."""
+    path_of(directory, stored_name).unlink(missing_ok=True)
+
+
 def copy_stored(directory: Path, stored_name: str) -> str:
     """A second copy under a new name (last year's evidence carried into this year's return),
     so removing one never removes the other."""

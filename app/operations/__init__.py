@@ -1,0 +1,1 @@
+"""Running s11 for real: retention and erasure of personal data, metrics and request logs."""
