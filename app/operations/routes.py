@@ -4,6 +4,7 @@ confirmation page showing what will change."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
@@ -59,7 +60,9 @@ def change_retention(
     years: Annotated[str, Form()] = "",
 ) -> Response:
     partnership = coordinating(person, partnership)
-    number = int(years) if years.strip().isdigit() and len(years.strip()) < 4 else None
+    # Only ASCII digits: str.isdigit() also takes "²", which int() refuses.
+    typed = years.strip()
+    number = int(typed) if re.fullmatch(r"[0-9]{1,3}", typed) else None
     try:
         retention.set_retention_years(session, partnership=partnership, years=number, actor=person)
     except retention.RetentionError as error:

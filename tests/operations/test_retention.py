@@ -114,8 +114,9 @@ def test_coordinator_sets_the_retention_period_and_sees_what_the_next_run_delete
     assert "Nothing: no closed round" in page.get_text()  # s11-2020 ended a year ago
 
     token = client.csrf_token("/retention")
-    refused = client.post("/retention", data={"csrf_token": token, "years": "0"})
-    assert refused.status_code == 400 and "from 1 to 50" in refused.text
+    for typed in ("0", "²", "six", "1000"):
+        refused = client.post("/retention", data={"csrf_token": token, "years": typed})
+        assert refused.status_code == 400 and "from 1 to 50" in refused.text, typed
     saved = client.post("/retention", data={"csrf_token": token, "years": "1"})
     assert saved.status_code == 200 and "The retention period is saved" in saved.text
     norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
