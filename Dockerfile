@@ -29,4 +29,7 @@ VOLUME ["/var/lib/s11"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-CMD ["sh", "-c", "s11 migrate && exec gunicorn 'app.main:create_app()' --worker-class uvicorn.workers.UvicornWorker --bind 0.0.0.0:8000 --forwarded-allow-ips='*' --access-logfile -"]
+# No access log: paths carry sign-in tokens; s11 logs one JSON line per request instead.
+# Metrics from every worker are added up through PROMETHEUS_MULTIPROC_DIR, emptied at start.
+ENV PROMETHEUS_MULTIPROC_DIR=/tmp/s11-metrics
+CMD ["sh", "-c", "rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && s11 migrate && exec gunicorn 'app.main:create_app()' --worker-class uvicorn.workers.UvicornWorker --bind 0.0.0.0:8000 --forwarded-allow-ips='*'"]

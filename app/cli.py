@@ -183,6 +183,36 @@ def _cmd_send_reminders(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def _cmd_retention(settings: Settings, args: argparse.Namespace) -> None:
+    from app import models  # noqa: F401  # every table, so each foreign key finds its target
+    from app.operations import retention
+    from app.storage.backends import storage_for
+
+    today = args.today or date.today()
+    engine = make_engine(settings.database_url)
+    check_database_reachable(engine)
+    sessions = make_sessionmaker(engine)
+    if args.apply:
+        with sessions() as session:
+            applied = retention.apply_retention(session, today=today)
+            session.commit()
+        # Only once the database no longer names them: a failed commit deletes no file.
+        retention.delete_files(storage_for(settings), applied.stored_names)
+        due, verb = applied.cycles, "deleted"
+    else:
+        with sessions() as session:
+            due = retention.what_retention_deletes(session, today=today)
+        verb = "would delete (dry run: add --apply)"
+    for item in due:
+        print(
+            f"{item.cycle.slug}: ended {item.ended_on}, kept {item.years} years to "
+            f"{item.keep_until}: {verb} {item.files} evidence files ({item.bytes:,} bytes) "
+            f"and the text of {item.revisions} answer changes"
+        )
+    if not due:
+        print("Nothing is past its retention period.")
+
+
 def _cmd_export(settings: Settings, args: argparse.Namespace) -> None:
     import getpass
     import os
@@ -253,6 +283,7 @@ def _cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port,
         proxy_headers=True,
         log_level="info",
+        access_log=False,  # paths carry sign-in tokens: s11 logs each request as JSON instead
     )
 
 
@@ -367,6 +398,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "create-admin": _cmd_create_admin,
     "send-reminders": _cmd_send_reminders,
     "export": _cmd_export,
+    "retention": _cmd_retention,
     "questionnaire publish": _cmd_questionnaire_publish,
     "storage migrate": _cmd_storage_migrate,
     "backup": _cmd_backup,
@@ -414,6 +446,13 @@ def _parser(export_kinds: Sequence[str] = ()) -> argparse.ArgumentParser:
         "send-reminders", help="remind leads of deadlines, retry failed emails (run from cron)"
     )
     reminders.add_argument("--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD")
+    kept = commands.add_parser(
+        "retention",
+        help="list closed rounds' evidence and answer histories past their period; "
+        "--apply deletes them (run from cron)",
+    )
+    kept.add_argument("--apply", action="store_true", help="delete, rather than list")
+    kept.add_argument("--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD")
     export = commands.add_parser(
         "export", help="write a workbook of a cycle: s11 export KIND --cycle SLUG --out FILE.xlsx"
     )

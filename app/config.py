@@ -6,6 +6,7 @@ silently to something unsafe, such as a made-up secret in production.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tempfile
@@ -14,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -64,6 +65,10 @@ class Settings(BaseSettings):
     # Agreed actions not yet complete: their leads are reminded this many days before each is due.
     action_reminder_days: list[Annotated[int, Field(ge=0, le=365)]] = Field(default=[14, 3])
 
+    # /metrics (Prometheus): off, answering 404, unless a bearer token or networks are set.
+    metrics_token: SecretStr | None = None
+    metrics_allow: list[str] = Field(default=[])  # e.g. ["10.0.0.0/8", "127.0.0.1"]
+
     # Email (the notifications module): without a host, mail is written to var/outbox/.
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -76,6 +81,22 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = None
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{network!r} is not an address or network like 10.0.0.0/8"
+                ) from None
+        return value
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return bool(self.metrics_token or self.metrics_allow)
 
     @property
     def is_development(self) -> bool:

@@ -45,6 +45,9 @@ from app.home import routes as home_routes
 from app.library import routes as library_routes
 from app.notifications import routes as notification_routes
 from app.notifications.mail import MailError
+from app.operations import metrics
+from app.operations import routes as operation_routes
+from app.operations.observing import RequestObserver, configure_request_log
 from app.panels import routes as panel_routes
 from app.params import NO_SUCH_ID
 from app.questionnaires import rendering as questionnaire_rendering
@@ -71,6 +74,7 @@ ROUTERS = [
     export_routes.router,
     api_routes.router,
     survey_routes.router,
+    operation_routes.router,
 ]
 questionnaire_rendering.register_template_helpers(templates.env)
 templates.env.globals["board_terms"] = terms_for
@@ -270,6 +274,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         https_only=settings.is_production or settings.base_url.startswith("https://"),
     )
     app.add_middleware(RequestContextMiddleware, hsts=settings.is_production)
+    app.add_middleware(RequestObserver)  # outermost: times everything, sees the final status
+    configure_request_log()
+    metrics.watch_pool(engine)
     app.mount("/static", StaticFiles(directory=PROJECT_ROOT / "static"), name="static")
     for router in ROUTERS:
         app.include_router(router)

@@ -11,6 +11,7 @@ from app.cycles import models as cycle_models
 from app.db import Base
 from app.directory import models as directory_models
 from app.notifications import models as notification_models
+from app.operations import models as operation_models
 from app.panels import models as panel_models
 from app.questionnaires import models as questionnaire_models
 from app.returns import models as return_models
@@ -25,6 +26,7 @@ __all__ = [
     "cycle_models",
     "directory_models",
     "notification_models",
+    "operation_models",
     "panel_models",
     "questionnaire_models",
     "return_models",

@@ -193,6 +193,12 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/people/roles/{membership_id}"): P.SET_UP_PARTNERSHIP,
     ("POST", "/people/roles/{membership_id}"): P.SET_UP_PARTNERSHIP,
     ("POST", "/people/roles/{membership_id}/remove"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/retention"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/retention"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/people/{person_id}/erase"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/people/{person_id}/erase"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/admin/people/{person_id}/erase"): P.ADMINISTER_SITE,
+    ("POST", "/admin/people/{person_id}/erase"): P.ADMINISTER_SITE,
     ("GET", "/questionnaires/new"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaires/new"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaires/publish"): P.SET_UP_PARTNERSHIP,
@@ -204,6 +210,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/api-tokens/new"): P.SET_UP_PARTNERSHIP,
     ("POST", "/api-tokens/new"): P.SET_UP_PARTNERSHIP,
     ("POST", "/api-tokens/{token_id}/revoke"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/metrics"): P.READ_METRICS,
     ("GET", "/api/v1/openapi.json"): P.PUBLIC,
     ("GET", "/api/v1"): P.READ_FEED,
     ("GET", "/api/v1/{collection}"): P.READ_FEED,
@@ -249,6 +256,7 @@ ROLES_ALLOWED: dict[Permission, set[Role]] = {
     P.READ_ROUND_SUMMARY: {Role.COORDINATOR, Role.CHAIR},
     P.EXPORT_WORKBOOKS: {Role.COORDINATOR, Role.CHAIR, Role.PANEL_MEMBER},
     P.READ_FEED: set(),  # no role: only a token reads the feed
+    P.READ_METRICS: set(),  # no role: an operator's scraper, and off unless set up
 }
 
 
@@ -398,6 +406,11 @@ def _set_up_samples(db, settings, coordinator, norfolk, lead) -> dict[str, str]:
     role = directory_service.ensure_membership(
         db, person=walker, partnership=norfolk, role=Role.PANEL_MEMBER
     )
+    # Erased by the walk: a person of this partnership only, whom nothing else needs.
+    leaving = directory_service.ensure_person(db, email="walk.leaver@example.org", name="Lea Ver")
+    directory_service.ensure_membership(
+        db, person=leaving, partnership=norfolk, role=Role.PANEL_MEMBER
+    )
     waiting = importing.keep_upload(
         settings.var_dir / "imports",
         b"Agency,Sector,Lead name,Lead email\nWalk Directory,Other,Wal Ker,walker@example.org\n",
@@ -423,6 +436,8 @@ def _set_up_samples(db, settings, coordinator, norfolk, lead) -> dict[str, str]:
         "/agencies/{agency_id}/leads": f"{agency}/leads",
         "/agencies/import/{token}/confirm": f"/agencies/import/{waiting}/confirm",
         "/people/roles/{membership_id}": f"/people/roles/{role.id}",
+        "/people/{person_id}/erase": f"/people/{leaving.id}/erase",
+        "/admin/people/{person_id}/erase": f"/admin/people/{leaving.id}/erase",
         "/people/roles/{membership_id}/remove": f"/people/roles/{role.id}/remove",
         "/questionnaire-library/{name}": "/questionnaire-library/norfolk-2021.yaml",
         "/round/cycles/{slug}/agencies/directory": "/round/cycles/s11-2021/agencies/directory",
@@ -669,6 +684,8 @@ def expected_outcome(
         return "not found"
     if permission is P.READ_FEED:
         return "token required"
+    if permission is P.READ_METRICS:
+        return "not found"  # off by default, and never opened by a session
     if path in OIDC_ROUTES and not oidc:
         return "not found"  # without a provider configured, these pages do not exist
     if permission in (P.PUBLIC, P.SIGN_IN, P.DEVELOPMENT_SIGN_IN):

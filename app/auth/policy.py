@@ -32,6 +32,8 @@ class Permission(StrEnum):
     EXPORT_WORKBOOKS = "export_workbooks"
     # A partnership's API token, never a session: decided by app.api.deps.read_feed.
     READ_FEED = "read_feed"
+    # An operator's scraper, by token or network, never a session: app.operations.routes.
+    READ_METRICS = "read_metrics"
 
 
 class Decision(StrEnum):
@@ -61,7 +63,7 @@ def decide(
             return Decision.ALLOW if settings.is_development and local else Decision.NOT_FOUND
         case Permission.SIGNED_IN:
             return Decision.ALLOW if person is not None else Decision.SIGN_IN_FIRST
-        case Permission.READ_FEED:
+        case Permission.READ_FEED | Permission.READ_METRICS:
             return Decision.NOT_FOUND  # a signed-in person reads the feed only with a token
         case Permission.ADMINISTER_SITE:
             if person is None:

@@ -49,6 +49,9 @@ class Cycle(Base):
     reminder_days: Mapped[list[int]] = mapped_column(JSON, default=list)
     guidance: Mapped[str] = mapped_column(Text, default="")  # goes in each invitation email
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When retention deleted the cycle's evidence files and answer histories (scores,
+    # recommendations and actions stay): a later run passes it by.
+    retention_applied_at: Mapped[datetime | None]
 
 
 class CyclePartnership(Base):

@@ -194,6 +194,9 @@ class Partnership(Base):
     archived_at: Mapped[datetime | None]
     # The frontline survey's k: no figure for a group of fewer responses is shown.
     survey_threshold: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    # Closed cycles' evidence files and answer histories are kept this long, then deleted
+    # by `s11 retention --apply`; six years is the usual schedule for safeguarding audit records.
+    retention_years: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
 
     @property
     def is_archived(self) -> bool:

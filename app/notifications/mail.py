@@ -16,6 +16,7 @@ from pathlib import Path
 from icalendar import Calendar
 
 from app.config import Settings
+from app.operations import metrics
 
 logger = logging.getLogger("s11.mail")
 
@@ -46,6 +47,7 @@ def send_email(settings: Settings, email: Email) -> None:
         _add_calendar(message, email.calendar)
     if not settings.smtp_host:
         _write_to_outbox(settings.var_dir / "outbox", message)
+        metrics.EMAILS.labels("sent").inc()
         return
     try:
         with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=20) as smtp:
@@ -55,8 +57,13 @@ def send_email(settings: Settings, email: Email) -> None:
                 smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as error:
-        logger.error("could not send mail to %s: %s", email.to, error)
+        metrics.EMAILS.labels("failed").inc()
+        # Neither the address nor the server's words (a refusal quotes the address): logs
+        # never hold people's email addresses; the sent_email row keeps the reason.
+        code = getattr(error, "smtp_code", None) or type(error).__name__
+        logger.error("could not send mail %s: %s", message["Message-ID"], code)
         raise MailError(f"the mail server did not accept the message: {error}") from error
+    metrics.EMAILS.labels("sent").inc()
 
 
 def _add_calendar(message: EmailMessage, calendar: str) -> None:

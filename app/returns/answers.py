@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import utcnow
 from app.directory.models import Person
+from app.operations import metrics
 from app.questionnaires.schema import Questionnaire
 from app.returns.models import AgencyReturn, Answer, AnswerRevision, ReturnStatus
 from app.returns.service import ReturnError, ReturnView, answers_of, move_return
@@ -160,6 +161,7 @@ def _insert_first_answer(
 
 
 def _conflict_from(current: Answer, yours: Any) -> SaveConflict:
+    metrics.CONFLICTS.inc()  # every refused save passes here, typed or autosaved
     return SaveConflict(
         question_id=current.question_id,
         yours=yours,

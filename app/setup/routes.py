@@ -36,8 +36,9 @@ router = APIRouter()
 Coordinator = Annotated[Person, require(Permission.SET_UP_PARTNERSHIP)]
 
 
-def _coordinating(person: Person, partnership: Partnership | None) -> Partnership:
-    """The partnership the coordinator is working in; coordinating elsewhere is not enough."""
+def coordinating(person: Person, partnership: Partnership | None) -> Partnership:
+    """The partnership the coordinator is working in; coordinating elsewhere is not enough.
+    The retention and erasure pages (app.operations.routes) ask the same."""
     if partnership is None or not any(
         m.role is Role.COORDINATOR and m.partnership_id == partnership.id
         for m in person.memberships
@@ -69,7 +70,7 @@ def directory(
     partnership: CurrentPartnership,
     show: str = "",
 ) -> Response:
-    partnership = _coordinating(person, partnership)
+    partnership = coordinating(person, partnership)
     archived = show == "archived"
     return render(
         request,
@@ -109,7 +110,7 @@ def _agency_form(request, typed, error=None, field="name"):  # type: ignore[no-u
 def new_agency_page(
     request: Request, person: Coordinator, partnership: CurrentPartnership
 ) -> Response:
-    _coordinating(person, partnership)
+    coordinating(person, partnership)
     return _agency_form(request, {})
 
 
@@ -129,7 +130,7 @@ def new_agency(
     school_body: Annotated[str, Form()] = "",
     urn: Annotated[str, Form()] = "",
 ) -> Response:
-    partnership = _coordinating(person, partnership)
+    partnership = coordinating(person, partnership)
     school = dict(zip(SCHOOL_FIELDS, (school_type, school_phase, school_body, urn), strict=True))
     typed = {
         "name": name,
@@ -175,7 +176,7 @@ def _directory_target() -> import_pages.ImportTarget:
 
 @router.get("/agencies/import")
 def import_page(request: Request, person: Coordinator, partnership: CurrentPartnership) -> Response:
-    _coordinating(person, partnership)
+    coordinating(person, partnership)
     return import_pages.import_page(request, _directory_target())
 
 
@@ -186,7 +187,7 @@ async def import_file(
     data = await import_pages.read_import_upload(request)
 
     def check() -> Response:
-        _coordinating(person, partnership)
+        coordinating(person, partnership)
         return import_pages.check_import(request, session, _directory_target(), data)
 
     return await run_in_threadpool(check)
@@ -200,7 +201,7 @@ def confirm_import(
     partnership: CurrentPartnership,
     token: str,
 ) -> Response:
-    partnership = _coordinating(person, partnership)
+    partnership = coordinating(person, partnership)
     outcome = import_pages.confirm_import(
         request, session, person, partnership, _directory_target(), token
     )
@@ -217,7 +218,7 @@ def _shown(value: object) -> str:
 
 
 def _entry_or_404(session, person, partnership, agency_id):  # type: ignore[no-untyped-def]
-    partnership = _coordinating(person, partnership)
+    partnership = coordinating(person, partnership)
     entry = agencies.entry_in(session, partnership=partnership, agency_id=agency_id)
     if entry is None:
         raise HTTPException(status_code=404)
@@ -376,7 +377,7 @@ def people_page(
     role: str = "",
     agency: str = "",
 ) -> Response:
-    partnership = _coordinating(person, partnership)
+    partnership = coordinating(person, partnership)
     chosen_role = Role(role) if role in Role._value2member_map_ else None
     chosen_agency = id_from(agency)
     scope = auth_invitations.invitation_scope(person, partnership)
@@ -410,7 +411,7 @@ def people_page(
 
 
 def _membership_or_404(session, person, partnership, membership_id):  # type: ignore[no-untyped-def]
-    partnership = _coordinating(person, partnership)
+    partnership = coordinating(person, partnership)
     membership = people.membership_in(session, partnership=partnership, membership_id=membership_id)
     if membership is None:
         raise HTTPException(status_code=404)

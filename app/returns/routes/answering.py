@@ -13,6 +13,7 @@ from app.actions import progress as action_progress
 from app.actions.forms import read_progress, read_upload
 from app.actions.models import ActionStatus
 from app.db import DbSession
+from app.operations import metrics
 from app.params import Count, Id
 from app.returns import answers, attachments, evidence, last_year
 from app.returns import service as returns_service
@@ -372,8 +373,10 @@ def _autosave(request, session, person, return_id, section_id, question_id, form
         raise HTTPException(status_code=404)
     context: dict = {"question_id": question_id, "saved_at": None, "problem": None}
     parsed = parse_section(form, target.questionnaire, [target.question])
+    outcome = "unchanged"
     if parsed.errors:
         context["problem"] = f"Not saved: {parsed.errors[question_id]}"
+        outcome = "refused"
     elif question_id not in parsed.unchanged:
         try:
             saved = answers.save_answer(
@@ -390,13 +393,17 @@ def _autosave(request, session, person, return_id, section_id, question_id, form
                 version=saved.version,
                 original=fingerprint(parsed.values[question_id]),
             )
+            outcome = "saved"
         except answers.SaveConflict:
+            outcome = "conflict"
             context["problem"] = (
                 "Not saved: someone else changed this answer. Your text is still here; "
                 "choose Save and continue to compare the two."
             )
         except returns_service.ReturnError as error:
             context["problem"] = f"Not saved: {error}"
+            outcome = "refused"
+    metrics.AUTOSAVES.labels(outcome).inc()
     return render(request, "returns/_autosave.html", context)
 
 
