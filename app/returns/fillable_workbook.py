@@ -15,8 +15,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from app.db import utcnow
 from app.exports.workbooks.book import HEADER_FILL, safe_text, sheet_title
-from app.questionnaires.rendering import answer_text, levels_for
-from app.questionnaires.schema import QuestionBase, Questionnaire
+from app.questionnaires.rendering import answer_text, condition_text, levels_for
+from app.questionnaires.rules import is_shown, questions_read
+from app.questionnaires.schema import QuestionBase, Questionnaire, Section
 from app.returns.service import ReturnView
 
 # Where each thing sits on a section sheet; the hidden columns come first so a table's columns
@@ -99,11 +100,12 @@ def write_fillable(
     intro.title = sheet_title("Instructions", taken)
     _instructions(intro, view)
     values = view.values
-    for progress in view.sections():
-        if not progress.questions:
+    for section in view.questionnaire.sections:
+        questions = offered(view, section, values)
+        if not questions:
             continue
-        sheet = book.create_sheet(sheet_title(progress.section.title, taken))
-        _section_sheet(sheet, view, progress.questions, values, last_year)
+        sheet = book.create_sheet(sheet_title(section.title, taken))
+        _section_sheet(sheet, view, questions, values, last_year)
     identity = Identity(
         return_id=view.agency_return.id,
         cycle_id=view.cycle.id,
@@ -117,6 +119,19 @@ def write_fillable(
     book.save(target)
 
 
+def offered(view: ReturnView, section: Section, values: dict[str, Any]) -> list[QuestionBase]:
+    """The questions shown now, and those an answer could still show: offline nobody sees a
+    question appear, so it is there with the rule that asks for it. Rules on the agency itself
+    (its sector, its school type) are settled, and what they hide stays out."""
+    shown = view.shown(section)
+    return [
+        q
+        for q in section.questions
+        if q in shown
+        or (not (q.sectors and view.agency.sector not in q.sectors) and questions_read(q.show_if))
+    ]
+
+
 def _instructions(sheet: Worksheet, view: ReturnView) -> None:
     sheet.column_dimensions["A"].width = 100
     lines = [
@@ -126,6 +141,7 @@ def _instructions(sheet: Worksheet, view: ReturnView) -> None:
         "the return's task list.",
         "For ratings and choices, pick from the cell's drop-down list; its message describes each "
         "level.",
+        "A question that starts 'Only if' needs an answer only when its rule holds.",
         f"If a question does not apply, choose or type '{NA_ANSWER}' and say why in the next "
         "column.",
         "Leave the hidden columns and sheets as they are: they tell s11 which answer each cell "
@@ -148,6 +164,7 @@ def _section_sheet(
     last_year: dict[str, str],
 ) -> None:
     questionnaire = view.questionnaire
+    shown = {q.id for q in questions if is_shown(q, agency=view.agency, values=values)}
     for column, width in zip("ABCDEFG", (12, 8, 50, 40, 30, 30, 50), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.column_dimensions[ID_COLUMN].hidden = True
@@ -166,7 +183,12 @@ def _section_sheet(
         kind = getattr(q, "type", "")
         if kind == "evidence":
             continue  # files are uploaded online, not typed into a cell
-        hint = "\n\n".join(text for text in (q.hint, getattr(q, "guidance", None)) if text)
+        rule = (
+            f"Only if {condition_text(q.show_if, questionnaire)}."
+            if q.show_if is not None and q.id not in shown
+            else None
+        )
+        hint = "\n\n".join(text for text in (rule, q.hint, getattr(q, "guidance", None)) if text)
         na_reason = value.get("reason") if isinstance(value, dict) else None
         row = [
             q.id,
@@ -203,6 +225,7 @@ def _table_rows(
     sheet.append(header)
     for cell in sheet[sheet.max_row][first:]:
         cell.font = Font(bold=True)
+    top = sheet.max_row + 1
     for index in range(q.max_rows):  # type: ignore[attr-defined]
         existing = rows[index] if index < len(rows) else {}
         cells = [safe_text(str(existing.get(column.id) or "")) or None for column in columns]
@@ -210,26 +233,68 @@ def _table_rows(
         for cell in sheet[sheet.max_row][first : first + len(columns)]:
             cell.protection = open_cell
             cell.fill = fill
+    for offset, column in enumerate(columns):
+        letter = chr(ord(ANSWER_COLUMN) + offset)
+        _column_drop_down(sheet, column, f"{letter}{top}:{letter}{sheet.max_row}")
+
+
+def _column_drop_down(sheet: Worksheet, column: Any, ref: str) -> None:
+    """A table column of yes/no or choices as a drop-down of the values a row stores, which is
+    what the cells are read back as; a choice's wording is in the input message."""
+    if column.type == "yes_no":
+        values, prompt = ["yes", "no"], ""
+    elif column.type == "single_choice":
+        values = [option.value for option in column.options]
+        prompt = "\n".join(f"{option.value}: {option.label}" for option in column.options)
+    else:
+        return
+    validation = _list_validation(values)
+    if validation is None:
+        return
+    if prompt:
+        _input_message(validation, "The choices", prompt)
+    sheet.add_data_validation(validation)
+    validation.add(ref)
+
+
+def _list_validation(choices: list[str]) -> DataValidation | None:
+    listed = ",".join(f"{choice.replace(',', ' ')}" for choice in choices)
+    if len(listed) + 2 > LIST_LIMIT:
+        return None  # too long for a drop-down: typed, and checked on upload
+    validation = DataValidation(type="list", formula1=f'"{listed}"', allow_blank=True)
+    validation.errorStyle = "warning"  # s11 checks on upload; a warning never traps anyone
+    return validation
+
+
+def _input_message(validation: DataValidation, title: str, text: str) -> None:
+    validation.promptTitle = title[:32]
+    validation.prompt = text[:PROMPT_LIMIT]
+    validation.showInputMessage = True
 
 
 def _drop_down(sheet: Worksheet, questionnaire: Questionnaire, q: QuestionBase, ref: str) -> None:
+    kind = getattr(q, "type", "")
+    if kind == "multiple_choice":
+        # Excel's lists pick one value: several are typed, and the message says how.
+        labels = "; ".join(option.label for option in q.options)  # type: ignore[attr-defined]
+        validation = DataValidation(allow_blank=True)
+        _input_message(
+            validation, "Choose any", f"Type any of these, separated by commas: {labels}"
+        )
+        sheet.add_data_validation(validation)
+        validation.add(ref)
+        return
     choices = choices_of(questionnaire, q)
     if q.not_applicable and choices:
         choices = [*choices, NA_ANSWER]
-    if not choices:
+    validation = _list_validation(choices) if choices else None
+    if validation is None:
         return
-    listed = ",".join(f"{choice.replace(',', ' ')}" for choice in choices)
-    if len(listed) + 2 > LIST_LIMIT:
-        return  # too long for a drop-down: typed, and checked on upload
-    validation = DataValidation(type="list", formula1=f'"{listed}"', allow_blank=True)
-    validation.errorStyle = "warning"  # s11 checks on upload; a warning never traps anyone
-    if getattr(q, "type", "") == "rating":
+    if kind == "rating":
         descriptors = "\n".join(
             f"{level.value}: {level.descriptor}" for level in levels_for(questionnaire, q)
         )
-        validation.promptTitle = "The levels"[:32]
-        validation.prompt = descriptors[:PROMPT_LIMIT]
-        validation.showInputMessage = True
+        _input_message(validation, "The levels", descriptors)
     sheet.add_data_validation(validation)
     validation.add(ref)
 

@@ -75,6 +75,43 @@ def test_the_workbook_has_open_answer_cells_drop_downs_and_a_hidden_signed_sheet
     assert "training#0" in rows  # a table's rows
 
 
+def test_table_drop_downs_several_choices_explained_and_questions_an_answer_would_show_are_there(
+    client, db, nspcc_return, lead, settings
+):
+    sign_in(client, lead)
+    data = download(client, nspcc_return)
+    sheet = load_workbook(io.BytesIO(data)).worksheets[1]
+    rows = rows_by_id(sheet)
+    header = {
+        cell.value: cell.column_letter for cell in sheet[rows["training#0"] - 1] if cell.value
+    }
+
+    def validation_of(ref: str):
+        return next(v for v in sheet.data_validations.dataValidation if ref in v.sqref)
+
+    mandatory = validation_of(f"{header['Mandatory']}{rows['training#3']}")
+    assert mandatory.type == "list" and mandatory.formula1 == '"yes,no"'
+    level = validation_of(f"{header['Level']}{rows['training#0']}")
+    assert level.type == "list" and level.prompt
+    channels = validation_of(f"D{rows['channels']}")
+    assert "separated by commas" in channels.prompt
+    # Hidden online until an answer shows it: offline it is there, with its rule.
+    assert sheet[f"G{rows['channels']}"].value.startswith("Only if (the answer to")
+    # What the drop-downs offer reads back as the row stores it.
+    first = level.formula1.strip('"').split(",")[0]
+    book = load_workbook(io.BytesIO(data))
+    table = book.worksheets[1]
+    table[f"{header['Mandatory']}{rows['training#0']}"] = "yes"
+    table[f"{header['Level']}{rows['training#0']}"] = first
+    out = io.BytesIO()
+    book.save(out)
+    preview = workbook_upload.read_workbook(
+        out.getvalue(), view=view_for(db, lead, nspcc_return), secret=settings.secret
+    )
+    [change] = [c for c in preview.changes if c.question_id == "training"]
+    assert change.new[0]["mandatory"] == "yes" and change.new[0]["level"] == first
+
+
 def test_a_filled_workbook_reads_back_as_changes_and_applies_as_revisions_from_the_workbook(
     client, db, nspcc_return, lead, settings
 ):
