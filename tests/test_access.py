@@ -223,6 +223,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/round/cycles/{slug}/survey"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/survey/links/{link_id}/replace"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/survey/close"): P.MANAGE_ROUND,
+    ("POST", "/round/cycles/{slug}/survey/settings"): P.MANAGE_ROUND,
     ("GET", "/round/cycles/{slug}/survey/results"): P.READ_ROUND_SUMMARY,
     ("POST", "/returns/{return_id}/survey/staff"): P.WORK_ON_RETURNS,
     ("GET", "/survey/{token}"): P.PUBLIC,
@@ -460,6 +461,7 @@ def _survey_samples(db, lead) -> dict[str, str]:
             f"{survey}/links/{general.id}/replace"
         ),
         "/round/cycles/{slug}/survey/close": f"{survey}/close",
+        "/round/cycles/{slug}/survey/settings": f"{survey}/settings",
         "/round/cycles/{slug}/survey/results": f"{survey}/results",
         "/survey/{token}": f"/survey/{theirs.token}",
         "/survey/{token}/submit": f"/survey/{theirs.token}/submit",

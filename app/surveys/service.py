@@ -162,6 +162,45 @@ def open_survey(
     return survey
 
 
+MAXIMUM_GROUP = 100  # a k past this would hide every agency's figures in any real round
+
+
+def change_settings(
+    session: Session,
+    *,
+    partnership: Partnership,
+    survey: Survey,
+    threshold: int,
+    green_below: int,
+    amber_below: int,
+    actor: Person | None,
+) -> None:
+    """Change the partnership's k (never below 5) and the survey's divergence thresholds;
+    the figures shown follow at once, and the change is audited."""
+    if not MINIMUM_GROUP <= threshold <= MAXIMUM_GROUP:
+        raise SurveyError(
+            f"Give the smallest group shown as a whole number from {MINIMUM_GROUP} to "
+            f"{MAXIMUM_GROUP}: below {MINIMUM_GROUP}, a person could be picked out"
+        )
+    if not (0 <= amber_below <= 100 and 0 <= green_below <= 100):
+        raise SurveyError("Give each divergence threshold as a percentage from 0 to 100")
+    before = (partnership.survey_threshold, survey.green_below, survey.amber_below)
+    partnership.survey_threshold = threshold
+    survey.green_below, survey.amber_below = green_below, amber_below
+    session.flush()
+    audit_service.record_event(
+        session,
+        actor=actor,
+        action="survey.settings",
+        object_type="survey",
+        object_id=survey.id,
+        detail={
+            "before": dict(zip(("k", "green_below", "amber_below"), before, strict=True)),
+            "after": {"k": threshold, "green_below": green_below, "amber_below": amber_below},
+        },
+    )
+
+
 def links_of(
     session: Session, *, survey: Survey, agency_ids: set[int]
 ) -> list[tuple[SurveyLink, Agency | None, int]]:

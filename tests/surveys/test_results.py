@@ -93,3 +93,27 @@ def test_panel_pre_reading_and_chairs_summary_set_staff_agreement_beside_self_ra
     gaps = summary.split('id="frontline-survey"')[1]
     assert "Great Yarmouth Borough Council" in gaps and "Diverges" in gaps
     assert "Norfolk Fire and Rescue Service" not in gaps  # 3 responses: below k
+
+
+def test_a_coordinator_raises_the_smallest_group_shown_and_cannot_set_it_below_five(
+    client, db, demo
+):
+    sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    settings_url = "/round/cycles/s11-2021/survey/settings"
+    token = client.csrf_token("/round/cycles/s11-2021/survey")
+    refused = client.post(
+        settings_url,
+        data={"csrf_token": token, "threshold": "4", "green_below": "60", "amber_below": "40"},
+    )
+    assert refused.status_code == 400 and "could be picked out" in refused.text
+    assert "fewer than 5 responses" in client.get(RESULTS).text
+    saved = client.post(
+        settings_url,
+        data={"csrf_token": token, "threshold": "10", "green_below": "70", "amber_below": "40"},
+    )
+    assert saved.status_code == 200 and saved.url.path.endswith("/survey"), saved.text
+    page = client.get(RESULTS).text
+    # City College Norwich sent 8 responses: shown at k = 5, hidden at k = 10.
+    row = page.split("City College Norwich</th>", 2)[-1].split("</tr>")[0]
+    assert "fewer than 10 responses" in row
+    assert "70%" in client.get("/round/cycles/s11-2021/survey").text

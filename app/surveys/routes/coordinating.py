@@ -41,6 +41,7 @@ def survey_page(request, session, partnership, cycle, *, errors=None, typed=None
         )
         context["state"] = surveys_service.accepting(survey)
         context["threshold"] = surveys_service.threshold_of(session, cycle=cycle)
+        context["own_threshold"] = partnership.survey_threshold
     return render(request, "surveys/coordinate.html", context, status_code=status)
 
 
@@ -98,6 +99,45 @@ def _open_survey(request, session, person, partnership, slug, form) -> Response:
             )
         except surveys_service.SurveyError as error:
             errors["version"] = str(error)
+    if errors:
+        typed = {k: str(v) for k, v in form.items() if isinstance(v, str) and len(v) < 100}
+        return survey_page(
+            request, session, partnership, cycle, errors=errors, typed=typed, status=400
+        )
+    return RedirectResponse(f"/round/cycles/{cycle.slug}/survey", status_code=303)
+
+
+@router.post("/round/cycles/{slug}/survey/settings")
+async def change_settings(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    slug: str,
+) -> Response:
+    form = await request.form()
+    return await run_in_threadpool(
+        _change_settings, request, session, person, partnership, slug, form
+    )
+
+
+def _change_settings(request, session, person, partnership, slug, form) -> Response:  # type: ignore[no-untyped-def]
+    partnership, cycle = cycle_or_404(session, person, partnership, slug)
+    survey = surveys_service.survey_of(session, cycle=cycle)
+    if survey is None:
+        return survey_page(request, session, partnership, cycle, status=404)
+    numbers = {
+        name: whole_number_from(str(form.get(name) or "").strip())
+        for name in ("threshold", "green_below", "amber_below")
+    }
+    errors = {name: "Enter a whole number" for name, number in numbers.items() if number is None}
+    if not errors:
+        try:
+            surveys_service.change_settings(
+                session, partnership=partnership, survey=survey, actor=person, **numbers
+            )
+        except surveys_service.SurveyError as error:
+            errors["threshold"] = str(error)
     if errors:
         typed = {k: str(v) for k, v in form.items() if isinstance(v, str) and len(v) < 100}
         return survey_page(
