@@ -40,6 +40,10 @@ def _same_origin(request: Request) -> bool:
     return origin in allowed
 
 
+# A table question may hold 200 rows of several columns; past this a post is refused unread.
+MAX_FORM_FIELDS = 5_000
+
+
 async def verify_csrf(request: Request) -> None:
     if not _same_origin(request):
         raise CsrfError()
@@ -48,7 +52,8 @@ async def verify_csrf(request: Request) -> None:
     if sent is None:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            value = (await request.form()).get(FORM_FIELD)
+            # Parsed once here for the whole request: the route reads the same form.
+            value = (await request.form(max_fields=MAX_FORM_FIELDS)).get(FORM_FIELD)
             sent = value if isinstance(value, str) else None
     if (
         not expected

@@ -131,9 +131,9 @@ class RequestContextMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-# A form of more than 1,000 boxes (say 10,000 table rows posted) is refused before it is read.
+# A form of more than 5,000 boxes (say 10,000 table rows posted) is refused before it is read.
 TOO_MANY_FIELDS = (
-    "Too many answers were sent at once: a page takes at most 1,000 boxes, and a table no "
+    "Too many answers were sent at once: a page takes at most 5,000 boxes, and a table no "
     "more rows than its questionnaire allows. Nothing has been saved: go back, remove some "
     "rows, and try again."
 )

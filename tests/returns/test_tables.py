@@ -27,3 +27,15 @@ def test_a_row_past_the_tables_limit_is_refused_beside_the_table(client, db, nsp
     response = client.post(url, data=form_of(client, url) | rows, follow_redirects=False)
     assert response.status_code == 400
     assert "This table takes up to 20 rows and 21 were sent" in response.text
+
+
+def test_a_long_page_of_more_than_a_thousand_boxes_is_still_saved(client, db, nspcc_return):
+    """A table of 200 rows and several columns is well past 1,000 boxes: it must save."""
+    sign_in(client, lead_of(db, "NSPCC"))
+    url = section_url(nspcc_return)
+    rows = {f"training__{i}__course": f"Course {i}" for i in range(20)}
+    boxes = {f"unused-box-{i}": "" for i in range(1_500)}  # stands in for a wide table's cells
+    response = client.post(url, data=form_of(client, url) | rows | boxes, follow_redirects=False)
+    assert "Too many answers were sent at once" not in response.text
+    saved = db.scalars(select(Answer).where(Answer.question_id == "training")).first()
+    assert saved is not None and len(saved.value) == 20
