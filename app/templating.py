@@ -18,6 +18,7 @@ from starlette.responses import Response
 from app.colours import readable_text_on
 from app.config import PROJECT_ROOT
 from app.csrf import csrf_token
+from app.directory.terms import terms_for
 
 DEFAULT_BRAND_COLOUR = "#28313b"
 
@@ -28,6 +29,7 @@ def _page_context(request: Request) -> dict[str, Any]:
     return {
         "current_person": viewer,
         "brand_name": (viewer and viewer.brand_name) or "s11",
+        "terms": viewer.terms if viewer else terms_for(None),
         "brand_colour": brand_colour,
         "brand_text_colour": readable_text_on(brand_colour),
         # The 500 page is rendered outside the session middleware: no session, no form.

@@ -16,6 +16,7 @@ from app.auth.policy import Decision, Permission, decide, may_use_in
 from app.csrf import verify_csrf
 from app.db import DbSession, utcnow
 from app.directory.models import Partnership, Person
+from app.directory.terms import BoardTerms, terms_for
 from app.params import whole_number_from
 
 SESSION_TOKEN_KEY = "sid"
@@ -32,6 +33,7 @@ class Viewer:
     brand_colour: str | None
     brand_full_name: str | None  # the logo's text alternative
     brand_logo: str | None  # where the partnership's logo is served, if it has one
+    terms: BoardTerms  # the words of the board they work in (children's or adults')
     archived: bool  # the partnership they are working in is archived: read-only
     navigation: tuple[tuple[str, str], ...]  # (href, text) of the sections they may open
     idle_seconds: int  # until the session times out without another request
@@ -77,6 +79,7 @@ async def current_person(
             brand_colour=home.colour if home else None,
             brand_full_name=home.name if home else None,
             brand_logo=f"/partnerships/{home.slug}/logo" if home and home.logo_type else None,
+            terms=terms_for(home),
             archived=bool(home and home.is_archived),
             navigation=_navigation(person, home),
             idle_seconds=int((sign_in.idle_deadline - utcnow()).total_seconds()),

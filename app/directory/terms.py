@@ -15,6 +15,12 @@ class BoardTerms:
     return_name: str  # one agency's return
     duty: str  # the law the duty comes from
     board: str  # what the body is called in running text
+    work: str  # the work in a heading: "Your Section 11 work"
+
+    @property
+    def service_name(self) -> str:
+        """The service's name in the header and every page title."""
+        return self.self_assessment[:1].upper() + self.self_assessment[1:]
 
 
 TERMS = {
@@ -24,6 +30,7 @@ TERMS = {
         return_name="Section 11 return",
         duty="Section 11 of the Children Act 2004",
         board="safeguarding children partnership",
+        work="Section 11",
     ),
     BoardKind.ADULTS: BoardTerms(
         people="adults at risk",
@@ -31,6 +38,7 @@ TERMS = {
         return_name="safeguarding adults self-assessment return",
         duty="the Care Act 2014",
         board="safeguarding adults board",
+        work="safeguarding adults",
     ),
 }
 

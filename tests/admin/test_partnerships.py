@@ -221,3 +221,26 @@ def test_an_adults_board_is_set_up_and_its_invitations_speak_of_adults_not_secti
     text = " ".join(mail_in_outbox(settings, "cora@breckland.example.org")[-1].split())
     assert "Safeguarding Adults Board's safeguarding adults self-assessment service" in text
     assert "Section 11" not in text
+
+
+def test_people_of_an_adults_board_see_its_name_for_the_service_not_section_11(client, db, demo):
+    from app.directory.models import BoardKind, Membership, Person, Role
+
+    board = Partnership(
+        name="Breckland Safeguarding Adults Board",
+        short_name="BSAB",
+        slug="breckland",
+        kind=BoardKind.ADULTS,
+    )
+    coordinator = Person(name="Cora Ordinator", email="cora@breckland.example.org")
+    db.add_all([board, coordinator])
+    db.flush()
+    db.add(Membership(person_id=coordinator.id, partnership_id=board.id, role=Role.COORDINATOR))
+    db.flush()
+    sign_in(client, coordinator)
+    home = client.page("/")
+    assert home.title.get_text().endswith("Safeguarding adults self-assessment")
+    assert home.h1.get_text(strip=True) == "Your safeguarding adults work"
+    assert "Section 11" not in home.select_one("header").get_text()
+    sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    assert client.page("/").h1.get_text(strip=True) == "Your Section 11 work"
