@@ -193,4 +193,5 @@ def test_round_pages_run_the_same_statements_at_100_and_1000_returns(
     at_1000 = counts()
     # One statement either way is the session's last-seen time, written once a minute.
     assert all(b <= a + 1 for a, b in zip(at_100, at_1000, strict=True)), (at_100, at_1000)
-    assert max(at_100) <= BUDGET + 10, at_100
+    # The chair's summary is the longest: it also sets the frontline survey beside each rating.
+    assert max(at_100) <= BUDGET + 12, at_100
