@@ -136,11 +136,11 @@ def _start(var: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:  # t
     return process, f"http://127.0.0.1:{port}"
 
 
+# Two processes on a copy of the demo: the SQLite run shows it, a PostgreSQL one adds nothing.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_two_app_hosts_share_evidence_only_through_a_bucket(
     request, database_url, tmp_path, s3_server
 ):
-    if not database_url.startswith("sqlite"):
-        pytest.skip("two processes on a copy of the demo: the SQLite run shows it")
     request.getfixturevalue("demo_database")
     # A copy of the demo both processes share, as two hosts share one database.
     shared = tmp_path / "s11.db"
