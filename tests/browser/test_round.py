@@ -44,8 +44,13 @@ def test_a_coordinator_can_reach_every_round_page_and_each_is_accessible(page: P
     assert_accessible(page)
 
     page.goto(dashboard)
-    page.locator("a", has_text="Extend").first.click()
+    page.locator("a[href^='/round/returns/'][href$='/extend']").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Extend the deadline")
+    assert_accessible(page)
+
+    page.goto(dashboard)
+    page.locator("a", has_text="Extend their deadline").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Extend their deadline")
     assert_accessible(page)
 
     page.goto(dashboard)
