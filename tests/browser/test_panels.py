@@ -206,9 +206,9 @@ def test_a_panel_from_scheduling_to_feedback_is_accessible_and_scored_by_keyboar
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Moderation: {BOOKED}")
     scores = page.get_by_role("table").first
     expect(scores.locator("tbody tr")).to_have_count(items)
-    # Columns: standard, self-rating, then the members by name (Ben Oakes, Dev Ingram).
-    expect(scores.locator("tbody tr > :nth-child(3)")).to_contain_text(["Good"] * items)
-    expect(scores.locator("tbody tr > :nth-child(3)").first).to_contain_text("Notes")
+    # Columns: standard, self-rating, frontline staff agreement, then the members by name.
+    expect(scores.locator("tbody tr > :nth-child(4)")).to_contain_text(["Good"] * items)
+    expect(scores.locator("tbody tr > :nth-child(4)").first).to_contain_text("Notes")
     assert_accessible(page)
     page.get_by_role("link", name="Your scores").click()
     expect(page.locator("main")).to_contain_text("You submitted your scores")
@@ -232,7 +232,7 @@ def test_a_panel_from_scheduling_to_feedback_is_accessible_and_scored_by_keyboar
         agreed.nth(i).select_option(label="Requires improvement")
     page.get_by_role("textbox", name=re.compile("Notes: ")).first.fill("Agreed after discussion.")
     page.get_by_role("button", name="Save the agreed ratings").click()
-    expect(scores.locator("tbody tr > :nth-child(4)")).to_contain_text(
+    expect(scores.locator("tbody tr > :nth-child(5)")).to_contain_text(
         ["Requires improvement"] * items
     )
     expect(scores.locator("tbody tr > :last-child")).to_contain_text(
