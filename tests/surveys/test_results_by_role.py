@@ -99,3 +99,12 @@ def test_coordinator_sees_no_figure_for_a_small_role_group_on_the_page_or_in_the
     for values in book["Results by question"].iter_rows(values_only=True):
         if str(values[1]).startswith(f"{name}: "):
             assert values[3] == "fewer than 5 responses" and values[4] in (None, "")
+
+
+def test_each_agency_at_k_gets_its_own_chart_and_table_and_small_agencies_none(client, db, demo):
+    sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    page = client.get(RESULTS).text
+    # Great Yarmouth is above k (a chart in a details component), the fire service 3 (no chart).
+    chart = page.split("Chart: Great Yarmouth Borough Council", 1)[1].split("</details>")[0]
+    assert "<svg" in chart and 'caption--s">Great Yarmouth Borough Council (' in chart
+    assert "Chart: Norfolk Fire and Rescue Service" not in page
