@@ -16,6 +16,9 @@ from app.questionnaires.schema import QuestionBase, Questionnaire
 from app.surveys.models import Survey, SurveyAnswer, SurveyLink, SurveyResponse
 
 FEWER_THAN = "fewer than {k} responses"
+# Free-text answers listed per question and group before "and N more": at 5,000 responses the
+# full list made the page slow to send and to read.
+FREE_TEXT_SHOWN = 200
 # The question asking the respondent's staff role: its answer splits each agency's figures.
 ROLE_QUESTION = "practitioner-role"
 NO_ROLE = "Role not given"
@@ -274,10 +277,17 @@ class FreeText:
     question: QuestionBase
     group: str
     answers: list[str]
+    more: int = 0  # answers left out of the page (the oldest), listed with ?all=1
 
 
 def free_text_of(
-    session: Session, *, survey: Survey, questionnaire: Questionnaire, k: int, agency_ids: set[int]
+    session: Session,
+    *,
+    survey: Survey,
+    questionnaire: Questionnaire,
+    k: int,
+    agency_ids: set[int],
+    limit: int | None = None,
 ) -> list[FreeText]:
     """Coordinators only: what people wrote, grouped by agency only where it has k or more."""
     people = {a: n for a, n in respondents(session, survey=survey).items() if a in agency_ids}
@@ -303,5 +313,8 @@ def free_text_of(
             for (question_id, group), answers in grouped.items():
                 if question_id == q.id:
                     label = group or f"Agencies with fewer than {k} responses each, together"
-                    found.append(FreeText(q, label, answers))
+                    if limit is not None and len(answers) > limit:
+                        found.append(FreeText(q, label, answers[-limit:], len(answers) - limit))
+                    else:
+                        found.append(FreeText(q, label, answers))
     return found

@@ -108,3 +108,19 @@ def test_each_agency_at_k_gets_its_own_chart_and_table_and_small_agencies_none(c
     chart = page.split("Chart: Great Yarmouth Borough Council", 1)[1].split("</details>")[0]
     assert "<svg" in chart and 'caption--s">Great Yarmouth Borough Council (' in chart
     assert "Chart: Norfolk Fire and Rescue Service" not in page
+
+
+def test_coordinator_sees_the_newest_free_text_with_a_count_and_a_link_to_all(
+    client, db, demo, monkeypatch
+):
+    monkeypatch.setattr(survey_results, "FREE_TEXT_SHOWN", 1)
+    sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    capped = client.get(RESULTS).text
+    assert "more. <a" in capped and 'href="?all=1#q-' in capped
+    everything = client.get(RESULTS + "?all=1").text
+    assert "more. <a" not in everything
+    assert everything.count('<li class="s11-break-word">') > capped.count(
+        '<li class="s11-break-word">'
+    )
+    sign_in(client, person_by_email(db, "chair@nscp.example.org"))
+    assert "What people wrote" not in client.get(RESULTS + "?all=1").text
