@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.directory.models import Agency, AgencySector
 from app.questionnaires.rendering import levels_for
@@ -16,6 +16,12 @@ from app.questionnaires.schema import QuestionBase, Questionnaire
 from app.surveys.models import Survey, SurveyAnswer, SurveyLink, SurveyResponse
 
 FEWER_THAN = "fewer than {k} responses"
+# Free-text answers listed per question and group before "and N more": at 5,000 responses the
+# full list made the page slow to send and to read.
+FREE_TEXT_SHOWN = 200
+# The question asking the respondent's staff role: its answer splits each agency's figures.
+ROLE_QUESTION = "practitioner-role"
+NO_ROLE = "Role not given"
 CHOICE_TYPES = ("rating", "yes_no", "single_choice", "multiple_choice")
 
 
@@ -57,6 +63,7 @@ class QuestionResults:
     overall: Distribution
     by_sector: list[Distribution] = field(default_factory=list)
     by_agency: list[Distribution] = field(default_factory=list)
+    by_role: list[Distribution] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,76 @@ def counted(session: Session, *, survey: Survey) -> dict[tuple[int, str, str], i
         .group_by(SurveyResponse.agency_id, SurveyAnswer.question_id, SurveyAnswer.choice)
     )
     return {(a, q, c): n for a, q, c, n in rows}
+
+
+def counted_by_role(session: Session, *, survey: Survey) -> dict[tuple[int, str, str, str], int]:
+    """(agency, role, question, choice) → how many answered so, the role being the respondent's
+    own answer to ROLE_QUESTION (NO_ROLE when they gave none): one statement."""
+    role = aliased(SurveyAnswer)
+    rows = session.execute(
+        select(
+            SurveyResponse.agency_id,
+            role.choice,
+            SurveyAnswer.question_id,
+            SurveyAnswer.choice,
+            func.count(),
+        )
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .outerjoin(
+            role, (role.response_id == SurveyResponse.id) & (role.question_id == ROLE_QUESTION)
+        )
+        .where(SurveyResponse.survey_id == survey.id, SurveyAnswer.choice.is_not(None))
+        .group_by(
+            SurveyResponse.agency_id, role.choice, SurveyAnswer.question_id, SurveyAnswer.choice
+        )
+    )
+    return {(a, r or NO_ROLE, q, c): n for a, r, q, c, n in rows}
+
+
+def _role_groups(
+    agencies: list[AgencyCount], roles: list[tuple[str, str]], by_role: dict, k: int
+) -> dict[int, tuple[bool, list[tuple[str, str, int]]]]:
+    """Each agency's role groups as (shown, [(role value, label, respondents)]).
+
+    An agency's role rows show only when every role group it has (including those who gave no
+    role) reaches k: the agency's own total is shown beside them, so one small group hidden among
+    shown ones could be worked out by subtraction. Agencies below k show no role figures."""
+    groups = {}
+    for row in agencies:
+        people = {
+            value: by_role.get((row.agency.id, value, ROLE_QUESTION, value), 0)
+            for value, _ in roles
+        }
+        found = [(value, label, people[value]) for value, label in roles if people[value]]
+        no_role = row.responses - sum(people.values())
+        if no_role > 0:
+            found.append((NO_ROLE, NO_ROLE, no_role))
+        shown = row.responses >= k and all(n >= k for _, _, n in found)
+        groups[row.agency.id] = (shown, found)
+    return groups
+
+
+def _role_rows(
+    agencies: list[AgencyCount],
+    groups: dict[int, tuple[bool, list[tuple[str, str, int]]]],
+    by_role: dict,
+    question_id: str,
+    choices: list[tuple[str, str]],
+    k: int,
+) -> list[Distribution]:
+    rows = []
+    for row in agencies:
+        shown, found = groups[row.agency.id]
+        if not found:
+            rows.append(Distribution(f"{row.agency.name}: all roles", 0, None))
+        for value, label, people in found:
+            group = f"{row.agency.name}: {label}"
+            if not shown:
+                rows.append(Distribution(group, 0, None))
+                continue
+            counts = {c: by_role.get((row.agency.id, value, question_id, c), 0) for c, _ in choices}
+            rows.append(_distribution(group, people, k, choices, counts))
+    return rows
 
 
 def respondents(session: Session, *, survey: Survey) -> dict[int, int]:
@@ -144,6 +221,14 @@ def results_of(
         sector_people[row.agency.sector] += row.responses
         sector_staff[row.agency.sector] += row.staff_number or 0
     total = sum(people.values())
+    by_role = {
+        key: n for key, n in counted_by_role(session, survey=survey).items() if key[0] in agency_ids
+    }
+    role_q = next(
+        (q for sec in questionnaire.sections for q in sec.questions if q.id == ROLE_QUESTION), None
+    )
+    roles = choices_of(questionnaire, role_q) if role_q is not None else []
+    groups = _role_groups(agencies, roles, by_role, k) if roles else {}
     questions = []
     for section in questionnaire.sections:
         for q in section.questions:
@@ -174,6 +259,7 @@ def results_of(
                         )
                         for row in agencies
                     ],
+                    _role_rows(agencies, groups, by_role, q.id, choices, k) if roles else [],
                 )
             )
     sectors = [
@@ -191,10 +277,17 @@ class FreeText:
     question: QuestionBase
     group: str
     answers: list[str]
+    more: int = 0  # answers left out of the page (the oldest), listed with ?all=1
 
 
 def free_text_of(
-    session: Session, *, survey: Survey, questionnaire: Questionnaire, k: int, agency_ids: set[int]
+    session: Session,
+    *,
+    survey: Survey,
+    questionnaire: Questionnaire,
+    k: int,
+    agency_ids: set[int],
+    limit: int | None = None,
 ) -> list[FreeText]:
     """Coordinators only: what people wrote, grouped by agency only where it has k or more."""
     people = {a: n for a, n in respondents(session, survey=survey).items() if a in agency_ids}
@@ -220,5 +313,8 @@ def free_text_of(
             for (question_id, group), answers in grouped.items():
                 if question_id == q.id:
                     label = group or f"Agencies with fewer than {k} responses each, together"
-                    found.append(FreeText(q, label, answers))
+                    if limit is not None and len(answers) > limit:
+                        found.append(FreeText(q, label, answers[-limit:], len(answers) - limit))
+                    else:
+                        found.append(FreeText(q, label, answers))
     return found

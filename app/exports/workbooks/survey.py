@@ -72,7 +72,7 @@ def _write_survey(session: Session, scope: Scope, book: Book) -> WorkbookFacts:
         session, survey=survey, questionnaire=questionnaire, k=k, agency_ids=agency_ids
     )
     for qr in results.questions:
-        for dist in [qr.overall, *qr.by_sector, *qr.by_agency]:
+        for dist in [qr.overall, *qr.by_sector, *qr.by_agency, *qr.by_role]:
             if dist.bars is None:
                 hidden = f"fewer than {k} responses"
                 by_question.add([qr.question.label, dist.group, "", hidden, "", ""])

@@ -33,6 +33,7 @@ def results_page(
     person: RoundReader,
     partnership: CurrentPartnership,
     slug: str,
+    all: bool = False,
 ) -> Response:
     if not scopes.reads_round(person, partnership):
         raise HTTPException(status_code=404)
@@ -52,11 +53,17 @@ def results_page(
             "cycle": cycle,
             "survey": survey,
             "coordinator": coordinator,
+            "all_free_text": all,
             "results": survey_results.results_of(
                 session, survey=survey, questionnaire=questionnaire, k=k, agency_ids=own
             ),
             "free_text": survey_results.free_text_of(
-                session, survey=survey, questionnaire=questionnaire, k=k, agency_ids=own
+                session,
+                survey=survey,
+                questionnaire=questionnaire,
+                k=k,
+                agency_ids=own,
+                limit=None if all else survey_results.FREE_TEXT_SHOWN,
             )
             if coordinator
             else [],
