@@ -57,7 +57,7 @@ COLLECTIONS: dict[str, Collection] = {
         ),
         Collection(
             "agencies",
-            "The partnership's agencies, with sector and duty",
+            "The partnership's agencies, with sector, duty and, for schools, type, phase and URN",
             round_rows.AGENCY_FIELDS,
             ("id",),
             EVERY_SCOPE,
@@ -66,7 +66,7 @@ COLLECTIONS: dict[str, Collection] = {
         ),
         Collection(
             "returns",
-            "Each agency's return: status, dates, sign-off and deadline",
+            "Each agency's return: status, dates, sign-off, deadline and the school's details",
             round_rows.RETURN_FIELDS,
             ("id",),
             EVERY_SCOPE,

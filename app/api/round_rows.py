@@ -27,7 +27,7 @@ from app.api.rows import (
     utc,
 )
 from app.cycles.models import Cycle, CyclePartnership
-from app.directory.models import Agency, PartnershipAgency
+from app.directory.models import Agency, PartnershipAgency, SchoolPhase, SchoolType
 from app.questionnaires.models import QuestionnaireVersion
 from app.returns.models import AgencyReturn
 
@@ -90,9 +90,32 @@ AGENCY_FIELDS = fields_of(
     ("duty", TEXT),
     ("duty_label", TEXT),
     ("school_or_early_years", YES_NO),
+    ("school_type", TEXT),
+    ("school_type_label", TEXT),
+    ("school_phase", TEXT),
+    ("school_phase_label", TEXT),
+    ("school_body", TEXT),
+    ("urn", TEXT),
     ("archived", YES_NO),
 )
 SCHOOLS = ("education", "early_years")
+
+
+def school_of(
+    school_type: SchoolType | None,
+    school_phase: SchoolPhase | None,
+    school_body: str | None,
+    urn: str | None,
+) -> Row:
+    """A school's type, phase, local authority or trust and URN; empty for other agencies."""
+    return {
+        "school_type": school_type.value if school_type else None,
+        "school_type_label": school_type.label if school_type else None,
+        "school_phase": school_phase.value if school_phase else None,
+        "school_phase_label": school_phase.label if school_phase else None,
+        "school_body": school_body,
+        "urn": urn,
+    }
 
 
 def agencies(session: Session, scope: Scope, after: Key | None) -> Iterator[tuple[Key, Row]]:
@@ -121,6 +144,9 @@ def agencies(session: Session, scope: Scope, after: Key | None) -> Iterator[tupl
                 "duty": agency.duty.value,
                 "duty_label": agency.duty.label,
                 "school_or_early_years": agency.sector.value in SCHOOLS,
+                **school_of(
+                    agency.school_type, agency.school_phase, agency.school_body, agency.urn
+                ),
                 "archived": archived_at is not None,
             },
         )
@@ -135,6 +161,12 @@ RETURN_FIELDS = fields_of(
     ("agency_id", NUMBER),
     ("agency_name", TEXT),
     ("sector", TEXT),
+    ("school_type", TEXT),
+    ("school_type_label", TEXT),
+    ("school_phase", TEXT),
+    ("school_phase_label", TEXT),
+    ("school_body", TEXT),
+    ("urn", TEXT),
     ("status", TEXT),
     ("status_label", TEXT),
     ("received", YES_NO),
@@ -165,6 +197,10 @@ def returns(session: Session, scope: Scope, after: Key | None) -> Iterator[tuple
             AgencyReturn.signed_off_role,
             Cycle.deadline_on,
             AgencyReturn.deadline_extended_to,
+            Agency.school_type,
+            Agency.school_phase,
+            Agency.school_body,
+            Agency.urn,
         )
         .join(Cycle, Cycle.id == AgencyReturn.cycle_id)
         .join(Agency, Agency.id == AgencyReturn.agency_id)
@@ -174,7 +210,7 @@ def returns(session: Session, scope: Scope, after: Key | None) -> Iterator[tuple
     received = set(sources.RECEIVED)
     for row in stream(session, query):
         (rid, cycle_id, slug, agency_id, agency, sector, status, invited, submitted) = row[:9]
-        signed_at, signed_name, signed_role, deadline, extended = row[9:]
+        signed_at, signed_name, signed_role, deadline, extended = row[9:14]
         yield (
             (rid,),
             {
@@ -184,6 +220,7 @@ def returns(session: Session, scope: Scope, after: Key | None) -> Iterator[tuple
                 "agency_id": agency_id,
                 "agency_name": agency,
                 "sector": sector.value,
+                **school_of(*row[14:]),
                 "status": status.value,
                 "status_label": status.label,
                 "received": status in received,

@@ -24,11 +24,13 @@ from app.directory import service as directory_service
 from app.directory.models import (
     Agency,
     AgencySector,
+    BoardKind,
     Partnership,
     PartnershipAgency,
     Person,
     Role,
 )
+from app.directory.terms import terms_for
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
 from app.returns.models import AgencyReturn, ReturnStatus
@@ -112,6 +114,22 @@ def check_details(
         if v is not None
     ):
         errors["questionnaire_version_id"] = "Select a published questionnaire"
+    elif partnership is not None and (
+        other := next(
+            (
+                found
+                for v in versions
+                if v is not None
+                and (found := session.get(QuestionnaireVersion, v)) is not None
+                and found.board != partnership.kind.value
+            ),
+            None,
+        )
+    ):
+        errors["questionnaire_version_id"] = (
+            f"{other.title} is for a {terms_for(BoardKind(other.board)).board}: select one "
+            f"for a {terms_for(partnership).board}"
+        )
     if details.opens_on is None:
         errors["opens_on"] = "Enter the date the cycle opens, like 1 9 2021"
     if details.deadline_on is None:
@@ -337,6 +355,7 @@ def cycle_choices(
         select(QuestionnaireVersion)
         .where(
             QuestionnaireVersion.audience == "agency_return",
+            QuestionnaireVersion.board == partnership.kind.value,
             questionnaire_service.visible_to(partnership.id),
         )
         .order_by(QuestionnaireVersion.title, QuestionnaireVersion.published_at.desc())

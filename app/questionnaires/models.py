@@ -26,6 +26,9 @@ class QuestionnaireVersion(Base):
     version: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
     audience: Mapped[str] = mapped_column(String(30))
+    # The kind of board it is for ("children" or "adults"): the cycle form offers a partnership
+    # only its own kind's, and the library lists it without reading the deferred content.
+    board: Mapped[str] = mapped_column(String(20), default="children", server_default="children")
     # The whole questionnaire as checked, defaults filled in: returns render from this.
     # Parsed once per process by service.snapshot (keyed by sha256), so rarely read: deferred.
     content: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from app.directory.models import AgencySector
+from app.directory.models import AgencySector, BoardKind
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=60)]
 Text = Annotated[str, Field(min_length=1)]
@@ -323,6 +323,10 @@ class Questionnaire(Strict):
     title: Text
     introduction: str | None = None
     audience: Audience = Audience.AGENCY_RETURN
+    board: BoardKind = Field(
+        default=BoardKind.CHILDREN,
+        description="the kind of board that runs it: children (the default) or adults",
+    )
     sectors: list[AgencySector] | None = None
     scales: dict[Slug, RatingScale] = Field(default_factory=dict)
     sections: list[Section] = Field(min_length=1)

@@ -67,6 +67,7 @@ def publish(
         version=questionnaire.version,
         title=questionnaire.title,
         audience=questionnaire.audience.value,
+        board=questionnaire.board.value,
         content=questionnaire.model_dump(mode="json"),
         sha256=sha256,
         source_name=source_name,

@@ -23,11 +23,13 @@ from app.directory.models import (
     AgencySector,
     Partnership,
     PartnershipAgency,
+    SchoolPhase,
+    SchoolType,
 )
 from app.exports.workbooks.book import safe_text
 from app.panels.models import PanelScore, ScoreSheet
 from app.returns.models import AgencyReturn, ReturnStatus
-from tests.api.conftest import bearer, make_token
+from tests.api.conftest import basic, bearer, make_token
 from tests.conftest import person_by_email
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
@@ -367,3 +369,48 @@ def test_a_page_or_a_whole_csv_costs_the_same_queries_however_many_returns_there
                 assert client.get(path, headers=bearer(token)).status_code == 200
         counts.append(counted.count)
     assert counts[0] == counts[1], counts
+
+
+def test_a_schools_type_phase_trust_and_urn_are_in_its_agency_and_return_rows_in_every_form(
+    client, db, demo
+):
+    joint = db.scalars(select(Cycle).where(Cycle.slug == "s11-2021")).one()
+    agency_return = db.scalars(
+        select(AgencyReturn)
+        .join(PartnershipAgency, PartnershipAgency.agency_id == AgencyReturn.agency_id)
+        .where(
+            AgencyReturn.cycle_id == joint.id,
+            PartnershipAgency.partnership_id == _partnership(db, "norfolk").id,
+        )
+        .order_by(AgencyReturn.id)
+    ).first()
+    school = db.get(Agency, agency_return.agency_id)
+    school.sector = AgencySector.EDUCATION
+    school.school_type = SchoolType.ACADEMY
+    school.school_phase = SchoolPhase.SECONDARY
+    school.school_body = "=Broadland Learning Trust"
+    school.urn = "137654"
+    db.flush()
+    expected = {
+        "school_type": "academy",
+        "school_type_label": SchoolType.ACADEMY.label,
+        "school_phase": "secondary",
+        "school_phase_label": SchoolPhase.SECONDARY.label,
+        "school_body": "=Broadland Learning Trust",
+        "urn": "137654",
+    }
+    token = make_token(db, "norfolk", TokenScope.SUMMARIES)
+    for path in (f"/api/v1/returns/{agency_return.id}", f"/api/v1/agencies/{school.id}"):
+        row = client.get(path, headers=bearer(token)).json()["data"]
+        assert {name: row[name] for name in expected} == expected, path
+    returns = _all_json(client, token, "/api/v1/returns")[0]
+    others = [row for row in returns if row["agency_id"] != school.id]
+    assert others and all(row["urn"] is None and row["school_type"] is None for row in others)
+    table = _csv(client, token, "/api/v1/returns")
+    line = dict(zip(table[0], next(r for r in table if r[0] == str(agency_return.id)), strict=True))
+    assert line["urn"] == "137654" and line["school_body"] == "'=Broadland Learning Trust"
+    odata = client.get(
+        "/api/odata/returns?$filter=urn eq '137654'&$select=id,school_type,urn",
+        headers=basic(token),
+    ).json()["value"]
+    assert odata == [{"id": agency_return.id, "school_type": "academy", "urn": "137654"}]

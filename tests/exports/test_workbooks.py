@@ -8,7 +8,7 @@ import zipfile
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.directory.models import Role
+from app.directory.models import Agency, Role, SchoolPhase, SchoolType
 from tests.conftest import lead_of, person_by_email, sign_in
 from tests.exports.conftest import cover_facts, return_of, rows_of, workbook_of
 
@@ -229,3 +229,30 @@ def test_the_panel_member_gets_only_the_returns_of_the_sessions_they_sit_on(clie
     assert "panel sessions you sit on" in str(cover_facts(book)["What it holds"])
     # The chair's summary is the partnership's, not a panel member's.
     assert client.get("/exports/s11-2021/summary").status_code == 404
+
+
+def test_the_chairs_summary_of_a_round_with_schools_lists_each_schools_type_phase_trust_and_urn(
+    client, db, demo
+):
+    college = db.get(Agency, return_of(db, "City College Norwich").agency_id)
+    college.school_type = SchoolType.FURTHER_EDUCATION
+    college.school_phase = SchoolPhase.SIXTEEN_PLUS
+    college.school_body = "@Norfolk County Council"
+    college.urn = "130761"
+    db.flush()
+    sign_in(client, person_by_email(db, CHAIR))
+    book = workbook_of(client.get("/exports/s11-2021/summary"))
+    assert book.sheetnames[2] == "Schools"
+    rows = rows_of(book["Schools"])
+    assert [
+        {k: row[k] for k in ("School", "School type", "Phase", "Local authority or trust", "URN")}
+        for row in rows
+    ] == [
+        {
+            "School": "City College Norwich",
+            "School type": SchoolType.FURTHER_EDUCATION.label,
+            "Phase": SchoolPhase.SIXTEEN_PLUS.label,
+            "Local authority or trust": "'@Norfolk County Council",
+            "URN": "130761",
+        }
+    ]

@@ -159,3 +159,26 @@ def test_the_schools_audit_preview_says_which_school_types_see_each_duty_questio
     text = preview.get_text(" ", strip=True)
     assert "the agency's school type is one of Independent school (section 157), Academy" in text
     assert "Publish version 2025.1" in text
+
+
+def test_the_library_says_which_kind_of_board_each_questionnaire_is_for(client, db, coordinator):
+    coordinator("breckland")
+    preview = client.page("/questionnaire-library/safeguarding-adults-board-2025.yaml")
+    assert "Board Safeguarding adults board" in preview.get_text(" ", strip=True)
+    for name in ("safeguarding-adults-board-2025.yaml", "norfolk-2021.yaml"):
+        client.post(
+            f"/questionnaire-library/{name}",
+            data={"csrf_token": client.csrf_token("/")},
+            follow_redirects=False,
+        )
+    rows = {
+        table.select_one("caption").get_text(strip=True): [
+            cell.get_text(strip=True) for cell in table.select("tbody td")
+        ]
+        for table in client.page("/questionnaires").select("table")
+    }
+    assert "Safeguarding adults board" in rows["Versions of sab-self-assessment"]
+    assert "Children's partnership" in rows["Versions of norfolk-section11"]
+    assert db.scalars(
+        select(QuestionnaireVersion.board).order_by(QuestionnaireVersion.questionnaire_id)
+    ).all() == ["children", "adults"]

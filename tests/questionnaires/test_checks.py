@@ -247,3 +247,10 @@ def test_check_locates_an_unknown_school_type_and_a_section_needing_evidence_it_
         for p in found
     ), found
     assert len(found) == 2, found
+
+
+def test_a_board_other_than_children_or_adults_is_refused_at_its_line():
+    assert check_text(VALID.replace("title: Small\n", "title: Small\nboard: adults\n")).ok
+    assert check_text(VALID, source="s11.yaml").questionnaire.board == "children"
+    text = VALID.replace("title: Small\n", "title: Small\nboard: grown-ups\n")
+    assert problems(text) == ["s11.yaml:4 board: 'grown-ups' is not one of 'children' or 'adults'"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.exports.gather import plans_of
+from app.exports.gather import SCHOOL_HEADINGS, plans_of, returns_of, uk_time
 from app.exports.scope import Reader, Scope
 from app.exports.summary import Change, Distribution, round_summary
 from app.exports.workbooks.book import Book, Column, fit
@@ -38,6 +38,7 @@ def _write_summary(session: Session, scope: Scope, book: Book) -> WorkbookFacts:
         anchor="G2",
         axis_title="Returns",
     )
+    _schools_sheet(session, scope, book)
     for title, distribution in (
         ("Agreed ratings", summary.agreed),
         ("Self ratings", summary.self_rated),
@@ -86,6 +87,25 @@ def _write_summary(session: Session, scope: Scope, book: Book) -> WorkbookFacts:
         p.version for p in plans_of(session, {scope.cycle.questionnaire_version_id}).values()
     ]
     return WorkbookFacts(summary.returns, versions, notes=notes)
+
+
+def _schools_sheet(session: Session, scope: Scope, book: Book) -> None:
+    """A schools round's schools, each with its type, phase, local authority or trust and URN,
+    so the chair can read the round by kind of school; no sheet when no return is a school's."""
+    schools = [r for r in returns_of(session, scope) if r.school_type]
+    if not schools:
+        return
+    sheet = book.sheet(
+        "Schools",
+        [
+            Column("School", fit([r.agency for r in schools], at_least=12, at_most=40), wrap=True),
+            *(Column(heading, 18, wrap=True) for heading in SCHOOL_HEADINGS),
+            Column("Status", fit([r.status.label for r in schools], at_least=10, at_most=26)),
+            Column("Submitted", 14),
+        ],
+    )
+    for row in schools:  # in agency name order, as returns_of reads them
+        sheet.add([row.agency, *row.school_cells, row.status.label, uk_time(row.submitted_at)])
 
 
 def _distribution_sheet(book: Book, title: str, distribution: Distribution) -> None:
