@@ -23,6 +23,7 @@ from app.auth.deps import Viewer, _navigation, active_partnership_of
 from app.db import make_engine
 from app.directory import service as directory_service
 from app.directory.models import Person
+from app.directory.terms import terms_for
 from app.returns import service as returns_service
 from app.returns.routes import answering
 from app.templating import templates
@@ -62,6 +63,7 @@ def _capture() -> tuple[str, dict[str, Any], Viewer]:
             brand_colour=home.colour if home else None,
             brand_full_name=home.name if home else None,
             brand_logo=None,
+            terms=terms_for(home),
             archived=False,
             navigation=_navigation(person, home),
             idle_seconds=1800,

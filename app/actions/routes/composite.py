@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.actions import composite
+from app.actions import listing as plan_listing
 from app.actions import progress as action_progress
 from app.actions.forms import MOST_DATES, read_dates, read_item_form
 from app.actions.routes.common import (
@@ -25,7 +26,7 @@ from app.cycles import service as cycles_service
 from app.db import DbSession
 from app.directory.models import Partnership, Person
 from app.params import Id
-from app.templating import render
+from app.templating import render, swapping
 
 router = APIRouter()
 
@@ -42,15 +43,23 @@ def attention_page(
 ) -> Response:
     partnership = _following(person, partnership)
     today = date.today()
+    cycles = cycles_service.cycles_of(session, partnership=partnership)
+    choices = plan_listing.attention_choices(cycles)
+    rows = composite.needing_attention(session, partnership=partnership, today=today)
     return render(
         request,
         "actions/attention.html",
         {
-            "rows": composite.needing_attention(session, partnership=partnership, today=today),
-            "cycles": cycles_service.cycles_of(session, partnership=partnership),
+            "page": plan_listing.attention_page(
+                rows, plan_listing.read_attention(request.query_params, choices)
+            ),
+            "choices": choices,
+            "sorts": plan_listing.ATTENTION_SORTS,
+            "cycles": cycles,
             "coordinates": cycles_service.coordinates(person, partnership),
             "today": today,
         },
+        block="results" if swapping(request, "results") else None,
     )
 
 
@@ -80,6 +89,16 @@ def composite_page(
         typed = [day.isoformat() for day in dates]
     plan = composite.composite_plan(session, cycle=cycle, partnership=partnership)
     counts, totals = composite.open_by_theme(session, plan=plan, dates=dates)
+    choices = plan_listing.recommendation_choices(plan.recommendations)
+    page = plan_listing.recommendations_page(
+        plan.recommendations,
+        plan_listing.read_recommendations(request.query_params, choices),
+        needs_attention={
+            item.action.id
+            for item in plan.items
+            if action_progress.shown_status(item.action, today).key in ("overdue", "at_risk")
+        },
+    )
     return render(
         request,
         "actions/composite.html",
@@ -94,8 +113,12 @@ def composite_page(
             "today": today,
             "shown": action_progress.shown_status,
             "coordinates": cycles_service.coordinates(person, partnership),
+            "page": page,
+            "choices": choices,
+            "sorts": plan_listing.RECOMMENDATION_SORTS,
         },
         status_code=400 if date_errors else 200,
+        block="results" if swapping(request, "results") else None,
     )
 
 
