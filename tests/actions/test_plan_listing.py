@@ -155,4 +155,3 @@ def test_the_actions_needing_attention_are_paged_and_filtered_by_status_and_roun
     refused = client.get("/action-plans?cycle=another-partnerships-round&page=abc")
     assert refused.status_code == 200
     assert "is not one of the choices" in refused.text
-
