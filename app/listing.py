@@ -128,3 +128,10 @@ def last_page(listing: Listing, total: int) -> Listing:
     if listing.page <= pages:
         return listing
     return replace(listing, page=pages)
+
+
+def page_of_list(rows: list[T], listing: Listing) -> Page[T]:
+    """One page of rows already filtered and sorted in memory (a list the page built whole for
+    its totals), moved back to the last page when asked for one past the end."""
+    listing = last_page(listing, len(rows))
+    return Page(rows[listing.offset : listing.offset + listing.per_page], len(rows), listing)

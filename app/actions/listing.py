@@ -4,14 +4,13 @@ searched by agency, filtered, sorted and paged, so a schools round of hundreds s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from app.actions.composite import Attention, PlanItem
 from app.actions.models import Recommendation
 from app.cycles import listing as round_listing
 from app.cycles.models import Cycle
 from app.directory.models import Agency, AgencySector, SchoolType
-from app.listing import Choice, Listing, Page, last_page, read_listing
+from app.listing import Choice, Listing, Page, page_of_list, read_listing
 
 RecommendationRow = tuple[Recommendation, Agency, list[PlanItem]]
 
@@ -66,11 +65,6 @@ def _agency_matches(agency: Agency | None, listing: Listing) -> bool:
     return not wanted_type or agency.school_type is SchoolType(wanted_type)
 
 
-def _paged(rows: list[Any], listing: Listing) -> Page[Any]:
-    listing = last_page(listing, len(rows))
-    return Page(rows[listing.offset : listing.offset + listing.per_page], len(rows), listing)
-
-
 def recommendations_page(
     rows: Sequence[RecommendationRow], listing: Listing, *, needs_attention: set[int]
 ) -> Page[RecommendationRow]:
@@ -94,7 +88,7 @@ def recommendations_page(
         kept.sort(key=lambda row: (row[0].theme.casefold(), row[1].name.casefold(), row[0].id))
     if listing.descending:
         kept.reverse()
-    return _paged(kept, listing)
+    return page_of_list(kept, listing)
 
 
 def _who(item: PlanItem) -> str:
@@ -116,4 +110,4 @@ def attention_page(rows: Sequence[Attention], listing: Listing) -> Page[Attentio
         kept.sort(key=lambda row: (_who(row.item).casefold(), row.item.action.due_on))
     if listing.descending:
         kept.reverse()
-    return _paged(kept, listing)
+    return page_of_list(kept, listing)

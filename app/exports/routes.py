@@ -13,6 +13,7 @@ from starlette.background import BackgroundTask
 
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
+from app.cycles import listing as round_listing
 from app.db import DbSession
 from app.directory.models import Person
 from app.exports import exporting
@@ -21,7 +22,7 @@ from app.exports import summary as export_summary
 from app.exports.workbooks import survey as survey_workbook
 from app.exports.workbooks.one_return import ONE_RETURN
 from app.params import Id
-from app.templating import render
+from app.templating import render, swapping
 
 router = APIRouter()
 
@@ -29,6 +30,7 @@ RoundReader = Annotated[Person, require(Permission.READ_ROUND_SUMMARY)]
 Exporter = Annotated[Person, require(Permission.EXPORT_WORKBOOKS)]
 AgencyPerson = Annotated[Person, require(Permission.WORK_ON_RETURNS)]
 
+SURVEY_GAPS_SHOWN = 25
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -53,14 +55,27 @@ def summary(
     scope = scopes.round_scope(session, person=person, partnership=partnership, slug=slug)
     if scope is None:
         raise HTTPException(status_code=404)
+    summary = export_summary.round_summary(session, scope=scope)
+    change = summary.year_on_year
+    gaps = survey_workbook.survey_gaps(session, scope)
     return render(
         request,
         "exports/summary.html",
         {
-            "summary": export_summary.round_summary(session, scope=scope),
+            "summary": summary,
             "kinds": exporting.kinds_for(scope),
-            "survey_gaps": survey_workbook.survey_gaps(session, scope),
+            "change_page": export_summary.change_by_agency(
+                change, export_summary.read_change_listing(request.query_params)
+            )
+            if change is not None
+            else None,
+            "change_choices": round_listing.choices({"sector"}),
+            "change_sorts": export_summary.CHANGE_SORTS,
+            # A summary: the widest gaps; every agency's are in the survey workbook.
+            "survey_gaps": gaps[:SURVEY_GAPS_SHOWN],
+            "survey_gaps_total": len(gaps),
         },
+        block="results" if swapping(request, "results") else None,
     )
 
 

@@ -4,13 +4,14 @@ by theme and the change from last year. Never counts a return that was not submi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.actions.models import Recommendation
+from app.cycles import listing as round_listing
 from app.cycles import progress as round_progress
 from app.cycles.models import Cycle, CyclePartnership
 from app.directory.models import Agency, AgencySector
@@ -24,6 +25,7 @@ from app.exports.gather import (
     sections_of,
 )
 from app.exports.scope import Scope, in_scope, partnership_names
+from app.listing import Listing, Page, page_of_list, read_listing
 from app.panels.models import AgreedRating
 from app.questionnaires.rules import questions_read
 from app.questionnaires.schema import LevelColour
@@ -130,6 +132,34 @@ class RoundSummary:
 
 
 MOST_RED_SHOWN = 10
+CHANGE_SORTS = {"name": "Agency name", "declined": "Most declined", "improved": "Most improved"}
+
+
+def read_change_listing(params: Mapping[str, str]) -> Listing:
+    return read_listing(
+        params,
+        choices=round_listing.choices({"sector"}),
+        sorts=tuple(CHANGE_SORTS),
+        default_sort="name",
+    )
+
+
+def change_by_agency(year_on_year: YearOnYear, listing: Listing) -> Page[Change]:
+    """One page of the agencies' change since last cycle: a round of hundreds is paged."""
+    sector = AgencySector(listing.filters["sector"]).label if "sector" in listing.filters else ""
+    needle = listing.search.casefold()
+    rows = [
+        change
+        for change in year_on_year.agencies
+        if needle in change.name.casefold() and (not sector or change.detail == sector)
+    ]
+    if listing.sort == "declined":
+        rows.sort(key=lambda c: (-c.declined, c.name.casefold()))
+    elif listing.sort == "improved":
+        rows.sort(key=lambda c: (-c.improved, c.name.casefold()))
+    if listing.descending:
+        rows.reverse()
+    return page_of_list(rows, listing)
 
 
 def round_summary(session: Session, *, scope: Scope) -> RoundSummary:
