@@ -15,7 +15,8 @@ from app.actions.models import Action, ActionPlan, ActionReminderSent, ActionSta
 from app.config import Settings
 from app.cycles.models import Cycle
 from app.cycles.reminders import agency_leads, send_once
-from app.directory.models import Agency
+from app.directory.models import Agency, Partnership
+from app.directory.terms import BoardTerms, terms_for
 from app.notifications.mail import Email
 from app.returns.models import AgencyReturn
 
@@ -72,6 +73,14 @@ def due_actions(session: Session, settings: Settings, *, today: date) -> list[Du
         )
     }
     leads = agency_leads(session, {(cycle.id, agency.id) for _, agency, cycle, _ in rows})
+    boards = {
+        p.id: terms_for(p)
+        for p in session.scalars(
+            select(Partnership).where(
+                Partnership.id.in_({pid for found in leads.values() for _, _, pid in found})
+            )
+        )
+    }
     due = []
     for action, agency, cycle, return_id in rows:
         points = sorted(
@@ -84,7 +93,12 @@ def due_actions(session: Session, settings: Settings, *, today: date) -> list[Du
         base = settings.base_url.rstrip("/")
         link = f"{base}/returns/{return_id}/action-plan/actions/{action.id}"
         emails = [
-            (action_due_email(name, address, agency, action, today, link), partnership_id)
+            (
+                action_due_email(
+                    name, address, agency, action, today, link, terms=boards[partnership_id]
+                ),
+                partnership_id,
+            )
             for name, address, partnership_id in leads.get((cycle.id, agency.id), [])
         ]
         if emails:
@@ -93,14 +107,21 @@ def due_actions(session: Session, settings: Settings, *, today: date) -> list[Du
 
 
 def action_due_email(
-    name: str, to: str, agency: Agency, action: Action, today: date, link: str
+    name: str,
+    to: str,
+    agency: Agency,
+    action: Action,
+    today: date,
+    link: str,
+    *,
+    terms: BoardTerms,
 ) -> Email:
     days = (action.due_on - today).days
     when = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
     on = f"{action.due_on:%A %-d %B %Y}"
     return Email(
         to=to,
-        subject=f"Reminder: an action in {agency.name}'s Section 11 action plan is due {when}",
+        subject=f"Reminder: an action in {agency.name}'s {terms.work} action plan is due {when}",
         body=(
             f"Hello {name},\n\n"
             f"This action in {agency.name}'s agreed action plan is due {when}, on {on}:\n\n"

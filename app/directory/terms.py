@@ -20,7 +20,16 @@ class BoardTerms:
     @property
     def service_name(self) -> str:
         """The service's name in the header and every page title."""
-        return self.self_assessment[:1].upper() + self.self_assessment[1:]
+        return _capitalised(self.self_assessment)
+
+    @property
+    def work_title(self) -> str:
+        """The work at the start of a title: "Section 11", "Safeguarding adults"."""
+        return _capitalised(self.work)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 TERMS = {

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vCalAddress
 
-PRODID = "-//s11//Section 11 panels//EN"
+PRODID = "-//s11//Challenge and support panels//EN"
 # Partnerships meet in England: times are written as the wall-clock time people will see,
 # whatever zone the caller's datetimes are in.
 TZID = "Europe/London"

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.db import aware
 from app.directory import service as directory_service
-from app.directory.models import Agency, Person
+from app.directory.models import Agency, Partnership, Person
+from app.directory.terms import BoardTerms, terms_for
 from app.notifications.calendar import CalendarEvent, cancellation, invitation
 from app.notifications.mail import Email
 from app.panels.models import CalendarSequence, MeetingMode, PanelSession, PanelSlot
@@ -71,6 +72,11 @@ def _event(
     )
 
 
+def _terms_of(session: Session, panel: PanelSession) -> BoardTerms:
+    """The words of the board whose panel this is (a safeguarding adults board's differ)."""
+    return terms_for(session.get(Partnership, panel.partnership_id))
+
+
 def _member_uid(panel: PanelSession, base_url: str) -> str:
     return f"panel-session-{panel.id}@{_host(base_url)}"
 
@@ -91,6 +97,7 @@ def member_message(
     uid = _member_uid(panel, base_url)
     sequence = _next_sequence(session, uid)
     when = _when(panel.starts_at, panel.ends_at)
+    terms = _terms_of(session, panel)
     emails = []
     for member in members:
         if cancel:
@@ -116,7 +123,7 @@ def member_message(
             sequence=sequence,
             start=panel.starts_at,
             end=panel.ends_at,
-            summary=f"Section 11 challenge and support panel: {panel.title}",
+            summary=f"{terms.work_title} challenge and support panel: {panel.title}",
             description=body,
             organiser=actor,
             attendees=[(member.name, member.email)],
@@ -154,6 +161,7 @@ def lead_message(
     # One entry per return, whichever slot it is in: a move is an update, not a new meeting.
     uid = f"panel-return-{agency_return.id}@{_host(base_url)}"
     sequence = _next_sequence(session, uid)
+    terms = _terms_of(session, panel)
     emails = []
     for name, address in leads:
         if cancel:
@@ -164,8 +172,8 @@ def lead_message(
             )
         else:
             body = (
-                f"Hello {name},\n\nThe partnership's challenge and support panel will meet "
-                f"{agency.name} to talk through its Section 11 return.\n\n"
+                f"Hello {name},\n\nThe {terms.board}'s challenge and support panel will meet "
+                f"{agency.name} to talk through its {terms.return_name}.\n\n"
                 f"When: {_when(slot.starts_at, slot.ends_at)}\nWhere: {_where(panel)}\n\n"
                 "The panel will have read your return and will discuss its ratings with you, "
                 "then agree recommendations for your action plan.\n"
@@ -176,7 +184,7 @@ def lead_message(
             sequence=sequence,
             start=slot.starts_at,
             end=slot.ends_at,
-            summary=f"Section 11 challenge and support meeting: {agency.name}",
+            summary=f"{terms.work_title} challenge and support meeting: {agency.name}",
             description=body,
             organiser=actor,
             attendees=[(name, address)],

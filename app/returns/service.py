@@ -380,13 +380,15 @@ def reopen_return(
     session.flush()
 
 
-def reopened_email(view: ReturnView, *, to: Person, reason: str, base_url: str) -> Email:
+def reopened_email(
+    view: ReturnView, *, to: Person, reason: str, base_url: str, terms: BoardTerms
+) -> Email:
     return Email(
         to=to.email,
         subject=f"Reopened: {view.agency.name}'s return for {view.cycle.name}",
         body=(
             f"Hello {to.name},\n\n"
-            f"The partnership has reopened {view.agency.name}'s Section 11 return for "
+            f"The {terms.board} has reopened {view.agency.name}'s {terms.return_name} for "
             f"{view.cycle.name} so that it can be changed. The reason given:\n\n{reason}\n\n"
             "Make the changes, then submit it again from "
             f"{base_url.rstrip('/')}/returns/{view.agency_return.id}/check\n"

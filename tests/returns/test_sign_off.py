@@ -169,6 +169,9 @@ def test_a_coordinator_reopens_a_submitted_return_with_a_reason_the_lead_receive
     assert nspcc_return.status is ReturnStatus.IN_PROGRESS
     reopened = mailbox.to(lead.email)[-1]
     assert "Section II needs the 2021 audit figures." in reopened.get_content()
+    assert "safeguarding children partnership has reopened NSPCC's Section 11 return" in (
+        " ".join(reopened.get_content().split())
+    )
     event = db.scalars(
         select(AuditEvent)
         .where(AuditEvent.action == "return_status_changed")

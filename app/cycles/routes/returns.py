@@ -20,6 +20,7 @@ from app.cycles.routes.common import (
     return_or_404,
 )
 from app.db import DbSession
+from app.directory.terms import terms_for
 from app.notifications import service as notifications_service
 from app.params import Id
 from app.returns import service as returns_service
@@ -103,6 +104,7 @@ def reopen(
                 to=lead,
                 reason=reason.strip(),
                 base_url=settings.base_url,
+                terms=terms_for(partnership),
             ),
             kind="reopened",
             partnership_id=partnership.id,
