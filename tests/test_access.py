@@ -224,7 +224,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/round/cycles/{slug}/survey/links/{link_id}/replace"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/survey/close"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/survey/settings"): P.MANAGE_ROUND,
-    ("GET", "/round/cycles/{slug}/survey/results"): P.READ_ROUND_SUMMARY,
+    ("GET", "/round/cycles/{slug}/survey/results"): P.EXPORT_WORKBOOKS,
     ("POST", "/returns/{return_id}/survey/staff"): P.WORK_ON_RETURNS,
     ("GET", "/survey/{token}"): P.PUBLIC,
     ("POST", "/survey/{token}"): P.PUBLIC,

@@ -4,6 +4,7 @@ link, closing it, and keeping a response. Never records who answered or from whe
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -66,6 +67,17 @@ def questionnaire_of(session: Session, survey: Survey) -> Questionnaire:
 def own_agency_ids(session: Session, *, partnership: Partnership) -> set[int]:
     """The partnership's agencies: in a joint round each partnership reads only its own."""
     return set(session.scalars(cycles_service.own_agencies(partnership)))
+
+
+def agencies_of_returns(session: Session, *, return_ids: Collection[int]) -> set[int]:
+    """The agencies of these returns: a panel member reads the figures of those they score."""
+    if not return_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(AgencyReturn.agency_id).where(AgencyReturn.id.in_(sorted(return_ids)))
+        )
+    )
 
 
 def survey_of(session: Session, *, cycle: Cycle) -> Survey | None:

@@ -116,6 +116,11 @@ def test_six_practitioners_answer_and_the_panel_and_chair_read_it_beside_the_ret
     expect(table).to_contain_text("0% of 6 agree")
     expect(table).to_contain_text("Diverges")
     assert_accessible(page)
+    # The survey's results, narrowed to the agencies whose returns this member reads.
+    page.get_by_role("link", name="See the frontline survey's results").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Frontline survey results")
+    expect(page.locator("#response-counts")).to_contain_text(AGENCY)
+    assert_accessible(page)
 
     sign_in_as(page, "Jonathan Ellery")  # the chair
     page.goto("/summary/s11-2020")

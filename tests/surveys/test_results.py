@@ -3,6 +3,8 @@ and a page whose statements do not grow with the responses."""
 
 from __future__ import annotations
 
+from markupsafe import escape
+
 from app.directory.models import Role
 from tests.conftest import person_by_email, person_with_role, sign_in
 
@@ -88,6 +90,8 @@ def test_panel_pre_reading_and_chairs_summary_set_staff_agreement_beside_self_ra
     assert reading.status_code == 200
     assert "Frontline staff agreement" in reading.text and "of 12 agree" in reading.text
     assert "Diverges" in reading.text
+    assert 'href="/round/cycles/s11-2021/survey/results"' in reading.text
+    assert client.get("/round/cycles/s11-2021/survey/results").status_code == 200
     sign_in(client, person_by_email(db, "chair@nscp.example.org"))
     summary = client.get("/summary/s11-2021").text
     gaps = summary.split('id="frontline-survey"')[1]
@@ -117,3 +121,44 @@ def test_a_coordinator_raises_the_smallest_group_shown_and_cannot_set_it_below_f
     row = page.split("City College Norwich</th>", 2)[-1].split("</tr>")[0]
     assert "fewer than 10 responses" in row
     assert "70%" in client.get("/round/cycles/s11-2021/survey").text
+
+
+def test_a_panel_member_sees_the_survey_results_of_the_agencies_whose_returns_they_read(
+    client, db, demo
+):
+    from sqlalchemy import select
+
+    from app.cycles.models import Cycle
+    from app.directory.models import Agency
+    from app.panels import reading
+    from app.returns.models import AgencyReturn
+    from app.surveys.models import SurveyLink
+
+    member = person_with_role(db, Role.PANEL_MEMBER)
+    cycle = db.scalars(select(Cycle).where(Cycle.slug == "s11-2021")).one()
+    partnership = member.memberships[0].partnership
+    read = reading.returns_to_read(db, person=member, cycle=cycle, partnership=partnership)
+    theirs = set(
+        db.scalars(
+            select(Agency.name)
+            .join(AgencyReturn, AgencyReturn.agency_id == Agency.id)
+            .where(AgencyReturn.id.in_(read))
+        )
+    )
+    surveyed = set(
+        db.scalars(
+            select(Agency.name)
+            .join(SurveyLink, SurveyLink.agency_id == Agency.id)
+            .where(SurveyLink.replaced_at.is_(None))
+        )
+    )
+    assert theirs & surveyed and surveyed - theirs, "the demo member reads some surveyed agencies"
+    sign_in(client, member)
+    page = client.get(RESULTS)
+    assert page.status_code == 200, page.text
+    counts = page.text.split('id="response-counts"')[1].split("</table>")[0]
+    for name in surveyed:
+        assert (f">{escape(name)}</th>" in counts) is (name in theirs), name
+    assert "What people wrote" not in page.text  # free text stays with coordinators
+    assert "/exports/s11-2021/survey" not in page.text
+    assert "agencies whose returns you read" in page.text

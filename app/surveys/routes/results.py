@@ -1,5 +1,6 @@
-"""The survey's results for the partnership's coordinators and chair, and the lead's staff
-number. Figures below k are hidden by results.py; this file only chooses who sees free text."""
+"""The survey's results for the partnership's coordinators and chair (and for a panel member,
+the agencies whose returns they read), and the lead's staff number. Figures below k are hidden
+by results.py; this file only chooses whose figures and who sees free text."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ from app.templating import render
 
 router = APIRouter()
 
-RoundReader = Annotated[Person, require(Permission.READ_ROUND_SUMMARY)]
+# Coordinators, the chair and panel members: export_scope narrows a panel member's to the
+# returns booked into the sessions they sit on.
+ResultsReader = Annotated[Person, require(Permission.EXPORT_WORKBOOKS)]
 AgencyPerson = Annotated[Person, require(Permission.WORK_ON_RETURNS)]
 
 
@@ -30,22 +33,24 @@ AgencyPerson = Annotated[Person, require(Permission.WORK_ON_RETURNS)]
 def results_page(
     request: Request,
     session: DbSession,
-    person: RoundReader,
+    person: ResultsReader,
     partnership: CurrentPartnership,
     slug: str,
     all: bool = False,
 ) -> Response:
-    if not scopes.reads_round(person, partnership):
+    scope = scopes.export_scope(session, person=person, partnership=partnership, slug=slug)
+    survey = surveys_service.survey_of(session, cycle=scope.cycle) if scope else None
+    if scope is None or survey is None:
         raise HTTPException(status_code=404)
     assert partnership is not None
-    cycle = cycles_service.cycle_for(session, partnership=partnership, slug=slug)
-    survey = surveys_service.survey_of(session, cycle=cycle) if cycle else None
-    if cycle is None or survey is None:
-        raise HTTPException(status_code=404)
+    cycle = scope.cycle
     questionnaire = surveys_service.questionnaire_of(session, survey)
     k = surveys_service.threshold_of(session, cycle=cycle)
     coordinator = cycles_service.coordinates(person, partnership)
-    own = surveys_service.own_agency_ids(session, partnership=partnership)
+    if scope.reader is scopes.Reader.PANEL:
+        own = surveys_service.agencies_of_returns(session, return_ids=scope.return_ids or set())
+    else:
+        own = surveys_service.own_agency_ids(session, partnership=partnership)
     return render(
         request,
         "surveys/results.html",
@@ -53,6 +58,7 @@ def results_page(
             "cycle": cycle,
             "survey": survey,
             "coordinator": coordinator,
+            "panel_member": scope.reader is scopes.Reader.PANEL,
             "all_free_text": all,
             "results": survey_results.results_of(
                 session, survey=survey, questionnaire=questionnaire, k=k, agency_ids=own
