@@ -33,6 +33,7 @@ from bench.returns import (
     autosave_slots,
     code_version,
     current_autosave_slots,
+    machine_load,
     measure,
     not_started_section,
     reset_postgres,
@@ -132,6 +133,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("bench/fair.py needs wrk: apt-get install -y wrk")
     began = time.monotonic()
+    load_before = os.getloadavg()[0]
     rows = run(options.postgres_url or None, options.seconds)
     database = "PostgreSQL" if options.postgres_url else "SQLite"
     shown_url = (
@@ -154,8 +156,8 @@ def main() -> None:
         f"{options.seconds:g} s per row. The fair yardstick (`bench/section_baseline.py`) "
         "renders s11's own `returns/section.html` with the context s11's section page built "
         "once at its start-up (same templates, GOV.UK macros, answers and header), with no "
-        "session, CSRF, access check, query or middleware per request. The machine was shared "
-        "with other helpers' test runs throughout.",
+        "session, CSRF, access check, query or middleware per request. "
+        + machine_load(load_before),
         "",
         "| row | bytes | requests/s | p50 ms | p95 ms | p99 ms | errors | server CPU |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -444,6 +444,15 @@ def code_version() -> str:
     return git("rev-parse", "--short", "HEAD").strip() + (" + uncommitted changes" if dirty else "")
 
 
+def machine_load(before: float) -> str:
+    """Whether other work shared the machine: its 1-minute load average before the run began
+    (the run's own servers and load generator raise it afterwards, so only before is said)."""
+    return (
+        f"The machine's 1-minute load average was {before:.2f} before the run began "
+        f"({'quiet' if before < 1 else 'other work was running'})."
+    )
+
+
 def stalled(row: dict) -> str:
     return " (stalled)" if row["stalled"] or row["requests"] < 20 else ""
 

@@ -30,7 +30,15 @@ from sqlalchemy import create_engine, select
 
 from bench.fair import reset
 from bench.pages import RESULTS, demo_env, sign_in_cookie
-from bench.returns import Browser, Server, agency_leads, code_version, cpu_seconds, token_on
+from bench.returns import (
+    Browser,
+    Server,
+    agency_leads,
+    code_version,
+    cpu_seconds,
+    machine_load,
+    token_on,
+)
 
 SCRAPE_TOKEN = "soak-metrics-token"
 COORDINATOR = "Priya Shah"
@@ -293,6 +301,7 @@ def main() -> None:
     if not options.postgres_url:
         raise SystemExit("the soak runs on PostgreSQL: give --postgres-url")
     random.seed(23)
+    load_before = os.getloadavg()[0]
     var_dir = tempfile.mkdtemp(prefix="s11-soak-")
     metrics_dir = Path(var_dir) / "metrics"
     metrics_dir.mkdir()
@@ -365,7 +374,7 @@ def main() -> None:
             "downloaded again 2 s after each one finished, throughout. s11: uvicorn, "
             f"{options.workers} workers, S11_ENV="
             "production, PostgreSQL 15 on the same machine; the load generator shared the same "
-            "2 cores, as did other helpers' test runs (the machine was shared throughout).",
+            "2 cores. " + machine_load(load_before),
             "",
             "| request | count | per second | p50 ms | p95 ms | p99 ms | errors |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
