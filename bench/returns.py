@@ -449,7 +449,7 @@ def machine_load(before: float) -> str:
     (the run's own servers and load generator raise it afterwards, so only before is said)."""
     return (
         f"The machine's 1-minute load average was {before:.2f} before the run began "
-        f"({'quiet' if before < 1 else 'other work was running'})."
+        f"({'quiet' if before < 1 else 'busy: other work, or a run that had just ended'})."
     )
 
 
