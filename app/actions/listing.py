@@ -4,9 +4,11 @@ searched by agency, filtered, sorted and paged, so a schools round of hundreds s
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 from app.actions.composite import Attention, PlanItem
 from app.actions.models import Recommendation
+from app.actions.progress import shown_status
 from app.cycles import listing as round_listing
 from app.cycles.models import Cycle
 from app.directory.models import Agency, AgencySector, SchoolType
@@ -65,11 +67,14 @@ def _agency_matches(agency: Agency | None, listing: Listing) -> bool:
     return not wanted_type or agency.school_type is SchoolType(wanted_type)
 
 
+def _needs_attention(item: PlanItem, today: date) -> bool:
+    return shown_status(item.action, today).key in ("overdue", "at_risk")
+
+
 def recommendations_page(
-    rows: Sequence[RecommendationRow], listing: Listing, *, needs_attention: set[int]
+    rows: Sequence[RecommendationRow], listing: Listing, *, today: date
 ) -> Page[RecommendationRow]:
-    """One page of the plan's recommendations; `needs_attention` holds the ids of actions
-    overdue or at risk today."""
+    """One page of the plan's recommendations."""
     theme = listing.filters.get("theme")
     actions = listing.filters.get("actions")
     kept = [
@@ -78,7 +83,7 @@ def recommendations_page(
         if _agency_matches(row[1], listing)
         and (not theme or row[0].theme == theme)
         and (actions != "none" or not row[2])
-        and (actions != "attention" or any(item.action.id in needs_attention for item in row[2]))
+        and (actions != "attention" or any(_needs_attention(item, today) for item in row[2]))
     ]
     if listing.sort == "agency":
         kept.sort(key=lambda row: (row[1].name.casefold(), row[0].theme.casefold(), row[0].id))

@@ -91,6 +91,10 @@ def test_the_composite_action_plan_is_searched_by_agency_and_filtered_by_theme(c
     assert "No recommendations match" in nothing.text
     no_actions = client.get(f"{PLAN}?actions=none&q={name[:12]}")
     assert "Listing worry" in no_actions.text  # the new ones have no actions yet
+    attention = client.get(f"{PLAN}?actions=attention").text.split('id="other-sources"')[0]
+    rows = attention.split("<tbody")[-1].split('<tr class="govuk-table__row">')[1:]
+    assert "Listing worry" not in attention
+    assert rows and all("Overdue" in row or "At risk" in row for row in rows)
 
 
 def test_a_composite_plan_filter_it_does_not_offer_is_named_not_a_500(client, db, demo):

@@ -93,11 +93,7 @@ def composite_page(
     page = plan_listing.recommendations_page(
         plan.recommendations,
         plan_listing.read_recommendations(request.query_params, choices),
-        needs_attention={
-            item.action.id
-            for item in plan.items
-            if action_progress.shown_status(item.action, today).key in ("overdue", "at_risk")
-        },
+        today=today,
     )
     return render(
         request,

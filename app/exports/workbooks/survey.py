@@ -16,7 +16,10 @@ from app.surveys.models import Survey
 
 
 def readable_agencies(session: Session, scope: Scope, survey: Survey) -> set[int]:
-    """A partnership reads its own agencies' figures; whoever runs `s11 export`, every one."""
+    """A partnership reads its own agencies' figures; a panel member, those of the returns
+    they read; whoever runs `s11 export`, every one."""
+    if scope.reader is Reader.PANEL:
+        return surveys_service.agencies_of_returns(session, return_ids=scope.return_ids or set())
     if scope.partnership is not None:
         return surveys_service.own_agency_ids(session, partnership=scope.partnership)
     return {a.id for a in surveys_service.agencies_taking_part(session, survey=survey)}

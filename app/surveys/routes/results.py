@@ -15,6 +15,7 @@ from app.cycles import service as cycles_service
 from app.db import DbSession
 from app.directory.models import Person
 from app.exports import scope as scopes
+from app.exports.workbooks import survey as survey_workbook
 from app.params import Id
 from app.surveys import results as survey_results
 from app.surveys import service as surveys_service
@@ -47,10 +48,7 @@ def results_page(
     questionnaire = surveys_service.questionnaire_of(session, survey)
     k = surveys_service.threshold_of(session, cycle=cycle)
     coordinator = cycles_service.coordinates(person, partnership)
-    if scope.reader is scopes.Reader.PANEL:
-        own = surveys_service.agencies_of_returns(session, return_ids=scope.return_ids or set())
-    else:
-        own = surveys_service.own_agency_ids(session, partnership=partnership)
+    own = survey_workbook.readable_agencies(session, scope, survey)
     return render(
         request,
         "surveys/results.html",
