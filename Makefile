@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# The suite runs on every core (up to four) through pytest-xdist, each worker on a database of
+# its own (tests/conftest.py). A file's tests stay together and in order on one worker, as
+# browser tests share a served demo. `make test PYTEST_WORKERS=-n0` runs it in one process.
+PYTEST_WORKERS ?= -n auto --maxprocesses=4 --dist loadfile
 
 .PHONY: run test install install-dev lint format assets clean
 
@@ -13,7 +17,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 install: $(VENV)/.installed
 

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
 from app.cli import _alembic_config
@@ -51,10 +53,55 @@ def test_settings(database_url: str, var_dir: Path, **overrides: object) -> Sett
 test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (`make test` runs two or more workers), each worker gets a PostgreSQL
+    database of its own beside the one named, so the schemas and databases tests make and drop
+    never meet another worker's."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("S11_TEST_POSTGRES_URL")
+    if worker and url:
+        os.environ["S11_TEST_POSTGRES_URL"] = _database_of_its_own(url, worker)
+
+
+# The files that take minutes, not seconds, go first: pytest-xdist hands out whole files in
+# the order collected, so one started last would leave the other workers idle while it ran.
+LONGEST_FIRST = ("tests/test_hostile_input.py", "tests/test_access.py", "tests/browser/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::")[0]
+        starts = [i for i, prefix in enumerate(LONGEST_FIRST) if path.startswith(prefix)]
+        return starts[0] if starts else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a rank, the collected order
+
+
+def _database_of_its_own(url: str, worker: str) -> str:
+    base = make_url(url)
+    database = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
+    except ProgrammingError as error:
+        raise pytest.UsageError(
+            f"parallel test workers need a role that may create databases "
+            f"(ALTER ROLE {base.username} CREATEDB), or run pytest with -n 0: {error.orig}"
+        ) from error
+    finally:
+        admin.dispose()
+    return base.set(database=database).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 's11-test.db'}"
+        # The same file each time the backend comes round again (see `prepared_databases`).
+        folder = tmp_path_factory.getbasetemp() / "sqlite"
+        folder.mkdir(exist_ok=True)
+        return f"sqlite:///{folder / 's11-test.db'}"
     url = os.environ.get("S11_TEST_POSTGRES_URL")
     if not url:
         if REQUIRE_POSTGRES:
@@ -104,30 +151,46 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def empty_engine(database_url: str, var_dir: Path) -> Iterator[Engine]:
-    reset_database(database_url)
-    migrate_to(database_url, "head", var_dir)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
+def prepared_databases() -> Iterator[dict[str, tuple[Engine, object]]]:
+    """Each database made ready once for the whole run, by URL. pytest ends a session fixture
+    whenever the backend parameter changes, and under pytest-xdist a worker's files switch
+    backends again and again: without this, each switch migrated (and loaded the demo) anew."""
+    prepared: dict[str, tuple[Engine, object]] = {}
+    yield prepared
+    for engine, _summary in prepared.values():
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
-def demo_database(database_url: str, var_dir: Path) -> Iterator[tuple[Engine, object]]:
+def empty_engine(
+    database_url: str, var_dir: Path, prepared_databases: dict[str, tuple[Engine, object]]
+) -> Engine:
+    if database_url not in prepared_databases:
+        reset_database(database_url)
+        migrate_to(database_url, "head", var_dir)
+        prepared_databases[database_url] = (make_engine(database_url), None)
+    return prepared_databases[database_url][0]
+
+
+@pytest.fixture(scope="session")
+def demo_database(
+    database_url: str, var_dir: Path, prepared_databases: dict[str, tuple[Engine, object]]
+) -> tuple[Engine, object]:
     """The demo, loaded and committed once per backend. Each test that asks for it works in a
     transaction that is rolled back, so every test starts from the same demo; loading it for
     each test instead cost most of the suite's time."""
     from app.demo import load_demo
 
     url = demo_database_url(database_url)
-    reset_database(url)
-    migrate_to(url, "head", var_dir)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        summary = load_demo(session)
-        session.commit()
-    yield engine, summary
-    engine.dispose()
+    if url not in prepared_databases:
+        reset_database(url)
+        migrate_to(url, "head", var_dir)
+        engine = make_engine(url)
+        with Session(engine) as session:
+            summary = load_demo(session)
+            session.commit()
+        prepared_databases[url] = (engine, summary)
+    return prepared_databases[url]
 
 
 @pytest.fixture

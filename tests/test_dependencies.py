@@ -77,6 +77,7 @@ NOT_IMPORTED = {
     "httpx2": "Starlette's TestClient imports it (plain httpx is its deprecated fallback)",
     "import-linter": "the `lint-imports` command; tests/test_architecture.py runs it",
     "ruff": "the `ruff` command of `make lint` and `make test`",
+    "pytest-xdist": "pytest's `-n` option: `make test` spreads the suite over the cores with it",
     "moto": "the S3 server the tests start as a process (`python -m moto.server`, tests/conftest)",
 }
 

@@ -25,6 +25,7 @@ def test_a_lead_fills_a_section_by_keyboard_reloads_and_sees_every_answer(page: 
 
     first_text = page.locator("main textarea").first
     first_text.focus()
+    page.keyboard.press("Control+A")  # whatever an earlier test left there is typed over
     page.keyboard.type("Our neglect strategy is reviewed every quarter.")
     page.locator("main input[type=radio]").first.focus()
     page.keyboard.press("Space")
