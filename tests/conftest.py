@@ -78,18 +78,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _database_of_its_own(url: str, worker: str) -> str:
+    try:
+        return fresh_database_beside(url, worker)
+    except ProgrammingError as error:
+        raise pytest.UsageError(
+            f"parallel test workers need a role that may create databases "
+            f"(ALTER ROLE {make_url(url).username} CREATEDB), or run pytest with -n 0: "
+            f"{error.orig}"
+        ) from error
+
+
+def fresh_database_beside(url: str, suffix: str) -> str:
+    """A new, empty PostgreSQL database named after the one in `url` plus `suffix`, with the
+    same options (a schema's search path); the URL to it. One left by an earlier run is
+    dropped first. Needs a role that may create databases."""
     base = make_url(url)
-    database = f"{base.database}_{worker}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    database = f"{base.database}_{suffix}"
+    admin = create_engine(base.set(query={}), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{database}"'))
-    except ProgrammingError as error:
-        raise pytest.UsageError(
-            f"parallel test workers need a role that may create databases "
-            f"(ALTER ROLE {base.username} CREATEDB), or run pytest with -n 0: {error.orig}"
-        ) from error
     finally:
         admin.dispose()
     return base.set(database=database).render_as_string(hide_password=False)

@@ -11,7 +11,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
@@ -25,30 +25,28 @@ from app.returns import attachments
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, ReturnStatus
 from app.storage.backends import LocalStorage, Storage, open_storage
-from tests.conftest import S3_BUCKET, S3_REGION, SMALL_PDF, demo_database_url
+from tests.conftest import (
+    S3_BUCKET,
+    S3_REGION,
+    SMALL_PDF,
+    demo_database_url,
+    fresh_database_beside,
+)
 
 DRILL = ("drill_source", "drill_restored")
 
 
 def _fresh_postgres(url: str, name: str) -> str:
-    """A new, empty database beside the test database (its role may create databases), with
-    the same options (the demo's search path). Dropped when the next run makes it again, not
-    at the end: dropping costs seconds, and the test cluster is a throwaway one."""
-    base = make_url(url)
-    admin = create_engine(base.set(query={}), isolation_level="AUTOCOMMIT")
-    database = f"{base.database}_{name}"
+    """A new, empty database beside the test database, with the same options (the demo's
+    search path). Dropped when the next run makes it again, not at the end: dropping costs
+    seconds, and the test cluster is a throwaway one."""
     try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{database}"'))
+        return fresh_database_beside(url, name)
     except ProgrammingError as error:
         pytest.fail(
             f"the restore drill needs a test role that may create databases "
-            f"(ALTER ROLE {base.username} CREATEDB): {error.orig}"
+            f"(ALTER ROLE {make_url(url).username} CREATEDB): {error.orig}"
         )
-    finally:
-        admin.dispose()
-    return base.set(database=database).render_as_string(hide_password=False)
 
 
 def _counts(engine: Engine) -> dict[str, int]:
