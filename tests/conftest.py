@@ -53,7 +53,7 @@ def test_settings(database_url: str, var_dir: Path, **overrides: object) -> Sett
 test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def pytest_configure(config: pytest.Config | None) -> None:
     """Under pytest-xdist (`make test` runs two or more workers), each worker gets a PostgreSQL
     database of its own beside the one named, so the schemas and databases tests make and drop
     never meet another worker's."""
