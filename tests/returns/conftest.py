@@ -38,11 +38,11 @@ def section_url(agency_return) -> str:
 
 
 def form_of(client, url: str) -> dict[str, str]:
-    """The hidden fields a browser would send back with the form."""
+    """The hidden fields a browser would send back with the form (never a disabled one)."""
     page = client.page(url)
     return {
         field["name"]: field.get("value", "")
-        for field in page.select("form[method=post] input[type=hidden]")
+        for field in page.select("form[method=post] input[type=hidden]:not([disabled])")
     }
 
 
