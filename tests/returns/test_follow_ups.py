@@ -3,16 +3,10 @@ the server renders, and the task list once an earlier section's answer asks for 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from bs4 import BeautifulSoup
-from sqlalchemy import select
 
-from app.cycles import service as cycles_service
-from app.directory.models import Agency, Partnership
-from app.questionnaires import service as questionnaire_service
 from tests.conftest import lead_of, sign_in
-from tests.returns.conftest import form_of, section_url
+from tests.returns.conftest import form_of, nspccs_return_on, section_url
 
 # Within the test's SAVEPOINT and RELEASE (2): the session and its person with their roles,
 # the return through the access rule, its answers and its files.
@@ -115,19 +109,7 @@ def test_a_no_in_an_earlier_section_makes_a_finished_later_section_in_progress(
 ):
     path = tmp_path / "two-sections.yaml"
     path.write_text(TWO_SECTIONS)
-    version, _ = questionnaire_service.publish_file(db, path=path, actor=None)
-    norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
-    nspcc = db.scalars(select(Agency).where(Agency.name == "NSPCC")).one()
-    cycle = cycles_service.ensure_cycle(
-        db,
-        slug="two-sections",
-        name="Two sections",
-        version=version,
-        partnerships=[norfolk],
-        opens_on=date.today(),
-        deadline_on=date.today() + timedelta(days=10),
-    )
-    [agency_return] = cycles_service.open_returns(db, cycle=cycle, agencies=[nspcc])
+    agency_return = nspccs_return_on(db, path, slug="two-sections", name="Two sections")
     sign_in(client, lead_of(db, "NSPCC"))
     base = f"/returns/{agency_return.id}/sections"
     for section, answers in (
