@@ -46,3 +46,20 @@ function startTimeoutWarning() {
 }
 
 startTimeoutWarning();
+
+// Follow-up questions: the server decides which are asked (app/questionnaires/rules.py) and
+// answers into the status line; this only shows and hides them as it says. A hidden one keeps
+// what was typed into it, and focus stays where the person is.
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  const status = event.detail.target;
+  if (!status.matches("[data-follow-up-status]")) return;
+  const answer = status.querySelector("[data-shown]");
+  if (!answer) return;
+  const shown = new Set(answer.dataset.shown.split(" ").filter(Boolean));
+  status.closest("form").querySelectorAll("[data-follow-up]").forEach((block) => {
+    const open = shown.has(block.dataset.followUp);
+    block.hidden = !open;
+    const marker = block.querySelector("[data-shown-marker]");
+    if (marker) marker.disabled = !open;
+  });
+});

@@ -55,6 +55,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/returns/{return_id}/sections/{section_id}/autosave/{question_id}"): (
         P.WORK_ON_RETURNS
     ),
+    ("POST", "/returns/{return_id}/sections/{section_id}/follow-ups"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/check"): P.WORK_ON_RETURNS,
     ("POST", "/returns/{return_id}/start-from-last-year"): P.WORK_ON_RETURNS,
     ("GET", "/returns/{return_id}/print"): P.WORK_ON_RETURNS,
@@ -228,6 +229,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/returns/{return_id}/survey/staff"): P.WORK_ON_RETURNS,
     ("GET", "/survey/{token}"): P.PUBLIC,
     ("POST", "/survey/{token}"): P.PUBLIC,
+    ("POST", "/survey/{token}/follow-ups"): P.PUBLIC,
     ("POST", "/survey/{token}/submit"): P.PUBLIC,
     ("GET", "/survey/{token}/done"): P.PUBLIC,
 }
@@ -363,6 +365,9 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
             "/returns/{return_id}/sections/{section_id}/autosave/{question_id}": (
                 f"/returns/{lead_return.id}/sections/nscp-priorities/autosave/neglect-rating"
             ),
+            "/returns/{return_id}/sections/{section_id}/follow-ups": (
+                f"/returns/{lead_return.id}/sections/nscp-priorities/follow-ups"
+            ),
             "/returns/{return_id}/submit": f"/returns/{lead_return.id}/submit",
             "/returns/{return_id}/survey/staff": f"/returns/{lead_return.id}/survey/staff",
             "/returns/{return_id}/submitted": f"/returns/{lead_return.id}/submitted",
@@ -464,6 +469,7 @@ def _survey_samples(db, lead) -> dict[str, str]:
         "/round/cycles/{slug}/survey/settings": f"{survey}/settings",
         "/round/cycles/{slug}/survey/results": f"{survey}/results",
         "/survey/{token}": f"/survey/{theirs.token}",
+        "/survey/{token}/follow-ups": f"/survey/{theirs.token}/follow-ups",
         "/survey/{token}/submit": f"/survey/{theirs.token}/submit",
         "/survey/{token}/done": f"/survey/{theirs.token}/done",
     }

@@ -5,6 +5,7 @@ Evaluated on the server for every page and count; hidden answers keep their valu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from app.directory.models import AgencySector, SchoolPhase, SchoolType
@@ -75,3 +76,67 @@ def counts_as_answered(question: QuestionBase, value: Any) -> bool:
     if isinstance(value, dict) and value.get("not_applicable"):
         return bool(str(value.get("reason") or "").strip())
     return _answered(value)
+
+
+def follow_ups(questions: list[QuestionBase], *, agency: AgencyFacts) -> list[QuestionBase]:
+    """The questions of a page that an answer on the same page shows or hides: the page
+    carries them (hidden when not asked) so that they can open as soon as that answer is given.
+    A question never asked of the agency's sector is left out."""
+    here = {q.id for q in questions}
+    return [
+        q
+        for q in questions
+        if questions_read(q.show_if) & here and (not q.sectors or agency.sector in q.sectors)
+    ]
+
+
+def controlling(questions: list[QuestionBase], *, agency: AgencyFacts) -> set[str]:
+    """The ids of a page's questions whose answers open or close one of its follow-ups."""
+    here = {q.id for q in questions}
+    read = set().union(*(questions_read(q.show_if) for q in follow_ups(questions, agency=agency)))
+    return read & here
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """What the page's follow-up questions should look like for the answers it holds now."""
+
+    shown: list[QuestionBase]
+    added: list[QuestionBase]  # shown now and not on the person's screen a moment ago
+    removed: list[QuestionBase]  # on the screen a moment ago and no longer asked
+
+
+def reveal(
+    questions: list[QuestionBase],
+    *,
+    agency: AgencyFacts,
+    values: dict[str, Any],
+    on_screen: set[str],
+) -> Reveal:
+    """The page's follow-ups for these answers, against those the person had on screen."""
+    candidates = follow_ups(questions, agency=agency)
+    shown = [q for q in candidates if is_shown(q, agency=agency, values=values)]
+    shown_ids = {q.id for q in shown}
+    return Reveal(
+        shown=shown,
+        added=[q for q in shown if q.id not in on_screen],
+        removed=[q for q in candidates if q.id in on_screen and q.id not in shown_ids],
+    )
+
+
+def newly_asked(
+    questions: list[QuestionBase],
+    *,
+    agency: AgencyFacts,
+    values: dict[str, Any],
+    on_screen: set[str],
+) -> list[QuestionBase]:
+    """Questions a saved page now asks that the person did not see and has not answered: the
+    page is shown again with them rather than moving on (how a page works without JavaScript)."""
+    return [
+        q
+        for q in questions
+        if q.id not in on_screen
+        and is_shown(q, agency=agency, values=values)
+        and not counts_as_answered(q, values.get(q.id))
+    ]

@@ -19,6 +19,8 @@ from app.questionnaires.schema import QuestionBase, Questionnaire
 
 VERSION_FIELD = "__version__"
 ORIGINAL_FIELD = "__original__"
+# Sent once for each follow-up question the person has on screen (disabled while it is hidden).
+SHOWN_FIELD = "__shown__"
 FILES_FIELD = "__files"  # after the question id: the evidence files chosen for it
 
 

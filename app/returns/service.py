@@ -16,7 +16,16 @@ from app.directory.terms import BoardTerms, terms_for
 from app.notifications.mail import Email
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
-from app.questionnaires.rules import counts_as_answered, is_shown, questions_read
+from app.questionnaires.rules import (
+    Reveal,
+    controlling,
+    counts_as_answered,
+    follow_ups,
+    is_shown,
+    newly_asked,
+    questions_read,
+    reveal,
+)
 from app.questionnaires.schema import QuestionBase, Questionnaire, Section
 from app.returns.models import (
     ALLOWED_MOVES,
@@ -126,6 +135,60 @@ class ReturnView:
     def shown(self, section: Section) -> list[QuestionBase]:
         values = self.values
         return [q for q in section.questions if is_shown(q, agency=self.agency, values=values)]
+
+    def with_typed(self, typed: dict[str, Any]) -> dict[str, Any]:
+        """The answers as the person's screen holds them: saved ones, overlaid with what the
+        page sends (evidence is answered by files, which a page never sends back)."""
+        kept = {
+            qid: value
+            for qid, value in typed.items()
+            if getattr(self.questionnaire.question(qid), "type", "") != "evidence"
+        }
+        return self.values | kept
+
+    def on_page(
+        self, section: Section, values: dict[str, Any] | None = None
+    ) -> tuple[list[QuestionBase], set[str]]:
+        """The questions a section's page carries, and those of them hidden for these answers:
+        a follow-up travels hidden so that it opens when the answer that asks for it is given."""
+        values = self.values if values is None else values
+        carried = {q.id for q in follow_ups(section.questions, agency=self.agency)}
+        questions = [
+            q
+            for q in section.questions
+            if q.id in carried or is_shown(q, agency=self.agency, values=values)
+        ]
+        hidden = {q.id for q in questions if not is_shown(q, agency=self.agency, values=values)}
+        return questions, hidden
+
+    def follow_ups(self, section: Section) -> list[QuestionBase]:
+        return follow_ups(section.questions, agency=self.agency)
+
+    def controlling(self, section: Section) -> set[str]:
+        return controlling(section.questions, agency=self.agency)
+
+    def reveal(self, section: Section, *, typed: dict[str, Any], on_screen: set[str]) -> Reveal:
+        """Which of the section's follow-ups the answers on the person's screen ask for."""
+        return reveal(
+            section.questions,
+            agency=self.agency,
+            values=self.with_typed(typed),
+            on_screen=on_screen,
+        )
+
+    def on_screen(self, section: Section, follow_ups_shown: set[str]) -> set[str]:
+        """The questions a posted page had on screen: those it always shows for the saved
+        answers, and the follow-ups it says were open."""
+        carried = {q.id for q in follow_ups(section.questions, agency=self.agency)}
+        return {q.id for q in self.shown(section) if q.id not in carried} | (
+            follow_ups_shown & carried
+        )
+
+    def newly_asked(self, section: Section, *, on_screen: set[str]) -> list[QuestionBase]:
+        """Questions the saved answers now ask in this section that the person has not seen."""
+        return newly_asked(
+            section.questions, agency=self.agency, values=self.values, on_screen=on_screen
+        )
 
     def sections(self) -> list[SectionProgress]:
         values = self.values

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from app.directory.models import Person
 from app.directory.service import leads_of
 from app.notifications.mail import Email
-from app.questionnaires.rendering import levels_for
+from app.questionnaires.rendering import condition_text, levels_for
+from app.questionnaires.rules import is_shown
 from app.questionnaires.schema import QuestionBase
 from app.returns import evidence
 from app.returns.answers import save_answer
@@ -81,6 +82,8 @@ class Invalid:
 class Preview:
     changes: list[Change] = field(default_factory=list)
     invalid: list[Invalid] = field(default_factory=list)
+    # Values for questions the workbook's own answers skip: kept out, with why.
+    unused: list[Invalid] = field(default_factory=list)
 
     @property
     def clean(self) -> list[Change]:
@@ -171,7 +174,30 @@ def _read(book: Any, view: ReturnView, secret: str) -> Preview:
     for question_id, (cell, downloaded) in table_cells.items():
         _compare(preview, view, questions[question_id], cell, downloaded,
                  tables.get(question_id) or None)  # fmt: skip
+    _set_aside_skipped(preview, view, questions)
     return preview
+
+
+def _set_aside_skipped(
+    preview: Preview, view: ReturnView, questions: dict[str, QuestionBase]
+) -> None:
+    """A value given for a question that the answers, with the workbook's applied, do not ask
+    is listed as not used, with the rule that skips it, rather than saved unseen."""
+    values = view.values | {change.question_id: change.new for change in preview.changes}
+    kept = []
+    for change in preview.changes:
+        q = questions[change.question_id]
+        if change.new is None or is_shown(q, agency=view.agency, values=values):
+            kept.append(change)
+            continue
+        if q.sectors and view.agency.sector not in q.sectors:
+            why = f"Not asked of {view.agency.sector.label.lower()} agencies"
+        else:
+            assert q.show_if is not None
+            rule = condition_text(q.show_if, view.questionnaire)
+            why = f"Asked only if {rule}, and the answers here say otherwise"
+        preview.unused.append(Invalid(q.id, q.label, change.cell, why))
+    preview.changes = kept
 
 
 def _compare(

@@ -13,7 +13,15 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from app.questionnaires.rules import AgencyFacts, counts_as_answered, is_shown, questions_read
+from app.questionnaires.rules import (
+    AgencyFacts,
+    Reveal,
+    counts_as_answered,
+    follow_ups,
+    is_shown,
+    newly_asked,
+    reveal,
+)
 from app.questionnaires.schema import QuestionBase, Questionnaire, Section
 from app.returns.forms import parse_question
 
@@ -36,21 +44,59 @@ def section_by_id(questionnaire: Questionnaire, section_id: str) -> Section | No
     return next((s for s in sections_of(questionnaire) if s.id == section_id), None)
 
 
-def _on_page(section: Section) -> set[str]:
-    return {q.id for q in section.questions}
-
-
 def shown_on_page(
     section: Section, *, agency: AgencyFacts, values: dict[str, Any]
 ) -> list[QuestionBase]:
-    """The page's questions: one that depends on an answer on the same page is shown too (the
-    page works without JavaScript), and only asked for when that answer calls for it."""
-    here = _on_page(section)
+    """The page's questions: one that depends on an answer on the same page travels with it
+    (hidden until that answer asks for it, see `hidden_on_page`)."""
+    carried = {q.id for q in follow_ups(section.questions, agency=agency)}
     return [
-        q
-        for q in section.questions
-        if questions_read(q.show_if) & here or is_shown(q, agency=agency, values=values)
+        q for q in section.questions if q.id in carried or is_shown(q, agency=agency, values=values)
     ]
+
+
+def hidden_on_page(section: Section, *, agency: AgencyFacts, values: dict[str, Any]) -> set[str]:
+    """The follow-ups the page carries hidden, for these answers."""
+    return {
+        q.id
+        for q in follow_ups(section.questions, agency=agency)
+        if not is_shown(q, agency=agency, values=values)
+    }
+
+
+def page_values(
+    form: FormData, questionnaire: Questionnaire, section: Section, carried: dict[str, Any]
+) -> dict[str, Any]:
+    """The answers as the person's screen holds them: a page's answer that cannot be read
+    yet counts as not given."""
+    values = dict(carried)
+    for q in section.questions:
+        try:
+            values[q.id] = parse_question(form, questionnaire, q)
+        except ValueError:
+            values.pop(q.id, None)
+    return values
+
+
+def follow_ups_for(
+    section: Section, *, agency: AgencyFacts, values: dict[str, Any], on_screen: set[str]
+) -> Reveal:
+    return reveal(section.questions, agency=agency, values=values, on_screen=on_screen)
+
+
+def asked_since_shown(
+    section: Section, *, agency: AgencyFacts, values: dict[str, Any], follow_ups_shown: set[str]
+) -> list[QuestionBase]:
+    """Questions a page's answers now ask that the person did not have on screen: the other
+    questions do not depend on this page, so they were on screen whenever they are asked."""
+    carried = {q.id for q in follow_ups(section.questions, agency=agency)}
+    always = {q.id for q in section.questions if q.id not in carried}
+    return newly_asked(
+        section.questions,
+        agency=agency,
+        values=values,
+        on_screen=always | (follow_ups_shown & carried),
+    )
 
 
 def carried_values(

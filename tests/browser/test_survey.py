@@ -6,6 +6,7 @@ and the chair downloads the survey workbook. Zero axe-core violations on every p
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -46,6 +47,8 @@ def _answer(page: Page, token: str, *, keyboard: bool = False, check: bool = Fal
     _press(page, "Start now", keyboard)
     while "Check your answers" not in page.title():
         for group in page.locator(".govuk-radios").all():
+            if not group.is_visible():
+                continue  # a follow-up that "No" does not ask for
             choice = group.locator("input[type=radio]").first
             for label in ("Disagree", "No"):
                 found = group.get_by_label(label, exact=True)
@@ -135,3 +138,84 @@ def test_six_practitioners_answer_and_the_panel_and_chair_read_it_beside_the_ret
         "Results by question",
         "Triangulation",
     ]
+
+
+ESCALATED = "have you challenged or escalated another agency's decision"
+SUPPORTED = "When I challenged another agency's decision, my manager supported me."
+
+
+def _to_the_escalation_page(page: Page, survey_link: str) -> None:
+    """Through the pages before it, choosing the first answer of each; nothing is sent."""
+    page.goto(survey_link)
+    page.get_by_role("button", name="Start now").click()
+    while not page.get_by_role("group", name=re.compile(ESCALATED)).count():
+        _choose_the_first_answers(page)
+        page.get_by_role("button", name="Continue").click()
+
+
+def _choose_the_first_answers(page: Page) -> None:
+    for group in page.locator(".govuk-radios").all():
+        if group.is_visible():
+            group.locator("input[type=radio]").first.check()
+
+
+def _survey_link(page: Page) -> str:
+    sign_in_as(page, "Grace Fenn")  # the demo lead of Norfolk and Suffolk NHS Foundation Trust
+    page.get_by_role("link", name="Returns").click()
+    page.get_by_role(
+        "link", name=re.compile("Norfolk and Suffolk NHS Foundation Trust: Section 11 2021")
+    ).click()
+    return page.locator("#survey-link").inner_text()
+
+
+def test_a_practitioner_opens_the_escalation_follow_up_by_keyboard(page: Page, browser: Browser):
+    link = _survey_link(page)
+    practitioner = browser.new_page()
+    _to_the_escalation_page(practitioner, link)
+    supported = practitioner.get_by_role("group", name=SUPPORTED)
+    expect(supported).to_be_hidden()
+    assert_accessible(practitioner)
+    group = practitioner.get_by_role("group", name=re.compile(ESCALATED))
+    group.get_by_label("Yes", exact=True).focus()
+    practitioner.keyboard.press("Space")
+    expect(supported).to_be_visible()
+    expect(group.get_by_label("Yes", exact=True)).to_be_focused()
+    expect(practitioner.locator("#follow-up-status")).to_have_text(
+        f"A question was added: {SUPPORTED}."
+    )
+    assert_accessible(practitioner)
+    supported.get_by_label("Agree", exact=True).check()
+    practitioner.keyboard.press("Shift+Tab")  # no matter where focus is: back to the yes/no
+    group.get_by_label("Yes", exact=True).focus()
+    practitioner.keyboard.press("ArrowRight")  # "No": the question closes, its answer kept
+    expect(supported).to_be_hidden()
+    assert_accessible(practitioner)
+    practitioner.keyboard.press("ArrowLeft")
+    expect(supported).to_be_visible()
+    expect(supported.get_by_label("Agree", exact=True)).to_be_checked()
+    practitioner.close()
+
+
+def test_without_javascript_continue_comes_back_with_the_escalation_follow_up(
+    page: Page, browser: Browser, base_url: str
+):
+    link = _survey_link(page)
+    context = browser.new_context(base_url=base_url, java_script_enabled=False)
+    practitioner = context.new_page()
+    _to_the_escalation_page(practitioner, link)
+    _choose_the_first_answers(practitioner)
+    practitioner.get_by_role("group", name=re.compile(ESCALATED)).get_by_label(
+        "Yes", exact=True
+    ).check()
+    practitioner.get_by_role("button", name="Continue").click()
+    banner = practitioner.locator(".govuk-notification-banner")
+    expect(banner).to_contain_text("A question was added because of your answer")
+    expect(banner.get_by_role("link", name=SUPPORTED)).to_be_visible()
+    supported = practitioner.get_by_role("group", name=SUPPORTED)
+    expect(supported).to_be_visible()
+    expect(practitioner.locator(".govuk-error-summary")).to_have_count(0)
+    assert_accessible_without_javascript(practitioner, browser, base_url)
+    supported.get_by_label("Agree", exact=True).check()
+    practitioner.get_by_role("button", name="Continue").click()
+    expect(practitioner.get_by_role("group", name=re.compile(ESCALATED))).to_have_count(0)
+    context.close()

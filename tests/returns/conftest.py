@@ -15,15 +15,15 @@ from app.questionnaires import service as questionnaire_service
 EVERY_TYPE = Path(__file__).resolve().parent.parent / "fixtures" / "every-type.yaml"
 
 
-@pytest.fixture
-def nspcc_return(db, demo):
-    version, _ = questionnaire_service.publish_file(db, path=EVERY_TYPE, actor=None)
+def nspccs_return_on(db, path: Path, *, slug: str = "test-round", name: str = "Test round"):  # type: ignore[no-untyped-def]
+    """NSPCC's return, due in ten days, in a new Norfolk round on the questionnaire at path."""
+    version, _ = questionnaire_service.publish_file(db, path=path, actor=None)
     norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
     nspcc = db.scalars(select(Agency).where(Agency.name == "NSPCC")).one()
     cycle = cycles_service.ensure_cycle(
         db,
-        slug="test-round",
-        name="Test round",
+        slug=slug,
+        name=name,
         version=version,
         partnerships=[norfolk],
         opens_on=date.today(),
@@ -33,16 +33,21 @@ def nspcc_return(db, demo):
     return agency_return
 
 
+@pytest.fixture
+def nspcc_return(db, demo):
+    return nspccs_return_on(db, EVERY_TYPE)
+
+
 def section_url(agency_return) -> str:
     return f"/returns/{agency_return.id}/sections/all-types"
 
 
 def form_of(client, url: str) -> dict[str, str]:
-    """The hidden fields a browser would send back with the form."""
+    """The hidden fields a browser would send back with the form (never a disabled one)."""
     page = client.page(url)
     return {
         field["name"]: field.get("value", "")
-        for field in page.select("form[method=post] input[type=hidden]")
+        for field in page.select("form[method=post] input[type=hidden]:not([disabled])")
     }
 
 

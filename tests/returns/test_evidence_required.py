@@ -3,17 +3,17 @@ submitted until a file is attached to one of its evidence questions."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import pytest
-from sqlalchemy import select
 
-from app.cycles import service as cycles_service
-from app.directory.models import Agency, Partnership
-from app.questionnaires import service as questionnaire_service
 from app.returns.models import ReturnStatus
 from tests.conftest import lead_of, sign_in
-from tests.returns.conftest import EVERY_TYPE, answer_everything, form_of, section_url
+from tests.returns.conftest import (
+    EVERY_TYPE,
+    answer_everything,
+    form_of,
+    nspccs_return_on,
+    section_url,
+)
 
 
 @pytest.fixture
@@ -24,15 +24,7 @@ def return_needing_evidence(db, demo, tmp_path):
     )
     path = tmp_path / "every-type-evidence.yaml"
     path.write_text(text)
-    version, _ = questionnaire_service.publish_file(db, path=path, actor=None)
-    norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
-    nspcc = db.scalars(select(Agency).where(Agency.name == "NSPCC")).one()
-    cycle = cycles_service.ensure_cycle(
-        db, slug="evidence-round", name="Evidence round", version=version, partnerships=[norfolk],
-        opens_on=date.today(), deadline_on=date.today() + timedelta(days=10),
-    )  # fmt: skip
-    [agency_return] = cycles_service.open_returns(db, cycle=cycle, agencies=[nspcc])
-    return agency_return
+    return nspccs_return_on(db, path, slug="evidence-round", name="Evidence round")
 
 
 def test_a_section_that_requires_evidence_stops_the_submission_until_a_file_is_attached(

@@ -330,3 +330,45 @@ def test_a_coordinator_of_another_partnership_cannot_reach_an_agencys_workbook(
     sign_in(client, outsider)
     assert client.get(f"/round/returns/{nspcc_return.id}/workbook").status_code == 404
     assert client.get(f"/round/returns/{nspcc_return.id}/workbook/upload").status_code == 404
+
+
+def test_a_date_given_for_a_question_the_workbooks_no_skips_is_listed_as_not_used_with_why(
+    client, db, nspcc_return, lead
+):
+    sign_in(client, lead)
+    filled = fill(download(client, nspcc_return), {"has-policy": "No", "policy-date": "01/04/2026"})
+    url = f"/returns/{nspcc_return.id}/workbook/upload"
+    token = client.csrf_token(url)
+    response = client.post(
+        url, data={"csrf_token": token}, files={"workbook": ("return.xlsx", filled)}
+    )
+    assert response.status_code == 200, response.text
+    page = BeautifulSoup(response.text, "html.parser")
+    unused = next(
+        t
+        for t in page.select("table")
+        if "Answers to questions that are not asked" in t.caption.get_text()
+    )
+    row = unused.select_one("tbody tr").get_text(" ", strip=True)
+    assert "When was the policy last reviewed?" in row
+    assert "Asked only if the answer to “Do you have a whistleblowing policy?” is yes" in row
+    form = page.select_one("form[action$='/workbook/confirm']")
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    done = client.post(f"/returns/{nspcc_return.id}/workbook/confirm", data=fields)
+    assert done.status_code == 200, done.text
+    now = returns_service.answers_of(db, agency_return=nspcc_return)
+    assert now["has-policy"].value == "no" and "policy-date" not in now
+
+
+def test_a_date_given_with_the_yes_that_asks_for_it_is_used(
+    client, db, nspcc_return, lead, settings
+):
+    sign_in(client, lead)
+    filled = fill(
+        download(client, nspcc_return), {"has-policy": "Yes", "policy-date": "01/04/2026"}
+    )
+    preview = workbook_upload.read_workbook(
+        filled, view=view_for(db, lead, nspcc_return), secret=settings.secret
+    )
+    assert {c.question_id for c in preview.changes} == {"has-policy", "policy-date"}
+    assert preview.unused == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bs4 import BeautifulSoup
 from sqlalchemy import func, inspect, select
 
 from app.surveys.answering import SubmissionLimiter
@@ -163,3 +164,74 @@ def test_coordinator_opens_a_survey_with_their_own_divergence_thresholds(client,
     assert (survey.green_below, survey.amber_below) == (70, 40)
     page = client.get(path).text
     assert "General link: asks which agency" in page and "fewer than 70%" in page
+
+
+def _soup(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
+    return BeautifulSoup(response.text, "html.parser")
+
+
+FOLLOW_UP = "When I challenged another agency's decision, my manager supported me."
+
+
+def _working_with_children(client, token: str, csrf: str, answers: dict[str, str]):  # type: ignore[no-untyped-def]
+    return _soup(
+        client.post(
+            f"/survey/{token}",
+            data=ANSWERS | answers | {"csrf_token": csrf, "__step": "working-with-children"},
+        )
+    )
+
+
+def test_a_yes_that_asks_a_follow_up_brings_the_page_back_with_it_and_a_banner(client, db, demo):
+    token = _link(db).token
+    csrf = client.csrf_token(f"/survey/{token}")
+    page = _working_with_children(client, token, csrf, {"escalation-used": "yes"})
+    assert page.find(attrs={"data-follow-up": "escalation-supported"}).get("hidden") is None
+    banner = page.select_one(".govuk-notification-banner").get_text(" ", strip=True)
+    assert "A question was added because of your answer" in banner and FOLLOW_UP in banner
+    assert page.select(".govuk-error-summary") == []  # asked for, not an error yet
+    assert page.find("input", attrs={"name": "__step"})["value"] == "working-with-children"
+
+    # Answered, with the follow-up on screen: on to the next page.
+    page = _working_with_children(
+        client,
+        token,
+        csrf,
+        {
+            "escalation-used": "yes",
+            "escalation-supported": "4",
+            "__shown__": "escalation-supported",
+        },
+    )
+    assert page.find("input", attrs={"name": "__step"})["value"] == "support-and-training"
+
+
+def test_the_follow_up_stays_hidden_for_no_and_the_page_moves_on(client, db, demo):
+    token = _link(db).token
+    csrf = client.csrf_token(f"/survey/{token}")
+    page = _working_with_children(client, token, csrf, {"escalation-used": "no"})
+    assert page.find("input", attrs={"name": "__step"})["value"] == "support-and-training"
+
+
+def test_the_survey_says_which_follow_ups_the_answers_on_screen_ask_for(client, db, demo):
+    token = _link(db).token
+    csrf = client.csrf_token(f"/survey/{token}")
+    url = f"/survey/{token}/follow-ups"
+    common = ANSWERS | {"__step": "working-with-children"}
+    opened = client.post(
+        url, data=common | {"escalation-used": "yes"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert opened.status_code == 200
+    shown = _soup(opened).find(attrs={"data-shown": True})
+    assert shown["data-shown"] == "escalation-supported"
+    assert shown.get_text(strip=True) == f"A question was added: {FOLLOW_UP}."
+    closed = client.post(
+        url,
+        data=common | {"escalation-used": "no", "__shown__": "escalation-supported"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    shown = _soup(closed).find(attrs={"data-shown": True})
+    assert shown["data-shown"] == ""
+    assert shown.get_text(strip=True) == f"A question was removed: {FOLLOW_UP}."
+    refused = client.post(url, data=common | {"escalation-used": "yes"})  # no CSRF token
+    assert refused.status_code in (400, 403)

@@ -2,9 +2,11 @@
 actions, an answer's history, the print view. Never saves over someone else's change."""
 
 from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -17,7 +19,14 @@ from app.operations import metrics
 from app.params import Count, Id
 from app.returns import answers, attachments, evidence, last_year
 from app.returns import service as returns_service
-from app.returns.forms import FILES_FIELD, ORIGINAL_FIELD, VERSION_FIELD, fingerprint, parse_section
+from app.returns.forms import (
+    FILES_FIELD,
+    ORIGINAL_FIELD,
+    SHOWN_FIELD,
+    VERSION_FIELD,
+    fingerprint,
+    parse_section,
+)
 from app.returns.routes.common import AgencyPerson, view_or_404
 from app.surveys import service as surveys_service
 from app.templating import render
@@ -100,14 +109,20 @@ def _section_page(
     conflicts: list[answers.SaveConflict] | None = None,
     action_errors: dict[int, dict[str, str]] | None = None,
     action_typed: dict[int, action_progress.Progress] | None = None,
+    added: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
     section = view.section(section_id)
     if section is None:
         raise HTTPException(status_code=404)
 
-    questions = view.shown(section)
     typed = typed or {}
+    if view.agency_return.status.editable:
+        questions, hidden = view.on_page(section, view.with_typed(typed))
+        hidden -= set(errors or {})  # a question with a problem is always in sight
+    else:
+        questions, hidden = view.shown(section), set()
+    controls = {q.id for q in questions} & view.controlling(section)
     values = view.values  # computed from every answer: once, not once per question
     shown_values = {q.id: typed[q.id] if q.id in typed else values.get(q.id) for q in questions}
     by_question = {conflict.question_id: conflict for conflict in conflicts or []}
@@ -124,6 +139,11 @@ def _section_page(
             "view": view,
             "section": section,
             "questions": questions,
+            "hidden": hidden,
+            "follow_ups": {q.id for q in view.follow_ups(section)},
+            "controls": controls,
+            "added": [q for q in questions if q.id in (added or []) and q.id not in hidden],
+            "shown_field": SHOWN_FIELD,
             "values": shown_values,
             "versions": {
                 q.id: by_question[q.id].current_version
@@ -215,9 +235,41 @@ def _give_final_update(
 
 @router.get("/returns/{return_id}/sections/{section_id}")
 def section_page(
+    request: Request,
+    session: DbSession,
+    person: AgencyPerson,
+    return_id: Id,
+    section_id: str,
+    added: Annotated[list[str], Query(max_length=50)] = [],  # noqa: B006 (FastAPI copies it)
+) -> Response:
+    return _section_page(
+        request, session, view_or_404(session, person, return_id), section_id, added=added
+    )
+
+
+@router.post("/returns/{return_id}/sections/{section_id}/follow-ups")
+async def follow_ups(
     request: Request, session: DbSession, person: AgencyPerson, return_id: Id, section_id: str
 ) -> Response:
-    return _section_page(request, session, view_or_404(session, person, return_id), section_id)
+    """HTMX: which follow-up questions the answers on the screen ask for, decided by the same
+    rules as the page; the script shows and hides them and the status line announces it."""
+    form = await request.form()
+    return await run_in_threadpool(
+        _follow_ups, request, session, person, return_id, section_id, form
+    )
+
+
+def _follow_ups(request, session, person, return_id, section_id, form) -> Response:  # type: ignore[no-untyped-def]
+    view = view_or_404(session, person, return_id)
+    section = view.section(section_id)
+    if section is None:
+        raise HTTPException(status_code=404)
+    questions, _hidden = view.on_page(section)
+    parsed = parse_section(form, view.questionnaire, questions)
+    change = view.reveal(
+        section, typed=parsed.values, on_screen={str(v) for v in form.getlist(SHOWN_FIELD)}
+    )
+    return render(request, "questionnaires/_follow_ups.html", {"change": change})
 
 
 @router.post("/returns/{return_id}/sections/{section_id}")
@@ -244,11 +296,13 @@ def _save_section(request, session, person, return_id, section_id, form) -> Resp
             errors={"__return__": "This return has been submitted: answers can no longer change"},
             status_code=409,
         )
-    shown_before = [q.id for q in view.shown(section)]
+    on_screen = view.on_screen(section, {str(v) for v in form.getlist(SHOWN_FIELD)})
+    # A follow-up hidden on the screen still sends what was typed into it: kept, not counted.
+    questions, _hidden = view.on_page(section)
     # Files first: a file that is refused never costs the answers typed beside it, and
     # the other way round.
     file_errors = _attach_files(request, session, view, section, form, person)
-    parsed = parse_section(form, view.questionnaire, view.shown(section))
+    parsed = parse_section(form, view.questionnaire, questions)
     if parsed.errors:
         typed = {**parsed.values, **parsed.typed}
         return _section_page(
@@ -283,11 +337,13 @@ def _save_section(request, session, person, return_id, section_id, form) -> Resp
         return _section_page(
             request, session, view, section_id, errors=file_errors, status_code=400
         )
-    revealed = [q.id for q in view.shown(section) if q.id not in shown_before]
-    if revealed:
-        # An answer opened follow-up questions in this section: stay and show them.
+    added = view.newly_asked(section, on_screen=on_screen)
+    if added:
+        # An answer asked for a question the person has not seen: stay and show it.
+        query = urlencode([("added", q.id) for q in added])
         return RedirectResponse(
-            f"/returns/{return_id}/sections/{section_id}#question-{revealed[0]}", status_code=303
+            f"/returns/{return_id}/sections/{section_id}?{query}#question-{added[0].id}",
+            status_code=303,
         )
     sections = [s.id for s in view.questionnaire.sections]
     position = sections.index(section_id)

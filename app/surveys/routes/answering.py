@@ -16,6 +16,8 @@ from app.auth.deps import require
 from app.auth.policy import Permission
 from app.db import DbSession
 from app.params import whole_number_from
+from app.questionnaires.rules import controlling, follow_ups
+from app.returns.forms import SHOWN_FIELD
 from app.surveys import answering
 from app.surveys import service as surveys_service
 from app.surveys.service import LinkState, OpenLink
@@ -115,8 +117,11 @@ def _agency_of(session: Any, found: OpenLink, form: FormData) -> Any:
     return next((a for a in agencies if a.id == chosen), None)
 
 
-def _page(request, found, token, agency, section, values, errors=None, typed=None, status=200):  # type: ignore[no-untyped-def]
+def _page(
+    request, found, token, agency, section, values, errors=None, typed=None, status=200, added=()
+):  # type: ignore[no-untyped-def]
     questions = answering.shown_on_page(section, agency=agency, values=values)
+    hidden = answering.hidden_on_page(section, agency=agency, values=values) - set(errors or {})
     here = {q.id for q in section.questions}
     return render(
         request,
@@ -127,6 +132,11 @@ def _page(request, found, token, agency, section, values, errors=None, typed=Non
             "agency": agency,
             "section": section,
             "questions": questions,
+            "hidden": hidden,
+            "follow_ups": {q.id for q in follow_ups(section.questions, agency=agency)},
+            "controls": controlling(section.questions, agency=agency),
+            "added": list(added),
+            "shown_field": SHOWN_FIELD,
             "values": (values | (typed or {})),
             "carried": {k: v for k, v in values.items() if k not in here},
             "errors": errors or {},
@@ -196,14 +206,54 @@ def _answer_page(request: Request, session: Any, token: str, form: FormData) -> 
         return _page(request, found, token, agency, sections[0], carried)
     parsed = answering.parse_page(form, questionnaire, current, agency=agency, carried=carried)
     values = {k: v for k, v in carried.items() if k not in skip} | parsed.values
-    if parsed.errors:
+    added = answering.asked_since_shown(
+        current,
+        agency=agency,
+        values=values,
+        follow_ups_shown={str(v) for v in form.getlist(SHOWN_FIELD)},
+    )
+    errors = {k: v for k, v in parsed.errors.items() if k not in {q.id for q in added}}
+    if added or errors:
+        # A question an answer asked for and the person has not seen: the page again, with it.
+        status = 400 if errors else 200
         return _page(
-            request, found, token, agency, current, values, parsed.errors, parsed.typed, 400
+            request, found, token, agency, current, values, errors, parsed.typed, status, added
         )
     following = sections[sections.index(current) + 1 :]
     if following:
         return _page(request, found, token, agency, following[0], values)
     return _check_page(request, found, token, agency, values)
+
+
+@router.post("/survey/{token}/follow-ups", dependencies=PUBLIC)
+async def follow_ups_asked(request: Request, session: DbSession, token: str) -> Response:
+    """HTMX: which follow-up questions the page's answers ask for, by the same rules as the
+    pages; nothing is kept."""
+    form = await request.form()
+    return await run_in_threadpool(_follow_ups, request, session, token, form)
+
+
+def _follow_ups(request: Request, session: Any, token: str, form: FormData) -> Response:
+    found = _link_or_404(session, token)
+    if found.state is not LinkState.OPEN or len(form.multi_items()) > answering.MAX_FIELDS:
+        raise HTTPException(status_code=409)
+    questionnaire = found.questionnaire
+    agency = _agency_of(session, found, form)
+    section = answering.section_by_id(questionnaire, str(form.get(STEP_FIELD) or ""))
+    if agency is None or section is None:
+        return Response("", media_type="text/html")  # no page of questions: nothing opens
+    skip = {q.id for q in section.questions}
+    try:
+        carried = answering.carried_values(form, questionnaire, skip=skip)
+    except answering.BadSubmission:
+        raise HTTPException(status_code=400) from None
+    change = answering.follow_ups_for(
+        section,
+        agency=agency,
+        values=answering.page_values(form, questionnaire, section, carried),
+        on_screen={str(v) for v in form.getlist(SHOWN_FIELD)},
+    )
+    return render(request, "questionnaires/_follow_ups.html", {"change": change})
 
 
 @router.post("/survey/{token}/submit", dependencies=PUBLIC)
