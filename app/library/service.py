@@ -56,10 +56,17 @@ class Candidate:
 
 
 def check_candidate(
-    session: Session, *, partnership: Partnership | None, text: str, source_name: str
+    session: Session,
+    *,
+    partnership: Partnership | None,
+    text: str,
+    source_name: str,
+    extends_shared: bool = False,
 ) -> Candidate:
     """Check the file as `s11 questionnaire check` does, then against what is published:
-    another partnership's questionnaire id, or a published version with other content."""
+    another partnership's questionnaire id, or a published version with other content.
+    `extends_shared`: the editor's new version of a shared-library questionnaire keeps its id
+    (so last year's answers carry over) and becomes the partnership's own version."""
     result = check_text(text, source=source_name)
     candidate = Candidate(source_name, result.questionnaire, list(result.problems))
     if not result.ok or result.questionnaire is None:
@@ -73,7 +80,7 @@ def check_candidate(
         )
     )
     mine = partnership.id if partnership else None
-    if owners - {mine}:
+    if owners - ({mine, None} if extends_shared else {mine}):
         candidate.refusals.append(
             f"The questionnaire id {questionnaire.id} is already used by "
             + ("the shared library" if None in owners else "another partnership")
@@ -113,11 +120,16 @@ def publish_candidate(
     actor: Person,
     text: str,
     source_name: str,
+    extends_shared: bool = False,
 ) -> QuestionnaireVersion:
     """Check again (the form's copy decides, as checked now) and freeze the version, owned by
     the partnership, or shared when it comes from the library (partnership None)."""
     candidate = check_candidate(
-        session, partnership=partnership, text=text, source_name=source_name
+        session,
+        partnership=partnership,
+        text=text,
+        source_name=source_name,
+        extends_shared=extends_shared,
     )
     if not candidate.publishable or candidate.questionnaire is None:
         reasons = [str(problem) for problem in candidate.problems] + candidate.refusals

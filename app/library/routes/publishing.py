@@ -1,4 +1,4 @@
-"""Questionnaire pages: the versions a partnership may use, their preview, and publishing one
+"""The library's pages: the versions a partnership may use, their preview, and publishing one
 from an uploaded file or the shipped library after its check, preview and comparison."""
 
 from __future__ import annotations
@@ -13,29 +13,15 @@ from starlette.datastructures import UploadFile
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
 from app.db import DbSession
-from app.directory.models import Partnership, Person, Role
+from app.directory.models import Person
 from app.library import service as publishing
+from app.library.routes.common import Coordinator, coordinates, coordinating
 from app.questionnaires import service as questionnaire_service
 from app.templating import render
 
 router = APIRouter()
 
-Coordinator = Annotated[Person, require(Permission.SET_UP_PARTNERSHIP)]
 Reader = Annotated[Person, require(Permission.PREVIEW_QUESTIONNAIRES)]
-
-
-def _coordinating(person: Person, partnership: Partnership | None) -> Partnership:
-    """The partnership the coordinator is working in; coordinating elsewhere is not enough."""
-    if partnership is None or not _coordinates(person, partnership):
-        raise HTTPException(status_code=404)
-    return partnership
-
-
-def _coordinates(person: Person, partnership: Partnership) -> bool:
-    return any(
-        m.role is Role.COORDINATOR and m.partnership_id == partnership.id
-        for m in person.memberships
-    )
 
 
 @router.get("/questionnaires")
@@ -48,7 +34,7 @@ def questionnaire_list(
     listings = questionnaire_service.list_questionnaires(
         session, partnership_id=partnership.id if partnership else None
     )
-    may_publish = partnership is not None and _coordinates(person, partnership)
+    may_publish = partnership is not None and coordinates(person, partnership)
     return render(
         request,
         "library/index.html",
@@ -118,7 +104,7 @@ def _candidate_page(request, candidate, text, *, library=None, status_code=200):
 def upload_questionnaire_page(
     request: Request, person: Coordinator, partnership: CurrentPartnership
 ) -> Response:
-    _coordinating(person, partnership)
+    coordinating(person, partnership)
     return render(request, "library/upload.html", {"errors": []})
 
 
@@ -134,7 +120,7 @@ async def upload_questionnaire(
         name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
 
     def check() -> Response:
-        found = _coordinating(person, partnership)
+        found = coordinating(person, partnership)
         problem = None
         if data is None:
             problem = "Select a questionnaire file (.yaml)"
@@ -169,7 +155,7 @@ def publish_questionnaire(
     text: Annotated[str, Form(max_length=publishing.MAX_UPLOAD_BYTES)] = "",
     source_name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    partnership = _coordinating(person, partnership)
+    partnership = coordinating(person, partnership)
     try:
         version = publishing.publish_candidate(
             session, partnership=partnership, actor=person, text=text, source_name=source_name
@@ -200,7 +186,7 @@ def library_questionnaire(
     partnership: CurrentPartnership,
     name: str,
 ) -> Response:
-    _coordinating(person, partnership)
+    coordinating(person, partnership)
     path = _library_file(name)
     text = path.read_text(encoding="utf-8")
     candidate = publishing.check_candidate(
@@ -217,7 +203,7 @@ def publish_library_questionnaire(
     partnership: CurrentPartnership,
     name: str,
 ) -> Response:
-    _coordinating(person, partnership)
+    coordinating(person, partnership)
     path = _library_file(name)
     text = path.read_text(encoding="utf-8")
     try:
