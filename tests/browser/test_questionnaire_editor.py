@@ -245,3 +245,88 @@ def test_a_coordinator_writes_a_questionnaire_from_blank_publishes_it_and_a_lead
     for label in (RATING, YES_NO, CHOICE, TABLE, EVIDENCE):
         assert any(label in text for text in seen), (label, seen)
     assert not any(FOLLOW_UP in text for text in seen)
+
+
+NORFOLK = "Norfolk Section 11 safeguarding self-assessment 2021"
+REWORDED = "Explain your rating for neglect, with an example from the last year"
+ADDED = "How do you help children stay safe online?"
+CAP = "III. Response and actions taken from the Composite Action Plan"
+
+
+def test_version_2_of_norfolk_2021_made_in_the_editor_carries_last_years_answers_over(
+    page: Page,
+):
+    sign_in_as(page, COORDINATOR)
+    page.goto("/questionnaires")
+    page.get_by_role("button", name=f"Make a new version of {NORFOLK} from version 2021").click()
+    expect(page.locator("main h1")).to_have_text(NORFOLK)
+    expect(page.locator("main")).to_contain_text("Draft, version 2022")
+    assert_accessible(page)
+
+    # Reword one question.
+    page.get_by_role("link", name="Change Explain your rating for neglect", exact=True).click()
+    expect(page.locator("main")).to_contain_text("published: it stays")
+    page.get_by_label("The question", exact=True).fill(REWORDED)
+    page.get_by_role("button", name="Save and go back").click()
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+
+    # Remove one.
+    page.get_by_role(
+        "link", name="Remove What have you learnt from the pandemic that you will keep?"
+    ).click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Remove the question").click()
+    expect(page.locator("main")).not_to_contain_text("What have you learnt from the pandemic")
+
+    # Add one.
+    page.get_by_role("link", name="Add a question to I. NSCP priorities").click()
+    page.get_by_label("The question").fill(ADDED)
+    page.get_by_label("Long text", exact=True).check()
+    page.get_by_role("button", name="Add the question").click()
+    page.get_by_role("button", name="Save and go back").click()
+
+    # Reorder two sections: the Composite Action Plan before Covid-19.
+    page.get_by_role("button", name=re.compile(f"^Up ?: move section {re.escape(CAP)} up$")).click()
+    titles = page.locator(".govuk-summary-card__title").all_inner_texts()
+    assert titles[1] == f"2. {CAP}", titles
+    assert_accessible(page)
+
+    # The comparison says what changed and which answers carry over.
+    page.get_by_role("link", name="Check, compare with the last version, and publish").click()
+    main = page.locator("main")
+    expect(main).to_contain_text("Changes from version 2021")
+    expect(main).to_contain_text("Added (1)")
+    expect(main).to_contain_text("Removed (1)")
+    expect(main).to_contain_text(f"“Explain your rating for neglect” becomes “{REWORDED}”")
+    page.get_by_text("Questions whose answers carry over").click()
+    expect(main).to_contain_text("a. Neglect: how well does your organisation")
+    assert_accessible(page)
+    page.get_by_role("button", name="Publish version 2022").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "norfolk-section11 version 2022 is published"
+    )
+
+    # A cycle on it: the police lead sees last year's answers beside the kept questions.
+    page.goto("/round/cycles/new")
+    page.get_by_label("Name", exact=True).fill("Section 11 2022")
+    page.get_by_label("Short name for links").fill("s11-2022")
+    page.get_by_label("Questionnaire", exact=True).select_option(label=f"{NORFOLK} (version 2022)")
+    for prefix, day in (("opens", date.today()), ("deadline", date.today() + timedelta(days=60))):
+        page.locator(f"#{prefix}-day").fill(str(day.day))
+        page.locator(f"#{prefix}-month").fill(str(day.month))
+        page.locator(f"#{prefix}-year").fill(str(day.year))
+    page.get_by_role("button", name="Set up the cycle").click()
+    page.get_by_role("button", name="Take agencies from the directory").click()
+    page.get_by_label("The agencies of the sectors ticked below").check()
+    page.get_by_label("Police", exact=True).check()
+    page.get_by_role("button", name="Open their returns").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("returns opened")
+
+    sign_in_as(page, LEAD)
+    page.get_by_role("link", name="Returns").click()
+    page.get_by_role("link", name="Norfolk Constabulary: Section 11 2022").click()
+    page.locator(".govuk-task-list__link").first.click()
+    expect(page.locator("main")).to_contain_text(REWORDED)
+    expect(page.locator("main")).to_contain_text(ADDED)
+    expect(page.locator(".s11-last-year").first).to_be_visible()
+    assert page.locator(".s11-last-year").count() >= 3
