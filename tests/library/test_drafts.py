@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.directory import service as directory_service
 from app.directory.models import Role
@@ -105,6 +105,12 @@ def test_every_shipped_questionnaire_opened_in_the_editor_comes_out_identical(db
     assert questionnaire_service.content_hash(written.questionnaire) == (
         questionnaire_service.content_hash(original)
     )
+    # Published unchanged through the editor's path, the frozen version is the same model.
+    version = drafts.publish_draft(
+        db, partnership=partnership, actor=person, draft=draft, read_revision=draft.revision
+    )
+    assert questionnaire_service.snapshot(version) == original
+    assert version.sha256 == questionnaire_service.content_hash(original)
 
 
 def test_two_coordinators_changing_one_question_give_one_saved_and_one_told(db, breckland):
@@ -134,6 +140,32 @@ def test_two_coordinators_changing_one_question_give_one_saved_and_one_told(db, 
     db.refresh(draft)
     assert editing.question_at(draft.content, question)["label"] == "Cora's wording"
     assert draft.revision == read + 1
+
+
+def test_a_save_racing_a_colleagues_is_refused_by_the_database_not_only_by_the_page(db, breckland):
+    partnership, cora, col = breckland
+    draft = blank_with_questions(db, partnership, cora)
+    read = draft.revision
+    # A colleague's save lands between this request reading the draft and writing it.
+    db.execute(
+        update(QuestionnaireDraft)
+        .where(QuestionnaireDraft.id == draft.id)
+        .values(revision=read + 1, updated_by_id=col.id)
+        .execution_options(synchronize_session=False)
+    )
+    assert draft.revision == read  # what this request read, still in its session
+    with pytest.raises(drafts.DraftConflict, match="Col changed this questionnaire"):
+        drafts.save(
+            db,
+            draft=draft,
+            actor=cora,
+            read_revision=read,
+            change=lambda c: editing.set_question(
+                c, "why-is-there-no-lead", {"label": "Mine"}, published_ids={}
+            ),
+        )
+    db.refresh(draft)
+    assert editing.question_at(draft.content, "why-is-there-no-lead")["label"] != "Mine"
 
 
 @pytest.mark.parametrize(

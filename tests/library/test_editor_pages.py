@@ -218,3 +218,41 @@ def test_a_new_version_is_made_from_the_questionnaires_page_and_its_preview_foll
     police = client.get(f"{base}/preview?sector=police").text
     schools = client.get(f"{base}/preview?sector=education").text
     assert len(schools) > len(police)
+
+
+def test_a_yaml_file_with_an_alias_bomb_is_refused_and_no_draft_is_made(client, db, coordinator):
+    coordinator("breckland")
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8)
+    )
+    response = client.post(
+        "/questionnaire-drafts/upload",
+        data={"csrf_token": client.csrf_token("/questionnaire-drafts")},
+        files={"file": ("bomb.yaml", bomb.encode(), "application/yaml")},
+    )
+    assert response.status_code == 400
+    assert "too large once its aliases" in response.text
+    assert db.scalar(select(QuestionnaireDraft)) is None
+
+
+def test_an_uploaded_yaml_file_opens_in_the_editor_as_its_next_editable_version(
+    client, db, coordinator
+):
+    from pathlib import Path
+
+    coordinator("breckland")
+    text = (Path(__file__).resolve().parents[1] / "fixtures" / "every-type.yaml").read_text()
+    response = client.post(
+        "/questionnaire-drafts/upload",
+        data={"csrf_token": client.csrf_token("/questionnaire-drafts")},
+        files={"file": ("every-type.yaml", text.encode(), "application/yaml")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    base = response.headers["location"]
+    page = client.page(base).get_text(" ", strip=True)
+    assert "Started from every-type.yaml" in page
+    assert "to put right" not in page
