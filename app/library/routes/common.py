@@ -4,15 +4,19 @@ another partnership's), a form read as lists, and saving a change with its refus
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from app.auth.deps import require
 from app.auth.policy import Permission
 from app.directory.models import Partnership, Person, Role
 from app.library import drafts as drafts_service
+from app.library import service as publishing
 from app.library.form_fields import TYPE_NAMES
 from app.library.models import QuestionnaireDraft
 from app.params import whole_number_from
@@ -153,3 +157,73 @@ def overview_page(
         errors=errors,
         status_code=status_code,
     )
+
+
+async def read_upload(request: Request) -> tuple[str | None, str, str]:
+    """The uploaded questionnaire file: its text, its name, or why it cannot be read."""
+    upload = (await request.form()).get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return None, "", "Select a questionnaire file (.yaml)"
+    # One byte past the limit is enough to know the file is too large.
+    data = await upload.read(publishing.MAX_UPLOAD_BYTES + 1)
+    name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+    if len(data) > publishing.MAX_UPLOAD_BYTES:
+        return None, name, f"The file must be smaller than {publishing.MAX_UPLOAD_BYTES // 1000} kB"
+    try:
+        return data.decode("utf-8"), name, ""
+    except UnicodeDecodeError:
+        return None, name, "The file must be YAML text in UTF-8"
+
+
+@dataclass
+class Editing:
+    """One change being made on an editor page: the posted form and the draft it changes."""
+
+    request: Request
+    session: Any
+    partnership: Partnership
+    draft: QuestionnaireDraft
+    form: dict[str, Any]
+
+    @property
+    def base(self) -> str:
+        return base_url(self.draft)
+
+    def published_ids(self) -> dict[str, str]:
+        return drafts_service.published_question_ids(
+            self.session, questionnaire_id=self.draft.content.get("id", "")
+        )
+
+
+async def edit_draft(
+    request: Request,
+    session: Any,
+    person: Person,
+    partnership: Partnership | None,
+    draft_id: int,
+    *,
+    change: Callable[[Editing, dict[str, Any]], Any],
+    done: Callable[[Editing, Any], str],
+    page: Callable[[Editing, dict[str, str], dict[str, Any] | None, int], Response],
+    exists: Callable[[QuestionnaireDraft], Any] = lambda draft: None,
+) -> Response:
+    """An editor POST: the draft (404 when not the partnership's, or when `exists` says what
+    the page changes is gone), the change saved, then `done`; or the page again with why not."""
+    form = await form_of(request)
+
+    def run() -> Response:
+        found, draft = draft_of(session, person, partnership, draft_id)
+        exists(draft)
+        editing = Editing(request, session, found, draft, form)
+        return save_from_form(
+            request,
+            session,
+            person=person,
+            draft=draft,
+            form=form,
+            change=lambda content: change(editing, content),
+            done=lambda result: done(editing, result),
+            page=lambda errors, values, status: page(editing, errors, values, status),
+        )
+
+    return await run_in_threadpool(run)

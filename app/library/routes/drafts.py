@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from app.auth.deps import CurrentPartnership
 from app.db import DbSession
@@ -21,9 +20,10 @@ from app.library.routes.common import (
     base_url,
     coordinating,
     draft_of,
+    edit_draft,
     editor_page,
     form_of,
-    save_from_form,
+    read_upload,
 )
 from app.params import Id, whole_number_from
 from app.questionnaires import service as questionnaire_service
@@ -111,32 +111,25 @@ async def start_draft_from_upload(
     person: Coordinator,
     partnership: CurrentPartnership,
 ) -> Response:
-    upload = (await request.form()).get("file")
-    data, name = None, ""
-    if isinstance(upload, UploadFile) and upload.filename:
-        data = await upload.read(publishing.MAX_UPLOAD_BYTES + 1)
-        name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+    text, name, problem = await read_upload(request)
 
     def begin() -> Response:
         found = coordinating(person, partnership)
-        problem = None
-        if data is None:
-            problem = "Select a questionnaire file (.yaml)"
-        elif len(data) > publishing.MAX_UPLOAD_BYTES:
-            problem = f"The file must be smaller than {publishing.MAX_UPLOAD_BYTES // 1000} kB"
-        else:
+        if text is not None:
             try:
-                text = data.decode("utf-8")
                 draft = drafts_service.start_from_text(
                     session, partnership=found, actor=person, text=text, source_name=name
                 )
-            except UnicodeDecodeError:
-                problem = "The file must be YAML text in UTF-8"
             except drafts_service.DraftError as error:
-                problem = f"The file cannot be opened in the editor: {error}"
-        if problem is not None:
-            return _start_page(request, session, found, {"file": problem}, 400)
-        return RedirectResponse(base_url(draft), status_code=303)
+                return _start_page(
+                    request,
+                    session,
+                    found,
+                    {"file": f"The file cannot be opened in the editor: {error}"},
+                    400,
+                )
+            return RedirectResponse(base_url(draft), status_code=303)
+        return _start_page(request, session, found, {"file": problem}, 400)
 
     return await run_in_threadpool(begin)
 
@@ -199,28 +192,27 @@ async def save_details(
     draft_id: Id,
 ) -> Response:
     form = await form_of(request)
+    if "preview" in form:  # "Preview the introduction": shown, not saved
 
-    def save() -> Response:
-        found, draft = draft_of(session, person, partnership, draft_id)
-        if "preview" in form:  # "Preview the introduction": shown, not saved
+        def show() -> Response:
+            found, draft = draft_of(session, person, partnership, draft_id)
             return _details(request, session, found, draft, {}, form, 200)
-        published = drafts_service.published_question_ids(
-            session, questionnaire_id=draft.content.get("id", "")
-        )
-        return save_from_form(
-            request,
-            session,
-            person=person,
-            draft=draft,
-            form=form,
-            change=lambda content: editing.set_details(content, form, id_editable=not published),
-            done=lambda _: base_url(draft),
-            page=lambda errors, values, status: _details(
-                request, session, found, draft, errors, values, status
-            ),
-        )
 
-    return await run_in_threadpool(save)
+        return await run_in_threadpool(show)
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        change=lambda e, content: editing.set_details(
+            content, e.form, id_editable=not e.published_ids()
+        ),
+        done=lambda e, _: e.base,
+        page=lambda e, errors, values, status: _details(
+            request, session, e.partnership, e.draft, errors, values, status
+        ),
+    )
 
 
 @router.get("/questionnaire-drafts/{draft_id}/preview")

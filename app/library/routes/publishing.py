@@ -8,14 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
 from app.db import DbSession
 from app.directory.models import Person
 from app.library import service as publishing
-from app.library.routes.common import Coordinator, coordinates, coordinating
+from app.library.routes.common import Coordinator, coordinates, coordinating, read_upload
 from app.questionnaires import service as questionnaire_service
 from app.templating import render
 
@@ -112,26 +111,11 @@ def upload_questionnaire_page(
 async def upload_questionnaire(
     request: Request, session: DbSession, person: Coordinator, partnership: CurrentPartnership
 ) -> Response:
-    upload = (await request.form()).get("file")
-    data, name = None, ""
-    if isinstance(upload, UploadFile) and upload.filename:
-        # One byte past the limit is enough to know the file is too large.
-        data = await upload.read(publishing.MAX_UPLOAD_BYTES + 1)
-        name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+    text, name, problem = await read_upload(request)
 
     def check() -> Response:
         found = coordinating(person, partnership)
-        problem = None
-        if data is None:
-            problem = "Select a questionnaire file (.yaml)"
-        elif len(data) > publishing.MAX_UPLOAD_BYTES:
-            problem = f"The file must be smaller than {publishing.MAX_UPLOAD_BYTES // 1000} kB"
-        else:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                problem = "The file must be YAML text in UTF-8"
-        if problem is not None:
+        if text is None:
             return render(
                 request,
                 "library/upload.html",

@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentPartnership
 from app.db import DbSession
@@ -17,12 +16,10 @@ from app.library import editing, form_fields, scales, show_if
 from app.library.routes.common import (
     Coordinator,
     SlugPath,
-    base_url,
     draft_of,
+    edit_draft,
     editor_page,
-    form_of,
     overview_page,
-    save_from_form,
 )
 from app.params import Id
 
@@ -34,19 +31,6 @@ def _question(draft, question_id):  # type: ignore[no-untyped-def]
         return form_fields.question_at(draft.content, question_id)
     except KeyError:
         raise HTTPException(status_code=404) from None
-
-
-def _saving(request, session, person, draft, form, change, done, page):  # type: ignore[no-untyped-def]
-    return save_from_form(
-        request,
-        session,
-        person=person,
-        draft=draft,
-        form=form,
-        change=change,
-        done=done,
-        page=page,
-    )
 
 
 # Adding ----------------------------------------------------------------------------------
@@ -89,29 +73,20 @@ async def add_question(
     draft_id: Id,
     section_id: SlugPath,
 ) -> Response:
-    form = await form_of(request)
-
-    def save() -> Response:
-        _found, draft = draft_of(session, person, partnership, draft_id)
-        published = drafts_service.published_question_ids(
-            session, questionnaire_id=draft.content.get("id", "")
-        )
-        return _saving(
-            request,
-            session,
-            person,
-            draft,
-            form,
-            lambda content: editing.add_question(
-                content, section_id, form, published_ids=published
-            ),
-            lambda question_id: f"{base_url(draft)}/questions/{question_id}",
-            lambda errors, values, status: _new_page(
-                request, draft, section_id, errors, values, status
-            ),
-        )
-
-    return await run_in_threadpool(save)
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        change=lambda e, content: editing.add_question(
+            content, section_id, e.form, published_ids=e.published_ids()
+        ),
+        done=lambda e, question_id: f"{e.base}/questions/{question_id}",
+        page=lambda e, errors, values, status: _new_page(
+            request, e.draft, section_id, errors, values, status
+        ),
+    )
 
 
 # Changing --------------------------------------------------------------------------------
@@ -196,30 +171,21 @@ async def save_question(
     draft_id: Id,
     question_id: SlugPath,
 ) -> Response:
-    form = await form_of(request)
-
-    def save() -> Response:
-        found, draft = draft_of(session, person, partnership, draft_id)
-        _question(draft, question_id)
-        published = drafts_service.published_question_ids(
-            session, questionnaire_id=draft.content.get("id", "")
-        )
-        return _saving(
-            request,
-            session,
-            person,
-            draft,
-            form,
-            lambda content: editing.set_question(
-                content, question_id, form, published_ids=published
-            ),
-            lambda new_id: f"{base_url(draft)}#question-{new_id}",
-            lambda errors, values, status: _question_page(
-                request, session, found, draft, question_id, errors, values, status
-            ),
-        )
-
-    return await run_in_threadpool(save)
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        exists=lambda draft: _question(draft, question_id),
+        change=lambda e, content: editing.set_question(
+            content, question_id, e.form, published_ids=e.published_ids()
+        ),
+        done=lambda e, new_id: f"{e.base}#question-{new_id}",
+        page=lambda e, errors, values, status: _question_page(
+            request, session, e.partnership, e.draft, question_id, errors, values, status
+        ),
+    )
 
 
 @router.post("/questionnaire-drafts/{draft_id}/questions/{question_id}/move")
@@ -231,26 +197,21 @@ async def move_question(
     draft_id: Id,
     question_id: SlugPath,
 ) -> Response:
-    form = await form_of(request)
-    step = -1 if form.get("direction") == "up" else 1
-
-    def save() -> Response:
-        found, draft = draft_of(session, person, partnership, draft_id)
-        _question(draft, question_id)
-        return _saving(
-            request,
-            session,
-            person,
-            draft,
-            form,
-            lambda content: editing.move_question(content, question_id, step),
-            lambda _: f"{base_url(draft)}#question-{question_id}",
-            lambda errors, values, status: overview_page(
-                request, session, found, draft, errors, status
-            ),
-        )
-
-    return await run_in_threadpool(save)
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        exists=lambda draft: _question(draft, question_id),
+        change=lambda e, content: editing.move_question(
+            content, question_id, -1 if e.form.get("direction") == "up" else 1
+        ),
+        done=lambda e, _: f"{e.base}#question-{question_id}",
+        page=lambda e, errors, _values, status: overview_page(
+            request, session, e.partnership, e.draft, errors, status
+        ),
+    )
 
 
 # Removing --------------------------------------------------------------------------------
@@ -294,28 +255,21 @@ async def remove_question(
     draft_id: Id,
     question_id: SlugPath,
 ) -> Response:
-    form = await form_of(request)
-    with_dependents = form.get("dependents") == "remove"
-
-    def save() -> Response:
-        _found, draft = draft_of(session, person, partnership, draft_id)
-        _question(draft, question_id)
-        return _saving(
-            request,
-            session,
-            person,
-            draft,
-            form,
-            lambda content: editing.remove_question(
-                content, question_id, with_dependents=with_dependents
-            ),
-            lambda _: base_url(draft),
-            lambda errors, values, status: _remove_page(
-                request, draft, question_id, errors, status
-            ),
-        )
-
-    return await run_in_threadpool(save)
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        exists=lambda draft: _question(draft, question_id),
+        change=lambda e, content: editing.remove_question(
+            content, question_id, with_dependents=e.form.get("dependents") == "remove"
+        ),
+        done=lambda e, _: e.base,
+        page=lambda e, errors, _values, status: _remove_page(
+            request, e.draft, question_id, errors, status
+        ),
+    )
 
 
 # show_if ---------------------------------------------------------------------------------
@@ -374,25 +328,19 @@ async def save_show_if(
     draft_id: Id,
     question_id: SlugPath,
 ) -> Response:
-    form = await form_of(request)
-
-    def save() -> Response:
-        _found, draft = draft_of(session, person, partnership, draft_id)
-        _question(draft, question_id)
-        return _saving(
-            request,
-            session,
-            person,
-            draft,
-            form,
-            lambda content: show_if.set_show_if(content, question_id, form),
-            lambda _: f"{base_url(draft)}#question-{question_id}",
-            lambda errors, values, status: _show_if_page(
-                request, draft, question_id, errors, values, status
-            ),
-        )
-
-    return await run_in_threadpool(save)
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        exists=lambda draft: _question(draft, question_id),
+        change=lambda e, content: show_if.set_show_if(content, question_id, e.form),
+        done=lambda e, _: f"{e.base}#question-{question_id}",
+        page=lambda e, errors, values, status: _show_if_page(
+            request, e.draft, question_id, errors, values, status
+        ),
+    )
 
 
 # Scales ----------------------------------------------------------------------------------
@@ -411,10 +359,16 @@ def scale_page(
     return _scale_page(request, draft, name, {}, None, 200)
 
 
-def _scale_page(request, draft, name, errors, values, status_code):  # type: ignore[no-untyped-def]
+def _scale(draft, name):  # type: ignore[no-untyped-def]
+    """The scale the page changes; "new" for one not made yet."""
     existing = draft.content.get("scales", {}).get(name)
     if name != "new" and existing is None:
         raise HTTPException(status_code=404)
+    return existing
+
+
+def _scale_page(request, draft, name, errors, values, status_code):  # type: ignore[no-untyped-def]
+    existing = _scale(draft, name)
     return editor_page(
         request,
         "library/editor/scale.html",
@@ -439,23 +393,18 @@ async def save_scale(
     draft_id: Id,
     name: SlugPath,
 ) -> Response:
-    form = await form_of(request)
-
-    def save() -> Response:
-        _found, draft = draft_of(session, person, partnership, draft_id)
-        if name != "new" and name not in draft.content.get("scales", {}):
-            raise HTTPException(status_code=404)
-        return _saving(
-            request,
-            session,
-            person,
-            draft,
-            form,
-            lambda content: scales.set_scale(content, None if name == "new" else name, form),
-            lambda _: f"{base_url(draft)}#scales",
-            lambda errors, values, status: _scale_page(
-                request, draft, name, errors, values, status
-            ),
-        )
-
-    return await run_in_threadpool(save)
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        exists=lambda draft: _scale(draft, name),
+        change=lambda e, content: scales.set_scale(
+            content, None if name == "new" else name, e.form
+        ),
+        done=lambda e, _: f"{e.base}#scales",
+        page=lambda e, errors, values, status: _scale_page(
+            request, e.draft, name, errors, values, status
+        ),
+    )

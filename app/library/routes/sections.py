@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from app.auth.deps import CurrentPartnership
 from app.db import DbSession
@@ -13,16 +12,15 @@ from app.library import editing, form_fields
 from app.library.routes.common import (
     Coordinator,
     SlugPath,
-    base_url,
     draft_of,
+    edit_draft,
     editor_page,
-    form_of,
     overview_page,
-    save_from_form,
 )
 from app.params import Id
 
 router = APIRouter()
+SECTION = "/questionnaire-drafts/{draft_id}/sections/{section_id}"
 
 
 def _section(draft, section_id):  # type: ignore[no-untyped-def]
@@ -40,32 +38,26 @@ async def add_section(
     partnership: CurrentPartnership,
     draft_id: Id,
 ) -> Response:
-    form = await form_of(request)
-
-    def save() -> Response:
-        _found, draft = draft_of(session, person, partnership, draft_id)
-        return save_from_form(
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        change=lambda e, content: editing.add_section(content, e.form),
+        done=lambda e, section_id: f"{e.base}/sections/{section_id}",
+        page=lambda e, errors, values, status: editor_page(
             request,
-            session,
-            person=person,
-            draft=draft,
-            form=form,
-            change=lambda content: editing.add_section(content, form),
-            done=lambda section_id: f"{base_url(draft)}/sections/{section_id}",
-            page=lambda errors, values, status: editor_page(
-                request,
-                "library/editor/section_new.html",
-                draft,
-                {"values": values or {}},
-                errors=errors,
-                status_code=status,
-            ),
-        )
-
-    return await run_in_threadpool(save)
+            "library/editor/section_new.html",
+            e.draft,
+            {"values": values or {}},
+            errors=errors,
+            status_code=status,
+        ),
+    )
 
 
-@router.get("/questionnaire-drafts/{draft_id}/sections/{section_id}")
+@router.get(SECTION)
 def section_page(
     request: Request,
     session: DbSession,
@@ -90,7 +82,7 @@ def _section_page(request, draft, section_id, errors, values, status_code):  # t
     )
 
 
-@router.post("/questionnaire-drafts/{draft_id}/sections/{section_id}")
+@router.post(SECTION)
 async def save_section(
     request: Request,
     session: DbSession,
@@ -99,28 +91,22 @@ async def save_section(
     draft_id: Id,
     section_id: SlugPath,
 ) -> Response:
-    form = await form_of(request)
-
-    def save() -> Response:
-        _found, draft = draft_of(session, person, partnership, draft_id)
-        _section(draft, section_id)
-        return save_from_form(
-            request,
-            session,
-            person=person,
-            draft=draft,
-            form=form,
-            change=lambda content: editing.set_section(content, section_id, form),
-            done=lambda _: f"{base_url(draft)}#section-{section_id}",
-            page=lambda errors, values, status: _section_page(
-                request, draft, section_id, errors, values, status
-            ),
-        )
-
-    return await run_in_threadpool(save)
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        exists=lambda draft: _section(draft, section_id),
+        change=lambda e, content: editing.set_section(content, section_id, e.form),
+        done=lambda e, _: f"{e.base}#section-{section_id}",
+        page=lambda e, errors, values, status: _section_page(
+            request, e.draft, section_id, errors, values, status
+        ),
+    )
 
 
-@router.post("/questionnaire-drafts/{draft_id}/sections/{section_id}/move")
+@router.post(f"{SECTION}/move")
 async def move_section(
     request: Request,
     session: DbSession,
@@ -129,29 +115,24 @@ async def move_section(
     draft_id: Id,
     section_id: SlugPath,
 ) -> Response:
-    form = await form_of(request)
-    step = -1 if form.get("direction") == "up" else 1
-
-    def save() -> Response:
-        found, draft = draft_of(session, person, partnership, draft_id)
-        _section(draft, section_id)
-        return save_from_form(
-            request,
-            session,
-            person=person,
-            draft=draft,
-            form=form,
-            change=lambda content: editing.move_section(content, section_id, step),
-            done=lambda _: f"{base_url(draft)}#section-{section_id}",
-            page=lambda errors, values, status: overview_page(
-                request, session, found, draft, errors, status
-            ),
-        )
-
-    return await run_in_threadpool(save)
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        exists=lambda draft: _section(draft, section_id),
+        change=lambda e, content: editing.move_section(
+            content, section_id, -1 if e.form.get("direction") == "up" else 1
+        ),
+        done=lambda e, _: f"{e.base}#section-{section_id}",
+        page=lambda e, errors, _values, status: overview_page(
+            request, session, e.partnership, e.draft, errors, status
+        ),
+    )
 
 
-@router.get("/questionnaire-drafts/{draft_id}/sections/{section_id}/remove")
+@router.get(f"{SECTION}/remove")
 def remove_section_page(
     request: Request,
     session: DbSession,
@@ -178,7 +159,7 @@ def _remove_page(request, draft, section_id, errors, status_code):  # type: igno
     )
 
 
-@router.post("/questionnaire-drafts/{draft_id}/sections/{section_id}/remove")
+@router.post(f"{SECTION}/remove")
 async def remove_section(
     request: Request,
     session: DbSession,
@@ -187,25 +168,18 @@ async def remove_section(
     draft_id: Id,
     section_id: SlugPath,
 ) -> Response:
-    form = await form_of(request)
-    with_dependents = form.get("dependents") == "remove"
-
-    def save() -> Response:
-        _found, draft = draft_of(session, person, partnership, draft_id)
-        _section(draft, section_id)
-        return save_from_form(
-            request,
-            session,
-            person=person,
-            draft=draft,
-            form=form,
-            change=lambda content: editing.remove_section(
-                content, section_id, with_dependents=with_dependents
-            ),
-            done=lambda _: base_url(draft),
-            page=lambda errors, values, status: _remove_page(
-                request, draft, section_id, errors, status
-            ),
-        )
-
-    return await run_in_threadpool(save)
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        exists=lambda draft: _section(draft, section_id),
+        change=lambda e, content: editing.remove_section(
+            content, section_id, with_dependents=e.form.get("dependents") == "remove"
+        ),
+        done=lambda e, _: e.base,
+        page=lambda e, errors, _values, status: _remove_page(
+            request, e.draft, section_id, errors, status
+        ),
+    )
