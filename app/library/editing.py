@@ -362,61 +362,60 @@ def _rename_in_conditions(content: dict[str, Any], old: str, new: str) -> None:
             rename(question["show_if"])
 
 
-def _options(form: Form, existing: list[dict], errors: dict[str, str]) -> list[dict]:
-    """Option rows: a reworded option keeps its value, so answers given to it still count."""
-    kept = {option["value"]: option for option in existing}
-    options: list[dict] = []
-    for row in rows(form, "option", MAX_OPTIONS, errors, "options"):
-        label = text(form, f"option_{row}_label")
+def _labelled_rows(
+    form: Form, prefix: str, key: str, existing: list[dict], limit: int, errors: dict[str, str]
+) -> list[tuple[int, str, str, dict]]:
+    """Rows of labels (options, columns), each with the key it had before (kept when the label
+    is reworded, so answers given to it still count) or a new one made from the label; with
+    the row's saved item, if any. A label left empty drops its row."""
+    kept = {item[key]: item for item in existing}
+    found: list[tuple[int, str, str, dict]] = []
+    for row in rows(form, prefix, limit, errors, f"{prefix}s"):
+        label = text(form, f"{prefix}_{row}_label")
         if not label:
             continue
         if len(label) > MAX_LABEL:
-            errors[f"option-{row}-label"] = f"An option must be {MAX_LABEL} characters or fewer"
+            errors[f"{prefix}-{row}-label"] = f"Each must be {MAX_LABEL} characters or fewer"
             continue
-        value = text(form, f"option_{row}_value")
-        taken = {option["value"] for option in options}
-        if value not in kept or value in taken:
-            value = unique_id(slug_from(label), taken | set(kept))
+        name = text(form, f"{prefix}_{row}_{key}")
+        taken = {item_key for _, item_key, _, _ in found}
+        if name not in kept or name in taken:
+            name = unique_id(slug_from(label), taken | set(kept))
+        found.append((row, name, label, kept.get(name, {})))
+    if len(found) > limit:
+        errors[f"{prefix}-0-label"] = f"Give at most {limit}"
+    return found
+
+
+def _options(form: Form, existing: list[dict], errors: dict[str, str]) -> list[dict]:
+    options = []
+    for _row, value, label, before in _labelled_rows(
+        form, "option", "value", existing, MAX_OPTIONS, errors
+    ):
         option = {"value": value, "label": label}
-        if kept.get(value, {}).get("hint"):
-            option["hint"] = kept[value]["hint"]
+        if before.get("hint"):
+            option["hint"] = before["hint"]
         options.append(option)
-    if len(options) > MAX_OPTIONS:
-        errors["option-0-label"] = f"A question can have at most {MAX_OPTIONS} options"
-    elif len(options) < 2:
+    if len(options) < 2 and "option-0-label" not in errors:
         errors["option-0-label"] = "Give at least two options"
     return options
 
 
 def _columns(form: Form, existing: list[dict], errors: dict[str, str]) -> list[dict]:
-    kept = {column["id"]: column for column in existing}
-    columns: list[dict] = []
-    for row in rows(form, "column", MAX_COLUMNS, errors, "columns"):
-        label = text(form, f"column_{row}_label")
-        if not label:
-            continue
-        if len(label) > MAX_LABEL:
-            errors[f"column-{row}-label"] = (
-                f"A column's heading must be {MAX_LABEL} characters or fewer"
-            )
-            continue
-        column_id = text(form, f"column_{row}_id")
-        taken = {column["id"] for column in columns}
-        if column_id not in kept or column_id in taken:
-            column_id = unique_id(slug_from(label), taken | set(kept))
+    columns = []
+    for row, column_id, label, before in _labelled_rows(
+        form, "column", "id", existing, MAX_COLUMNS, errors
+    ):
         kind = text(form, f"column_{row}_type") or "text"
         column: dict[str, Any] = {"id": column_id, "label": label}
-        previous = kept.get(column_id, {})
-        if kind == "single_choice" and previous.get("type") == "single_choice":
-            column.update(type="single_choice", options=previous["options"])
+        if kind == "single_choice" and before.get("type") == "single_choice":
+            column.update(type="single_choice", options=before["options"])
         elif kind not in COLUMN_TYPES:
             errors[f"column-{row}-type"] = "Choose what the column holds"
         elif kind != "text":
             column["type"] = kind
         columns.append(column)
-    if len(columns) > MAX_COLUMNS:
-        errors["column-0-label"] = f"A table can have at most {MAX_COLUMNS} columns"
-    elif not columns:
+    if not columns and "column-0-label" not in errors:
         errors["column-0-label"] = "Give the table at least one column"
     return columns
 

@@ -64,6 +64,25 @@ def tab_to(page: Page, test: str) -> None:
     raise AssertionError(f"Tab never reached an element where {test}")
 
 
+def open_cycle_for_the_police(page: Page, name: str, slug: str, questionnaire: str) -> None:
+    """A cycle on the questionnaire, its returns opened for the police agencies."""
+    page.goto("/round/cycles/new")
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("Short name for links").fill(slug)
+    page.get_by_label("Questionnaire", exact=True).select_option(label=questionnaire)
+    for prefix, day in (("opens", date.today()), ("deadline", date.today() + timedelta(days=40))):
+        page.locator(f"#{prefix}-day").fill(str(day.day))
+        page.locator(f"#{prefix}-month").fill(str(day.month))
+        page.locator(f"#{prefix}-year").fill(str(day.year))
+    page.get_by_role("button", name="Set up the cycle").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+    page.get_by_role("button", name="Take agencies from the directory").click()
+    page.get_by_label("The agencies of the sectors ticked below").check()
+    page.get_by_label("Police", exact=True).check()
+    page.get_by_role("button", name="Open their returns").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("returns opened")
+
+
 def add_section(page: Page, title: str) -> None:
     page.get_by_label("Section title").fill(title)
     page.get_by_role("button", name="Add the section").click()
@@ -210,21 +229,7 @@ def test_a_coordinator_writes_a_questionnaire_from_blank_publishes_it_and_a_lead
     )
 
     # A cycle on it, for the police.
-    page.goto("/round/cycles/new")
-    page.get_by_label("Name", exact=True).fill("Breckland 2026")
-    page.get_by_label("Short name for links").fill("breckland-2026")
-    page.get_by_label("Questionnaire", exact=True).select_option(label=f"{TITLE} (version 1)")
-    for prefix, day in (("opens", date.today()), ("deadline", date.today() + timedelta(days=40))):
-        page.locator(f"#{prefix}-day").fill(str(day.day))
-        page.locator(f"#{prefix}-month").fill(str(day.month))
-        page.locator(f"#{prefix}-year").fill(str(day.year))
-    page.get_by_role("button", name="Set up the cycle").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Breckland 2026")
-    page.get_by_role("button", name="Take agencies from the directory").click()
-    page.get_by_label("The agencies of the sectors ticked below").check()
-    page.get_by_label("Police", exact=True).check()
-    page.get_by_role("button", name="Open their returns").click()
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("returns opened")
+    open_cycle_for_the_police(page, "Breckland 2026", "breckland-2026", f"{TITLE} (version 1)")
 
     # The police lead sees exactly those questions, the follow-up once they answer "No".
     sign_in_as(page, LEAD)
@@ -307,20 +312,7 @@ def test_version_2_of_norfolk_2021_made_in_the_editor_carries_last_years_answers
     )
 
     # A cycle on it: the police lead sees last year's answers beside the kept questions.
-    page.goto("/round/cycles/new")
-    page.get_by_label("Name", exact=True).fill("Section 11 2022")
-    page.get_by_label("Short name for links").fill("s11-2022")
-    page.get_by_label("Questionnaire", exact=True).select_option(label=f"{NORFOLK} (version 2022)")
-    for prefix, day in (("opens", date.today()), ("deadline", date.today() + timedelta(days=60))):
-        page.locator(f"#{prefix}-day").fill(str(day.day))
-        page.locator(f"#{prefix}-month").fill(str(day.month))
-        page.locator(f"#{prefix}-year").fill(str(day.year))
-    page.get_by_role("button", name="Set up the cycle").click()
-    page.get_by_role("button", name="Take agencies from the directory").click()
-    page.get_by_label("The agencies of the sectors ticked below").check()
-    page.get_by_label("Police", exact=True).check()
-    page.get_by_role("button", name="Open their returns").click()
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("returns opened")
+    open_cycle_for_the_police(page, "Section 11 2022", "s11-2022", f"{NORFOLK} (version 2022)")
 
     sign_in_as(page, LEAD)
     page.get_by_role("link", name="Returns").click()
