@@ -563,3 +563,33 @@ def publish_draft(
     )
     session.expire(draft)
     return version
+
+
+@dataclass(frozen=True)
+class Standards:
+    """A return questionnaire's ratings, which a frontline survey's questions may test."""
+
+    questionnaire_id: str
+    title: str
+    choices: list[tuple[str, str]]  # ("questionnaire-id/question-id", the question's label)
+
+
+def survey_standards(session: Session, *, partnership: Partnership) -> list[Standards]:
+    """The standards of the return questionnaires the partnership may use (the latest version
+    of each): what maps_to offers, never typed."""
+    found = []
+    for listing in questionnaire_service.list_questionnaires(
+        session, partnership_id=partnership.id
+    ):
+        latest = listing.versions[0]
+        if latest.audience != "agency_return":
+            continue
+        questionnaire = questionnaire_service.snapshot(latest)
+        choices = [
+            (f"{questionnaire.id}/{question.id}", question.label)
+            for _, question in questionnaire.questions()
+            if getattr(question, "type", "") == "rating"
+        ]
+        if choices:
+            found.append(Standards(questionnaire.id, listing.title, choices))
+    return found

@@ -246,8 +246,10 @@ def set_question(
     form: Form,
     *,
     published_ids: dict[str, str],
+    standards: set[str] | None = None,
 ) -> str:
-    """Every field the question's type has, from its page; returns its (maybe new) id."""
+    """Every field the question's type has, from its page; returns its (maybe new) id.
+    `standards`: the return questions a survey question may test (its maps_to choices)."""
     question = question_at(content, question_id)
     kind = question["type"]
     errors: dict[str, str] = {}
@@ -290,6 +292,13 @@ def set_question(
     weight = number(errors, "weight", text(form, "weight"), "The weight", whole=False)
     if weight is not None and weight <= 0:
         errors["weight"] = "The weight must be more than 0"
+    maps_to = None
+    if standards is not None and content.get("audience") == "frontline_survey":
+        # What the file already says stays choosable, whoever's standards it names.
+        allowed = standards | set(question.get("maps_to") or [])
+        maps_to = texts(form, "maps_to")
+        if set(maps_to) - allowed or len(maps_to) > 30:
+            errors["maps-to"] = "Choose the standards from the list"
     extra: dict[str, Any] = {}
     if kind in ("single_choice", "multiple_choice"):
         extra["options"] = _options(form, question.get("options", []), errors)
@@ -340,6 +349,8 @@ def set_question(
     set_key(question, "equivalent_standards", equivalent or None)
     set_key(question, "scored_by_panel", scored, False)
     set_key(question, "scale", scale if (kind == "rating" or scored) else None)
+    if maps_to is not None:
+        set_key(question, "maps_to", maps_to)
     set_key(question, "weight", weight if scored else None, 1.0)
     defaults = {"max_length": 200 if kind == "text" else 5000, "min_rows": 1, "max_rows": 20}
     for key, value in extra.items():

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.directory import service as directory_service
 from app.directory.models import Role
+from app.library.form_fields import question_at
 from app.library.models import QuestionnaireDraft
 from app.questionnaires.checks import check_text
 from app.questionnaires.models import QuestionnaireVersion
@@ -218,6 +219,10 @@ def test_a_new_version_is_made_from_the_questionnaires_page_and_its_preview_foll
     police = client.get(f"{base}/preview?sector=police").text
     schools = client.get(f"{base}/preview?sector=education").text
     assert len(schools) > len(police)
+    soup = client.page(f"{base}/preview?sector=police")
+    panel = soup.find("a", string="Show as the panel and print view see it (read-only)")
+    assert panel["href"] == f"{base}/preview?sector=police&view=readonly"
+    assert client.get(panel["href"]).status_code == 200
 
 
 def test_a_yaml_file_with_an_alias_bomb_is_refused_and_no_draft_is_made(client, db, coordinator):
@@ -256,3 +261,40 @@ def test_an_uploaded_yaml_file_opens_in_the_editor_as_its_next_editable_version(
     page = client.page(base).get_text(" ", strip=True)
     assert "Started from every-type.yaml" in page
     assert "to put right" not in page
+
+
+def test_a_survey_questions_standards_are_ticked_from_the_return_questionnaires_not_typed(
+    client, db, coordinator
+):
+    from app.questionnaires import service as questionnaire_service
+
+    coordinator("breckland")
+    questionnaire_service.publish_shipped(db)
+    response = client.post(
+        "/questionnaire-drafts",
+        data={
+            "csrf_token": client.csrf_token("/questionnaire-drafts"),
+            "start": "version:frontline-practitioner-survey/2021",
+        },
+        follow_redirects=False,
+    )
+    base = response.headers["location"]
+    url = f"{base}/questions/clear-responsibilities"
+    soup = client.page(url)
+    ticked = [box["value"] for box in soup.select("input[name=maps_to][checked]")]
+    assert ticked == ["section11-core-standards/accountability-rating"]
+    assert soup.select_one("input[value='section11-core-standards/board-lead-rating']")
+    fields = {
+        "label": "I know what I am responsible for.",
+        "required": "yes",
+        "scale": "agreement",
+    }
+    chosen = {"maps_to": ["section11-core-standards/board-lead-rating"]}
+    assert post(client, url, fields | chosen).status_code == 303
+    draft = db.scalar(select(QuestionnaireDraft))
+    db.refresh(draft)
+    question = question_at(draft.content, "clear-responsibilities")
+    assert question["maps_to"] == ["section11-core-standards/board-lead-rating"]
+    forged = post(client, url, fields | {"maps_to": ["someone-else/secret-rating"]})
+    assert forged.status_code == 400
+    assert "Choose the standards from the list" in forged.text

@@ -22,6 +22,7 @@ from app.library.routes.common import (
     overview_page,
 )
 from app.params import Id
+from app.questionnaires.checks import MAPPABLE_TYPES
 
 router = APIRouter()
 
@@ -121,6 +122,10 @@ def _question_page(request, session, partnership, draft, question_id, errors, va
             "sectors": list(AgencySector),
             "column_types": form_fields.COLUMN_TYPES,
             "condition": show_if.describe(draft.content, question.get("show_if")),
+            "standards": drafts_service.survey_standards(session, partnership=partnership)
+            if draft.content.get("audience") == "frontline_survey"
+            and question["type"] in MAPPABLE_TYPES
+            else [],
         },
         errors=errors,
         status_code=status_code,
@@ -149,6 +154,7 @@ def _question_values(question: dict[str, Any], typed: dict[str, Any] | None) -> 
         "min_rows": question.get("min_rows", ""),
         "max_rows": question.get("max_rows", ""),
         "evidence_prompts": "\n".join(question.get("evidence_prompts", [])),
+        "maps_to": question.get("maps_to", []),
     }
     for index, option in enumerate(question.get("options", [])):
         values[f"option_{index}_value"] = option["value"]
@@ -179,7 +185,15 @@ async def save_question(
         draft_id,
         exists=lambda draft: _question(draft, question_id),
         change=lambda e, content: editing.set_question(
-            content, question_id, e.form, published_ids=e.published_ids()
+            content,
+            question_id,
+            e.form,
+            published_ids=e.published_ids(),
+            standards={
+                target
+                for group in drafts_service.survey_standards(session, partnership=e.partnership)
+                for target, _ in group.choices
+            },
         ),
         done=lambda e, new_id: f"{e.base}#question-{new_id}",
         page=lambda e, errors, values, status: _question_page(
