@@ -232,6 +232,10 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/questionnaire-drafts/{draft_id}/questions/{question_id}"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-drafts/{draft_id}/questions/{question_id}/move"): P.SET_UP_PARTNERSHIP,
     (
+        "POST",
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/options/move",
+    ): P.SET_UP_PARTNERSHIP,
+    (
         "GET",
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/remove",
     ): P.SET_UP_PARTNERSHIP,
@@ -528,6 +532,9 @@ def _draft_samples(db, coordinator, norfolk) -> dict[str, str]:
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/move": f"{question}/move",
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/remove": f"{question}/remove",
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/show-if": f"{question}/show-if",
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/options/move": (
+            f"{base}/questions/neglect-tools/options/move"
+        ),
         "/questionnaire-drafts/{draft_id}/scales/{name}": f"{base}/scales/ofsted",
     }
 

@@ -141,6 +141,15 @@ def move_section(content: dict[str, Any], section_id: str, step: int) -> None:
     move(content["sections"], find_section(content, section_id), step)
 
 
+def move_option(content: dict[str, Any], question_id: str, value: str, step: int) -> None:
+    """An option up or down its question's list; its value (and answers) go with it."""
+    options = question_at(content, question_id).get("options") or []
+    values = [option["value"] for option in options]
+    if value not in values:
+        raise EditRefused({"_": "That option is no longer in the question: nothing was moved"})
+    move(options, values.index(value), step)
+
+
 def move_question(content: dict[str, Any], question_id: str, step: int) -> None:
     """Up or down within its section; past the section's edge, into the next section."""
     s, q = find_question(content, question_id)
@@ -301,7 +310,9 @@ def set_question(
             errors["maps-to"] = "Choose the standards from the list"
     extra: dict[str, Any] = {}
     if kind in ("single_choice", "multiple_choice"):
-        extra["options"] = _options(form, question.get("options", []), errors)
+        extra["options"] = _options(
+            form, question.get("options", []), errors, published=question_id in published_ids
+        )
     elif kind in ("text", "long_text"):
         longest = number(
             errors, "max-length", text(form, "max_length"), "The longest answer", whole=True
@@ -317,7 +328,9 @@ def set_question(
             errors["max"] = "The largest number must not be less than the smallest"
         extra["min"], extra["max"] = low, high
     elif kind == "table":
-        extra["columns"] = _columns(form, question.get("columns", []), errors)
+        extra["columns"] = _columns(
+            form, question.get("columns", []), errors, published=question_id in published_ids
+        )
         fewest = number(errors, "min-rows", text(form, "min_rows"), "The fewest rows", whole=True)
         most = number(errors, "max-rows", text(form, "max_rows"), "The most rows", whole=True)
         if fewest is not None and not 0 <= fewest <= 50:
@@ -374,12 +387,21 @@ def _rename_in_conditions(content: dict[str, Any], old: str, new: str) -> None:
 
 
 def _labelled_rows(
-    form: Form, prefix: str, key: str, existing: list[dict], limit: int, errors: dict[str, str]
+    form: Form,
+    prefix: str,
+    key: str,
+    existing: list[dict],
+    limit: int,
+    errors: dict[str, str],
+    *,
+    published: bool,
 ) -> list[tuple[int, str, str, dict]]:
     """Rows of labels (options, columns), each with the key it had before (kept when the label
-    is reworded, so answers given to it still count) or a new one made from the label; with
-    the row's saved item, if any. A label left empty drops its row."""
+    is reworded once published, so answers given to it still count) or a new one made from the
+    label; with the row's saved item, if any. A label left empty drops its row."""
     kept = {item[key]: item for item in existing}
+    if not published:  # no answers yet: keys follow the wording
+        kept = {}
     found: list[tuple[int, str, str, dict]] = []
     for row in rows(form, prefix, limit, errors, f"{prefix}s"):
         label = text(form, f"{prefix}_{row}_label")
@@ -398,25 +420,33 @@ def _labelled_rows(
     return found
 
 
-def _options(form: Form, existing: list[dict], errors: dict[str, str]) -> list[dict]:
+def _options(
+    form: Form, existing: list[dict], errors: dict[str, str], *, published: bool
+) -> list[dict]:
     options = []
+    hints = {option["label"]: option["hint"] for option in existing if option.get("hint")}
     for _row, value, label, before in _labelled_rows(
-        form, "option", "value", existing, MAX_OPTIONS, errors
+        form, "option", "value", existing, MAX_OPTIONS, errors, published=published
     ):
         option = {"value": value, "label": label}
-        if before.get("hint"):
-            option["hint"] = before["hint"]
+        hint = before.get("hint") or hints.get(label)
+        if hint:
+            option["hint"] = hint
         options.append(option)
     if len(options) < 2 and "option-0-label" not in errors:
         errors["option-0-label"] = "Give at least two options"
     return options
 
 
-def _columns(form: Form, existing: list[dict], errors: dict[str, str]) -> list[dict]:
+def _columns(
+    form: Form, existing: list[dict], errors: dict[str, str], *, published: bool
+) -> list[dict]:
     columns = []
+    before_by_label = {column["label"]: column for column in existing}
     for row, column_id, label, before in _labelled_rows(
-        form, "column", "id", existing, MAX_COLUMNS, errors
+        form, "column", "id", existing, MAX_COLUMNS, errors, published=published
     ):
+        before = before or before_by_label.get(label, {})
         kind = text(form, f"column_{row}_type") or "text"
         column: dict[str, Any] = {"id": column_id, "label": label}
         if kind == "single_choice" and before.get("type") == "single_choice":

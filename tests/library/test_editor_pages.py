@@ -298,3 +298,34 @@ def test_a_survey_questions_standards_are_ticked_from_the_return_questionnaires_
     forged = post(client, url, fields | {"maps_to": ["someone-else/secret-rating"]})
     assert forged.status_code == 400
     assert "Choose the standards from the list" in forged.text
+
+
+def test_an_option_moved_up_takes_its_answers_with_it(client, db, coordinator):
+    coordinator("breckland")
+    base = start_blank(client)
+    url = f"{base}/sections/section-1/questions/new"
+    assert post(client, url, {"type": "single_choice", "label": "How often?"}).status_code == 303
+    question = f"{base}/questions/how-often"
+    labels = {"label": "How often?", "required": "yes", "option_rows": "5"}
+    soup = client.page(question)
+    for row, word in enumerate(["Monthly", "Quarterly", "Rarely"]):
+        labels[f"option_{row}_label"] = word
+        value = soup.select_one(f"input[name=option_{row}_value]")
+        labels[f"option_{row}_value"] = value["value"] if value else ""
+    assert post(client, question, labels).status_code == 303
+    response = post(
+        client,
+        f"{question}/options/move",
+        {"value": "rarely", "direction": "up"},
+        page=question,
+        action=f"{question}/options/move",
+    )
+    assert response.status_code == 303
+    draft = db.scalar(select(QuestionnaireDraft))
+    db.refresh(draft)
+    options = question_at(draft.content, "how-often")["options"]
+    assert [(o["value"], o["label"]) for o in options] == [
+        ("monthly", "Monthly"),
+        ("rarely", "Rarely"),
+        ("quarterly", "Quarterly"),
+    ]

@@ -228,6 +228,36 @@ async def move_question(
     )
 
 
+@router.post("/questionnaire-drafts/{draft_id}/questions/{question_id}/options/move")
+async def move_option(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    draft_id: Id,
+    question_id: SlugPath,
+) -> Response:
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        exists=lambda draft: _question(draft, question_id),
+        change=lambda e, content: editing.move_option(
+            content,
+            question_id,
+            str(e.form.get("value", ""))[:60],
+            -1 if e.form.get("direction") == "up" else 1,
+        ),
+        # The question's page stays open, to move more.
+        done=lambda e, _: f"{e.base}/questions/{question_id}#option-order",
+        page=lambda e, errors, _values, status: _question_page(
+            request, session, e.partnership, e.draft, question_id, errors, None, status
+        ),
+    )
+
+
 # Removing --------------------------------------------------------------------------------
 
 
