@@ -222,14 +222,17 @@ def _publishable_shape(content: dict[str, Any]) -> dict[str, Any]:
 
 def shape_errors(content: dict[str, Any]) -> list[tuple[tuple, str]]:
     """The format's own rules (types, lengths, ranges) broken by this content, by path."""
+    return _shaped(content)[1]
+
+
+def _shaped(content: dict[str, Any]) -> tuple[Questionnaire | None, list[tuple[tuple, str]]]:
     try:
-        Questionnaire.model_validate(_publishable_shape(content))
+        return Questionnaire.model_validate(_publishable_shape(content)), []
     except ValidationError as error:
-        return [
+        return None, [
             (_clean_location(item["loc"]), item["msg"].removeprefix("Value error, "))
             for item in error.errors()
         ]
-    return []
 
 
 def save(
@@ -318,10 +321,12 @@ def _plain(message: str) -> str:
     return message[:1].upper() + message[1:]
 
 
-def problems(content: dict[str, Any], *, base: str) -> list[DraftProblem]:
-    """`s11 questionnaire check`'s rules on the draft, each placed on the page that fixes it."""
-    found: list[tuple[tuple, str]] = shape_errors(content)
-    questionnaire = None if found else questionnaire_of(content)
+def problems(
+    content: dict[str, Any], *, base: str, checked: Questionnaire | None = None
+) -> list[DraftProblem]:
+    """`s11 questionnaire check`'s rules on the draft, each placed on the page that fixes it
+    (`checked`: the draft's model when the caller has it already)."""
+    questionnaire, found = (checked, []) if checked is not None else _shaped(content)
     if questionnaire is not None:
         found = list(document_problems(questionnaire))
     missing = [(("id",), "give the questionnaire an id")] if not content.get("id") else []
@@ -431,7 +436,7 @@ class DraftView:
 def view(session: Session, *, partnership: Partnership, draft: QuestionnaireDraft) -> DraftView:
     content = draft.content
     questionnaire = questionnaire_of(content)
-    found = problems(content, base=f"/questionnaire-drafts/{draft.id}")
+    found = problems(content, base=f"/questionnaire-drafts/{draft.id}", checked=questionnaire)
     diff = None
     if questionnaire is not None and content.get("id"):
         diff = comparison(session, partnership=partnership, questionnaire=questionnaire)
