@@ -35,6 +35,7 @@ from app.library.form_fields import (
     text,
     texts,
     unique_id,
+    words,
 )
 from app.questionnaires.schema import QUESTION_TYPES, Audience
 
@@ -43,16 +44,8 @@ from app.questionnaires.schema import QUESTION_TYPES, Audience
 
 def set_details(content: dict[str, Any], form: Form, *, id_editable: bool) -> None:
     errors: dict[str, str] = {}
-    title = bounded(
-        errors,
-        "title",
-        required(errors, "title", text(form, "title"), "a title"),
-        300,
-        "The title",
-    )
-    introduction = bounded(
-        errors, "introduction", text(form, "introduction"), MAX_MARKDOWN, "The introduction"
-    )
+    title = words(form, errors, "title", "The title", 300, needed="a title")
+    introduction = words(form, errors, "introduction", "The introduction", MAX_MARKDOWN)
     version = required(errors, "version", text(form, "version"), "a version, like 2026")
     if len(version) > 40:
         errors["version"] = "The version must be 40 characters or fewer"
@@ -84,13 +77,7 @@ def set_details(content: dict[str, Any], form: Form, *, id_editable: bool) -> No
 
 def add_section(content: dict[str, Any], form: Form) -> str:
     errors: dict[str, str] = {}
-    title = bounded(
-        errors,
-        "title",
-        required(errors, "title", text(form, "title"), "the section's title"),
-        300,
-        "The title",
-    )
+    title = words(form, errors, "title", "The title", 300, needed="the section's title")
     if len(content.get("sections", [])) >= MAX_SECTIONS:
         errors["title"] = f"A questionnaire can have at most {MAX_SECTIONS} sections"
     refuse_if(errors)
@@ -103,14 +90,8 @@ def add_section(content: dict[str, Any], form: Form) -> str:
 def set_section(content: dict[str, Any], section_id: str, form: Form) -> None:
     section = content["sections"][find_section(content, section_id)]
     errors: dict[str, str] = {}
-    title = bounded(
-        errors,
-        "title",
-        required(errors, "title", text(form, "title"), "the section's title"),
-        300,
-        "The title",
-    )
-    guidance = bounded(errors, "guidance", text(form, "guidance"), MAX_MARKDOWN, "The guidance")
+    title = words(form, errors, "title", "The title", 300, needed="the section's title")
+    guidance = words(form, errors, "guidance", "The guidance", MAX_MARKDOWN)
     scored = text(form, "scored_by_panel") == "yes"
     scale = text(form, "scale")
     if scored and scale not in content.get("scales", {}):
@@ -218,13 +199,7 @@ def add_question(
     kind = text(form, "type")
     if kind not in QUESTION_TYPES:
         errors["type"] = "Choose the kind of answer the question asks for"
-    label = bounded(
-        errors,
-        "label",
-        required(errors, "label", text(form, "label"), "the question"),
-        MAX_LABEL,
-        "The question",
-    )
+    label = words(form, errors, "label", "The question", MAX_LABEL, needed="the question")
     if kind == "rating" and not content.get("scales"):
         errors["type"] = (
             "Add a scale first (Scales, on the questionnaire's page): a rating needs one"
@@ -262,14 +237,8 @@ def set_question(
     question = question_at(content, question_id)
     kind = question["type"]
     errors: dict[str, str] = {}
-    label = bounded(
-        errors,
-        "label",
-        required(errors, "label", text(form, "label"), "the question"),
-        MAX_LABEL,
-        "The question",
-    )
-    hint = bounded(errors, "hint", text(form, "hint"), MAX_HINT, "The hint")
+    label = words(form, errors, "label", "The question", MAX_LABEL, needed="the question")
+    hint = words(form, errors, "hint", "The hint", MAX_HINT)
     new_id = question_id
     if question_id not in published_ids and "id" in form:
         new_id = text(form, "id") or slug_from(label)

@@ -45,6 +45,17 @@ def texts(form: Form, name: str) -> list[str]:
     return [str(v) for v in (value if isinstance(value, list) else [value]) if str(v).strip()]
 
 
+def words(
+    form: Form, errors: dict[str, str], name: str, what: str, limit: int, *, needed: str = ""
+) -> str:
+    """A text field: its words, refused past `limit` characters, or when empty if `needed`
+    names what to enter."""
+    given, key = text(form, name), name.replace("_", "-")
+    if needed:
+        required(errors, key, given, needed)
+    return bounded(errors, key, given, limit, what)
+
+
 def bounded(errors: dict[str, str], name: str, text: str, limit: int, what: str) -> str:
     if len(text) > limit:
         errors[name] = f"{what} must be {limit:,} characters or fewer (it has {len(text):,})"

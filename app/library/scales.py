@@ -10,13 +10,12 @@ from app.library.form_fields import (
     MAX_HINT,
     MAX_LEVELS,
     Form,
-    bounded,
     number,
     refuse_if,
-    required,
     rows,
     text,
     unique_id,
+    words,
 )
 from app.params import whole_number_from
 from app.questionnaires.schema import LevelColour
@@ -30,13 +29,7 @@ def set_scale(content: dict[str, Any], name: str | None, form: Form) -> str:
     """A new scale (name None) or a change to one: its label and levels, or percentage steps."""
     scales = content.setdefault("scales", {})
     errors: dict[str, str] = {}
-    label = bounded(
-        errors,
-        "label",
-        required(errors, "label", text(form, "label"), "the scale's name"),
-        200,
-        "The name",
-    )
+    label = words(form, errors, "label", "The name", 200, needed="the scale's name")
     kind = text(form, "kind") or "levels"
     scale: dict[str, Any] = {"label": label}
     if kind == "percentage":
