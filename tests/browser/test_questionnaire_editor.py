@@ -250,6 +250,15 @@ def test_a_coordinator_writes_a_questionnaire_from_blank_publishes_it_and_a_lead
     for label in (RATING, YES_NO, CHOICE, TABLE, EVIDENCE):
         assert any(label in text for text in seen), (label, seen)
     assert not any(FOLLOW_UP in text for text in seen)
+    # Answering "No" brings the follow-up.
+    page.goto(task_list)
+    page.locator(".govuk-task-list__link").first.click()
+    section = page.url
+    page.locator("input[name='is-there-a-named-safeguarding-lead'][value=no]").check()
+    page.get_by_role("button", name="Save and continue").click()
+    page.goto(section)
+    expect(page.locator("main")).to_contain_text(FOLLOW_UP)
+    assert_accessible(page)
 
 
 NORFOLK = "Norfolk Section 11 safeguarding self-assessment 2021"
