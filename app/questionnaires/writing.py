@@ -9,6 +9,7 @@ another type ("yes", "null", "1.0"); comments are the only text written by hand,
 
 from __future__ import annotations
 
+import math
 import re
 from enum import Enum
 from typing import Any
@@ -221,6 +222,8 @@ def _plain(value: Any, *, whole_floats: bool = False) -> Any:
         and isinstance(value, float)
         and value.is_integer()
         and abs(value) < _WHOLE_FLOAT_LIMIT
+        # -0.0 equals 0 but is fingerprinted as "-0.0": it keeps its sign.
+        and (value != 0 or math.copysign(1.0, value) > 0)
     ):
         return int(value)
     return value
