@@ -102,6 +102,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
     ("GET", "/questionnaires"): P.PREVIEW_QUESTIONNAIRES,
     ("GET", "/questionnaires/{questionnaire_id}/{version}"): P.PREVIEW_QUESTIONNAIRES,
+    ("GET", "/questionnaires/{questionnaire_id}/{version}/yaml"): P.PREVIEW_QUESTIONNAIRES,
     ("GET", "/round/cycles/{slug}/panels"): P.MANAGE_ROUND,
     ("GET", "/round/cycles/{slug}/panels/new"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/panels/new"): P.MANAGE_ROUND,
@@ -423,6 +424,9 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
                 f"/returns/{lead_return.id}/sections/nscp-priorities"
             ),
             "/questionnaires/{questionnaire_id}/{version}": "/questionnaires/every-type/1",
+            "/questionnaires/{questionnaire_id}/{version}/yaml": (
+                "/questionnaires/every-type/1/yaml"
+            ),
             "/returns/{return_id}/export": f"/returns/{lead_return.id}/export",
             "/summary/{slug}": "/summary/s11-2021",
             # Scored returns: the partnership's for its coordinator and chair, and for the

@@ -1,14 +1,10 @@
-"""Writing a questionnaire back out as YAML that reads like a hand-written file and loads again
-as exactly the same questionnaire; it must never write what check_text would read differently.
-
-Keys follow the order questionnaires/README.md documents, values equal to their default are left
-out (as content_hash leaves them out), Markdown keeps its lines as a literal block, and each
-section is announced by a comment. PyYAML quotes every value that would otherwise read as
-another type ("yes", "null", "1.0"); comments are the only text written by hand, made safe here.
+"""Writing a questionnaire as a YAML file that reads as if written by hand (the editor's output).
+It must never write what `check_text` would read as a different questionnaire or fingerprint.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from enum import Enum
 from typing import Any
@@ -27,6 +23,10 @@ from app.questionnaires.schema import (
     Questionnaire,
 )
 
+# Keys in the README's order, values equal to their default left out (as content_hash leaves
+# them out), Markdown as literal blocks, a comment before each section. PyYAML quotes whatever
+# would read as another type ("yes", "null", "1.0"); the comments are the only text not written
+# by PyYAML, and _comment makes them safe.
 SCHEMA_LINE = "# yaml-language-server: $schema=./schema.json"
 WIDTH = 100
 # PyYAML breaks a line at the first space past its width, so it is given a little less.
@@ -221,6 +221,8 @@ def _plain(value: Any, *, whole_floats: bool = False) -> Any:
         and isinstance(value, float)
         and value.is_integer()
         and abs(value) < _WHOLE_FLOAT_LIMIT
+        # -0.0 equals 0 but is fingerprinted as "-0.0": it keeps its sign.
+        and (value != 0 or math.copysign(1.0, value) > 0)
     ):
         return int(value)
     return value

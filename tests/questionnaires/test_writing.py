@@ -113,13 +113,24 @@ def with_text(text: str, *, multiline_ok: bool = True) -> Questionnaire:
         question["label"] = text
         question["hint"] = text
         for option in question.get("options", []):
-            option["hint"] = text
+            option["label"] = option["hint"] = text
         for column in question.get("columns", []):
             column["label"] = text
+            for option in column.get("options", []):
+                option["label"] = text
     rating = section["questions"][0]
     rating["descriptors"] = {"1": text}
     rating["evidence_prompts"] = [text, text]
     rating["equivalent_standards"] = {"label": text, "hint": text}
+    # A number's answer may be compared with any words at all.
+    section["questions"].append(
+        {
+            "id": "after-staff-count",
+            "type": "text",
+            "label": text,
+            "show_if": {"question": "staff-count", "equals": text},
+        }
+    )
     return Questionnaire.model_validate(base)
 
 
@@ -137,9 +148,23 @@ def test_awkward_words_in_every_field_come_back_exactly_as_typed(text):
     round_trip(with_text(text))
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Pieces that YAML treats specially, so that generated text meets them often and side by side.
+AWKWARD_PIECES = st.sampled_from(
+    [*"ab  \n\t:#-'\"|>?*&!%@`{}[],.\\\r\x85\u2028\x00\ufeffé🙂"]
+    + ["yes", "null", "~", "1.0", "- ", ": ", " #", "\n\n", "  \n"]
+)
+PROPERTIES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTIES
 @given(st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=400))
 def test_any_words_a_coordinator_types_come_back_exactly(text):
+    round_trip(with_text(text))
+
+
+@PROPERTIES
+@given(st.lists(AWKWARD_PIECES, min_size=1, max_size=300).map("".join))
+def test_spaces_breaks_and_yaml_punctuation_in_any_order_come_back_exactly(text):
     round_trip(with_text(text))
 
 
@@ -168,25 +193,76 @@ def test_a_section_title_cannot_break_out_of_its_comment():
     assert comment == "  # Section 1: Title id: injected - id: evil # more"
 
 
-def test_keys_come_in_the_order_the_readme_documents():
-    text = questionnaire_yaml(shipped(EVERY_TYPE))
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+# What each mapping is, from the key it sits under.
+KIND_UNDER = {
+    "scales": "RatingScale",
+    "levels": "Level",
+    "percentage": "PercentageSteps",
+    "sections": "Section",
+    "questions": "Question",
+    "columns": "Column",
+    "options": "Option",
+    "show_if": "Condition",
+    "all": "Condition",
+    "any": "Condition",
+    "equivalent_standards": "EquivalentWording",
+}
 
-    def keys(node):
-        return [key.value for key, _ in node.value]
 
-    def in_order(found, kind):
-        order = KEY_ORDER[kind]
-        assert found == sorted(found, key=order.index), (kind, found)
+def key_orders(node, kind: str | None) -> list[tuple[str, list[str]]]:
+    """Every mapping's keys in the order written, with the kind of part it is."""
+    found = []
+    if isinstance(node, yaml.MappingNode):
+        keys = [key.value for key, _ in node.value]
+        if kind is None:  # a fragment of a file, as the README's examples are
+            whole = "sections" in keys or "version" in keys
+            kind = "Questionnaire" if whole else "Section" if "title" in keys else "Question"
+        if kind in KEY_ORDER:
+            found.append((kind, keys))
+        for key, value in node.value:
+            inner = KIND_UNDER.get(key.value)
+            if key.value == "scales" and isinstance(value, yaml.MappingNode):
+                for _, scale in value.value:
+                    found += key_orders(scale, "RatingScale")
+            elif inner is not None or isinstance(value, yaml.MappingNode):
+                found += key_orders(value, inner or "")
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found += key_orders(item, kind)
+    return found
 
-    in_order(keys(root), "Questionnaire")
-    sections = dict((k.value, v) for k, v in root.value)["sections"]
-    for section in sections.value:
-        in_order(keys(section), "Section")
-        questions = dict((k.value, v) for k, v in section.value).get("questions")
-        for question in questions.value if questions else []:
-            in_order(keys(question), "Question")
-    assert keys(root)[:3] == ["id", "version", "title"]
+
+def out_of_order(orders: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    def place(kind: str, key: str) -> int:
+        return KEY_ORDER[kind].index(key) if key in KEY_ORDER[kind] else -1
+
+    return [
+        (kind, keys)
+        for kind, keys in orders
+        if keys != sorted(keys, key=lambda key, kind=kind: place(kind, key))
+    ]
+
+
+def test_the_written_order_is_the_order_of_the_readmes_examples():
+    readme = (PROJECT_ROOT / "questionnaires" / "README.md").read_text(encoding="utf-8")
+    examples = [block.split("```", 1)[0] for block in readme.split("```yaml\n")[1:]]
+    orders = [
+        order
+        for example in examples
+        for order in key_orders(yaml.compose(example, Loader=yaml.SafeLoader), None)
+    ]
+    assert {kind for kind, _ in orders} >= {"Questionnaire", "Section", "Question", "Level"}
+    assert out_of_order(orders) == []
+
+
+@pytest.mark.parametrize("path", [*SHIPPED, EVERY_TYPE], ids=lambda path: path.name)
+def test_keys_come_in_the_order_the_readme_documents(path):
+    orders = key_orders(
+        yaml.compose(questionnaire_yaml(shipped(path)), Loader=yaml.SafeLoader), None
+    )
+    assert {kind for kind, _ in orders} >= {"Questionnaire", "Section", "Question"}
+    assert out_of_order(orders) == []
+    assert orders[0][1][:3] == ["id", "version", "title"]
 
 
 def test_defaults_are_left_out_and_markdown_keeps_its_lines():
@@ -269,3 +345,72 @@ def test_show_if_answers_keep_their_type_and_whole_numbers_read_as_numbers():
     assert "{question: count, equals: 1}" in text
     assert "{question: policy, equals: true}" in text
     assert "{question: policy, equals: 'yes'}" in text
+
+
+def minimal(**section: object) -> dict:
+    return {"id": "edge", "version": "1", "title": "Edges", "sections": [section]}
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "weight"),
+    [
+        (-0.0, 1e300, 0.5),
+        (1e16, 1e17, 1e-7),
+        (-5.0, 2.5, 3.0),
+        (float("-inf"), float("inf"), 1e308),
+        (None, 7.0, 1.0),
+    ],
+)
+def test_numbers_at_the_edges_keep_their_value_and_fingerprint(low, high, weight):
+    question = {"id": "count", "type": "number", "label": "How many?", "min": low, "max": high}
+    round_trip(
+        Questionnaire.model_validate(
+            minimal(id="only", title="Only", weight=weight, questions=[question])
+        )
+    )
+
+
+def test_ids_that_read_as_yaml_words_stay_text():
+    words = ["yes", "no", "on", "off", "true", "false", "null"]
+    questionnaire = Questionnaire.model_validate(
+        {
+            "id": "null",
+            "version": "1",
+            "title": "true",
+            "scales": {
+                word: {
+                    "label": word,
+                    "levels": [
+                        {"value": 1, "label": "no", "colour": "red", "descriptor": "off"},
+                        {"value": 2, "label": "yes", "colour": "green", "descriptor": "on"},
+                    ],
+                }
+                for word in words
+            },
+            "sections": [
+                {
+                    "id": word,
+                    "title": word,
+                    "scored_by_panel": True,
+                    "scale": word,
+                    "questions": [
+                        {"id": f"{word}-rating", "type": "rating", "scale": word, "label": word},
+                        {
+                            "id": f"{word}-choice",
+                            "type": "single_choice",
+                            "label": word,
+                            "options": [{"value": w, "label": w} for w in words],
+                        },
+                        {
+                            "id": f"{word}-follow-up",
+                            "type": "text",
+                            "label": word,
+                            "show_if": {"question": f"{word}-choice", "one_of": words},
+                        },
+                    ],
+                }
+                for word in words
+            ],
+        }
+    )
+    round_trip(questionnaire)

@@ -59,11 +59,8 @@ def questionnaire_preview(
     view: Annotated[str, Query()] = "form",
     wording: Annotated[str, Query()] = "section_11",
 ) -> Response:
-    published = questionnaire_service.get_version(
-        session,
-        questionnaire_id=questionnaire_id,
-        version=version,
-        partnership_id=partnership.id if partnership else None,
+    published = publishing.visible_version(
+        session, partnership=partnership, questionnaire_id=questionnaire_id, version=version
     )
     if published is None:
         raise HTTPException(status_code=404)
@@ -75,6 +72,29 @@ def questionnaire_preview(
             "questionnaire": questionnaire_service.snapshot(published),
             "readonly": view == "readonly",
             "equivalent": wording == "equivalent",
+        },
+    )
+
+
+@router.get(
+    "/questionnaires/{questionnaire_id}/{version}/yaml",
+    dependencies=[require(Permission.PREVIEW_QUESTIONNAIRES)],
+)
+def questionnaire_yaml_download(
+    session: DbSession, partnership: CurrentPartnership, questionnaire_id: str, version: str
+) -> Response:
+    published = publishing.visible_version(
+        session, partnership=partnership, questionnaire_id=questionnaire_id, version=version
+    )
+    if published is None:
+        raise HTTPException(status_code=404)
+    download = publishing.version_yaml(published)
+    return Response(
+        download.text,
+        media_type="application/yaml; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{download.file_name}"',
+            "Cache-Control": "no-store",
         },
     )
 
