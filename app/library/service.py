@@ -184,10 +184,10 @@ def version_yaml(published: QuestionnaireVersion) -> YamlDownload:
     """The version written out as its YAML file: uploaded again, it is that same version (the
     same fingerprint)."""
     text = questionnaire_yaml(questionnaire_service.snapshot(published))
-    return YamlDownload(_file_name(published.questionnaire_id, published.version), text)
+    return YamlDownload(yaml_file_name(published.questionnaire_id, published.version), text)
 
 
-def _file_name(questionnaire_id: str, version: str) -> str:
+def yaml_file_name(questionnaire_id: str, version: str) -> str:
     """`<id>-<version>.yaml`, safe on every system and in a Content-Disposition header."""
     safe_version = re.sub(r"[^A-Za-z0-9._-]+", "-", version).strip("-.") or "version"
     return f"{questionnaire_id}-{safe_version}.yaml"

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from app.directory import service as directory_service
 from app.directory.models import Role
-from app.library import drafts, editing, form_fields, scales, show_if
+from app.library import draft_publishing, drafts, editing, form_fields, scales, show_if
 from app.library.models import QuestionnaireDraft
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.checks import check_file, check_text
@@ -99,14 +99,14 @@ def test_every_shipped_questionnaire_opened_in_the_editor_comes_out_identical(db
         db, partnership=partnership, actor=person, text=path.read_text(), source_name=path.name
     )
     assert drafts.problems(draft.content, base="") == []
-    written = check_text(drafts.yaml_of(draft), source=path.name)
+    written = check_text(draft_publishing.yaml_of(draft), source=path.name)
     assert written.ok, written.problems
     assert written.questionnaire == original
     assert questionnaire_service.content_hash(written.questionnaire) == (
         questionnaire_service.content_hash(original)
     )
     # Published unchanged through the editor's path, the frozen version is the same model.
-    version = drafts.publish_draft(
+    version = draft_publishing.publish_draft(
         db, partnership=partnership, actor=person, draft=draft, read_revision=draft.revision
     )
     # (As data: a snapshot shared in the process may carry its rendering caches.)
@@ -232,7 +232,7 @@ def test_bad_input_is_refused_beside_its_field_and_nothing_is_stored(
 def test_a_new_question_never_takes_the_id_a_published_version_gave_another_question(db, breckland):
     partnership, person, _ = breckland
     draft = blank_with_questions(db, partnership, person)
-    drafts.publish_draft(
+    draft_publishing.publish_draft(
         db, partnership=partnership, actor=person, draft=draft, read_revision=draft.revision
     )
     published = drafts.published_question_ids(db, questionnaire_id="breckland-self-assessment")
@@ -321,8 +321,8 @@ def test_a_draft_with_problems_cannot_be_published_and_says_where_in_plain_words
         found
     )
     assert all("sections[" not in str(p) for p in found)
-    with pytest.raises(drafts.publishing.PublishRefused):
-        drafts.publish_draft(
+    with pytest.raises(draft_publishing.publishing.PublishRefused):
+        draft_publishing.publish_draft(
             db, partnership=partnership, actor=person, draft=draft, read_revision=draft.revision
         )
     assert db.scalar(select(func.count()).select_from(QuestionnaireVersion)) == 0
@@ -331,7 +331,7 @@ def test_a_draft_with_problems_cannot_be_published_and_says_where_in_plain_words
 def test_a_published_draft_is_the_partnerships_own_version_and_is_closed(db, breckland):
     partnership, person, _ = breckland
     draft = blank_with_questions(db, partnership, person)
-    version = drafts.publish_draft(
+    version = draft_publishing.publish_draft(
         db, partnership=partnership, actor=person, draft=draft, read_revision=draft.revision
     )
     assert version.partnership_id == partnership.id
@@ -375,7 +375,7 @@ def test_a_new_version_of_a_shared_questionnaire_keeps_its_id_and_warns_of_a_cha
     )
     seen = drafts.view(db, partnership=partnership, draft=draft)
     assert "neglect-rating" in seen.lost
-    version = drafts.publish_draft(
+    version = draft_publishing.publish_draft(
         db, partnership=partnership, actor=person, draft=draft, read_revision=draft.revision
     )
     assert (version.questionnaire_id, version.version) == ("norfolk-section11", "2022")

@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 from app.auth.deps import CurrentPartnership
 from app.db import DbSession
 from app.directory.models import AgencySector, SchoolPhase, SchoolType
+from app.library import draft_publishing, editing
 from app.library import drafts as drafts_service
-from app.library import editing
 from app.library import service as publishing
 from app.library.routes.common import (
     Coordinator,
@@ -234,7 +234,7 @@ def preview_draft(
     questionnaire = seen.questionnaire
     agency = None
     if sector in {s.value for s in AgencySector}:
-        agency = drafts_service.PreviewAgency(
+        agency = draft_publishing.PreviewAgency(
             sector=AgencySector(sector),
             school_type=SchoolType(school_type)
             if school_type in {t.value for t in SchoolType}
@@ -243,7 +243,7 @@ def preview_draft(
             if school_phase in {p.value for p in SchoolPhase}
             else None,
         )
-        questionnaire = drafts_service.as_seen_by(questionnaire, agency)
+        questionnaire = draft_publishing.as_seen_by(questionnaire, agency)
     return editor_page(
         request,
         "library/editor/preview.html",
@@ -277,7 +277,7 @@ def _publish(request, session, partnership, draft, refusals, status_code):  # ty
     seen = drafts_service.view(session, partnership=partnership, draft=draft)
     candidate = None
     if seen.publishable and draft.published_version_id is None:
-        candidate = drafts_service.check_for_publishing(
+        candidate = draft_publishing.check_for_publishing(
             session, partnership=partnership, draft=draft
         )
         refusals = refusals + candidate.refusals + [str(p) for p in candidate.problems]
@@ -317,7 +317,7 @@ async def publish_draft(
         found, draft = draft_of(session, person, partnership, draft_id)
         revision = whole_number_from(str(form.get("revision", "")))
         try:
-            version = drafts_service.publish_draft(
+            version = draft_publishing.publish_draft(
                 session,
                 partnership=found,
                 actor=person,
@@ -345,7 +345,7 @@ def download_draft(
 ) -> Response:
     _found, draft = draft_of(session, person, partnership, draft_id)
     try:
-        text = drafts_service.yaml_of(draft)
+        text = draft_publishing.yaml_of(draft)
     except drafts_service.DraftError:
         raise HTTPException(status_code=404) from None
     return Response(
@@ -353,7 +353,7 @@ def download_draft(
         media_type="application/yaml; charset=utf-8",
         headers={
             "Content-Disposition": (
-                f'attachment; filename="{drafts_service.file_name(draft.content)}"'
+                f'attachment; filename="{draft_publishing.file_name(draft.content)}"'
             )
         },
     )
