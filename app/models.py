@@ -10,6 +10,7 @@ from app.auth import models as auth_models
 from app.cycles import models as cycle_models
 from app.db import Base
 from app.directory import models as directory_models
+from app.library import models as library_models
 from app.notifications import models as notification_models
 from app.operations import models as operation_models
 from app.panels import models as panel_models
@@ -25,6 +26,7 @@ __all__ = [
     "auth_models",
     "cycle_models",
     "directory_models",
+    "library_models",
     "notification_models",
     "operation_models",
     "panel_models",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute
@@ -102,6 +103,7 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
     ("GET", "/questionnaires"): P.PREVIEW_QUESTIONNAIRES,
     ("GET", "/questionnaires/{questionnaire_id}/{version}"): P.PREVIEW_QUESTIONNAIRES,
+    ("GET", "/questionnaires/{questionnaire_id}/{version}/yaml"): P.PREVIEW_QUESTIONNAIRES,
     ("GET", "/round/cycles/{slug}/panels"): P.MANAGE_ROUND,
     ("GET", "/round/cycles/{slug}/panels/new"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/panels/new"): P.MANAGE_ROUND,
@@ -204,6 +206,55 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/questionnaires/new"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaires/publish"): P.SET_UP_PARTNERSHIP,
     ("GET", "/questionnaire-library/{name}"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/upload"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/details"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/details"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/preview"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/publish"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/publish"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/download"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/sections"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/sections/{section_id}"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/sections/{section_id}"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/sections/{section_id}/move"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/sections/{section_id}/remove"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/sections/{section_id}/remove"): P.SET_UP_PARTNERSHIP,
+    (
+        "GET",
+        "/questionnaire-drafts/{draft_id}/sections/{section_id}/questions/new",
+    ): P.SET_UP_PARTNERSHIP,
+    (
+        "POST",
+        "/questionnaire-drafts/{draft_id}/sections/{section_id}/questions/new",
+    ): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/questions/{question_id}"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/questions/{question_id}"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/questions/{question_id}/move"): P.SET_UP_PARTNERSHIP,
+    (
+        "POST",
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/options/move",
+    ): P.SET_UP_PARTNERSHIP,
+    (
+        "GET",
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/remove",
+    ): P.SET_UP_PARTNERSHIP,
+    (
+        "POST",
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/remove",
+    ): P.SET_UP_PARTNERSHIP,
+    (
+        "GET",
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/show-if",
+    ): P.SET_UP_PARTNERSHIP,
+    (
+        "POST",
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/show-if",
+    ): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/scales/{name}"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/scales/{name}"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-library/{name}"): P.SET_UP_PARTNERSHIP,
     ("GET", "/round/cycles/{slug}/agencies/directory"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/agencies/directory"): P.MANAGE_ROUND,
@@ -378,6 +429,9 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
                 f"/returns/{lead_return.id}/sections/nscp-priorities"
             ),
             "/questionnaires/{questionnaire_id}/{version}": "/questionnaires/every-type/1",
+            "/questionnaires/{questionnaire_id}/{version}/yaml": (
+                "/questionnaires/every-type/1/yaml"
+            ),
             "/returns/{return_id}/export": f"/returns/{lead_return.id}/export",
             "/summary/{slug}": "/summary/s11-2021",
             # Scored returns: the partnership's for its coordinator and chair, and for the
@@ -423,31 +477,75 @@ def _set_up_samples(db, settings, coordinator, norfolk, lead) -> dict[str, str]:
     )
     agency = f"/agencies/{lead.memberships[0].agency_id}"
     admin = "/admin/partnerships/norfolk"
+    draft = _draft_samples(db, coordinator, norfolk)
+    return (
+        {
+            "/admin/partnerships/{slug}": admin,
+            "/admin/partnerships/{slug}/edit": f"{admin}/edit",
+            "/admin/partnerships/{slug}/archive": f"{admin}/archive",
+            "/admin/partnerships/{slug}/restore": f"{admin}/restore",
+            "/admin/partnerships/{slug}/appointments": f"{admin}/appointments",
+            "/admin/partnerships/{slug}/appointments/{invitation_id}/resend": (
+                f"{admin}/appointments/{appointment.id}/resend"
+            ),
+            "/admin/partnerships/{slug}/appointments/{invitation_id}/cancel": (
+                f"{admin}/appointments/{appointment.id}/cancel"
+            ),
+            "/partnerships/{slug}/logo": "/partnerships/norfolk/logo",
+            "/agencies/{agency_id}": agency,
+            "/agencies/{agency_id}/archive": f"{agency}/archive",
+            "/agencies/{agency_id}/restore": f"{agency}/restore",
+            "/agencies/{agency_id}/leads": f"{agency}/leads",
+            "/agencies/import/{token}/confirm": f"/agencies/import/{waiting}/confirm",
+            "/people/roles/{membership_id}": f"/people/roles/{role.id}",
+            "/people/{person_id}/erase": f"/people/{leaving.id}/erase",
+            "/admin/people/{person_id}/erase": f"/admin/people/{leaving.id}/erase",
+            "/people/roles/{membership_id}/remove": f"/people/roles/{role.id}/remove",
+            "/questionnaire-library/{name}": "/questionnaire-library/norfolk-2021.yaml",
+            "/round/cycles/{slug}/agencies/directory": "/round/cycles/s11-2021/agencies/directory",
+        }
+        | draft
+        | _survey_samples(db, lead)
+    )
+
+
+def _draft_samples(db, coordinator, norfolk) -> dict[str, str]:
+    """A draft of the partnership's, opened from the shipped Norfolk 2021 file."""
+    from app.library import drafts
+
+    path = Path(__file__).resolve().parents[1] / "questionnaires" / "norfolk-2021.yaml"
+    draft = drafts.start_from_text(
+        db,
+        partnership=norfolk,
+        actor=coordinator,
+        text=path.read_text(encoding="utf-8"),
+        source_name=path.name,
+    )
+    base = f"/questionnaire-drafts/{draft.id}"
+    question = f"{base}/questions/neglect-rating"
+    section = f"{base}/sections/nscp-priorities"
     return {
-        "/admin/partnerships/{slug}": admin,
-        "/admin/partnerships/{slug}/edit": f"{admin}/edit",
-        "/admin/partnerships/{slug}/archive": f"{admin}/archive",
-        "/admin/partnerships/{slug}/restore": f"{admin}/restore",
-        "/admin/partnerships/{slug}/appointments": f"{admin}/appointments",
-        "/admin/partnerships/{slug}/appointments/{invitation_id}/resend": (
-            f"{admin}/appointments/{appointment.id}/resend"
+        "/questionnaire-drafts/{draft_id}": base,
+        "/questionnaire-drafts/{draft_id}/details": f"{base}/details",
+        "/questionnaire-drafts/{draft_id}/preview": f"{base}/preview",
+        "/questionnaire-drafts/{draft_id}/publish": f"{base}/publish",
+        "/questionnaire-drafts/{draft_id}/download": f"{base}/download",
+        "/questionnaire-drafts/{draft_id}/sections": f"{base}/sections",
+        "/questionnaire-drafts/{draft_id}/sections/{section_id}": section,
+        "/questionnaire-drafts/{draft_id}/sections/{section_id}/move": f"{section}/move",
+        "/questionnaire-drafts/{draft_id}/sections/{section_id}/remove": f"{section}/remove",
+        "/questionnaire-drafts/{draft_id}/sections/{section_id}/questions/new": (
+            f"{section}/questions/new"
         ),
-        "/admin/partnerships/{slug}/appointments/{invitation_id}/cancel": (
-            f"{admin}/appointments/{appointment.id}/cancel"
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}": question,
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/move": f"{question}/move",
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/remove": f"{question}/remove",
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/show-if": f"{question}/show-if",
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/options/move": (
+            f"{base}/questions/neglect-tools/options/move"
         ),
-        "/partnerships/{slug}/logo": "/partnerships/norfolk/logo",
-        "/agencies/{agency_id}": agency,
-        "/agencies/{agency_id}/archive": f"{agency}/archive",
-        "/agencies/{agency_id}/restore": f"{agency}/restore",
-        "/agencies/{agency_id}/leads": f"{agency}/leads",
-        "/agencies/import/{token}/confirm": f"/agencies/import/{waiting}/confirm",
-        "/people/roles/{membership_id}": f"/people/roles/{role.id}",
-        "/people/{person_id}/erase": f"/people/{leaving.id}/erase",
-        "/admin/people/{person_id}/erase": f"/admin/people/{leaving.id}/erase",
-        "/people/roles/{membership_id}/remove": f"/people/roles/{role.id}/remove",
-        "/questionnaire-library/{name}": "/questionnaire-library/norfolk-2021.yaml",
-        "/round/cycles/{slug}/agencies/directory": "/round/cycles/s11-2021/agencies/directory",
-    } | _survey_samples(db, lead)
+        "/questionnaire-drafts/{draft_id}/scales/{name}": f"{base}/scales/ofsted",
+    }
 
 
 def _survey_samples(db, lead) -> dict[str, str]:

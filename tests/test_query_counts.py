@@ -195,3 +195,32 @@ def test_round_pages_run_the_same_statements_at_100_and_1000_returns(
     assert all(b <= a + 1 for a, b in zip(at_100, at_1000, strict=True)), (at_100, at_1000)
     # The chair's summary is the longest: it also sets the frontline survey beside each rating.
     assert max(at_100) <= BUDGET + 12, at_100
+
+
+def test_the_editors_pages_run_a_fixed_number_of_queries_for_the_largest_questionnaire(
+    client, db, demo, count_queries
+):
+    from app.library import drafts
+
+    coordinator = person_by_email(db, "coordinator@nscp.example.org")
+    norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()
+    path = SHIPPED_DIR / "core-standards-2023.yaml"
+    questionnaire_service.publish_file(db, path=path, actor=None)
+    draft = drafts.start_from_version(
+        db,
+        partnership=norfolk,
+        actor=coordinator,
+        questionnaire_id="section11-core-standards",
+        version="2023.1",
+    )
+    sign_in(client, coordinator)
+    base = f"/questionnaire-drafts/{draft.id}"
+    for page in (
+        base,
+        f"{base}/publish",
+        f"{base}/preview",
+        f"{base}/questions/accountability-rating",
+    ):
+        with count_queries() as counted:
+            assert client.get(page).status_code == 200
+        assert counted.count <= BUDGET, (page, counted.count)

@@ -8,6 +8,7 @@ reuses their questionnaire id); the shipped library, and files published with
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from app.questionnaires.checks import MAX_FILE_BYTES, Problem, check_text
 from app.questionnaires.compare import QuestionnaireDiff, compare
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.schema import Questionnaire
+from app.questionnaires.writing import questionnaire_yaml
 
 MAX_UPLOAD_BYTES = MAX_FILE_BYTES
 SHIPPED_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -56,10 +58,17 @@ class Candidate:
 
 
 def check_candidate(
-    session: Session, *, partnership: Partnership | None, text: str, source_name: str
+    session: Session,
+    *,
+    partnership: Partnership | None,
+    text: str,
+    source_name: str,
+    extends_shared: bool = False,
 ) -> Candidate:
     """Check the file as `s11 questionnaire check` does, then against what is published:
-    another partnership's questionnaire id, or a published version with other content."""
+    another partnership's questionnaire id, or a published version with other content.
+    `extends_shared`: the editor's new version of a shared-library questionnaire keeps its id
+    (so last year's answers carry over) and becomes the partnership's own version."""
     result = check_text(text, source=source_name)
     candidate = Candidate(source_name, result.questionnaire, list(result.problems))
     if not result.ok or result.questionnaire is None:
@@ -73,27 +82,30 @@ def check_candidate(
         )
     )
     mine = partnership.id if partnership else None
-    if owners - {mine}:
-        candidate.refusals.append(
-            f"The questionnaire id {questionnaire.id} is already used by "
-            + ("the shared library" if None in owners else "another partnership")
-            + ": give your questionnaire an id of its own"
-        )
-        return candidate
     same = session.scalar(
         select(QuestionnaireVersion).where(
             QuestionnaireVersion.questionnaire_id == questionnaire.id,
             QuestionnaireVersion.version == questionnaire.version,
         )
     )
+    sha256 = questionnaire_service.content_hash(questionnaire)
+    if same is not None and same.partnership_id in (None, mine) and same.sha256 == sha256:
+        # A copy of a version this partnership may already use (a downloaded library
+        # version included) is that version, whoever owns its id.
+        candidate.already_published = True
+        return candidate
+    if owners - ({mine, None} if extends_shared else {mine}):
+        candidate.refusals.append(
+            f"The questionnaire id {questionnaire.id} is already used by "
+            + ("the shared library" if None in owners else "another partnership")
+            + ": give your questionnaire an id of its own"
+        )
+        return candidate
     if same is not None:
-        if same.sha256 == questionnaire_service.content_hash(questionnaire):
-            candidate.already_published = True
-        else:
-            candidate.refusals.append(
-                f"Version {questionnaire.version} of {questionnaire.id} is already published "
-                "with different content: give the changed file a new version"
-            )
+        candidate.refusals.append(
+            f"Version {questionnaire.version} of {questionnaire.id} is already published "
+            "with different content: give the changed file a new version"
+        )
         return candidate
     candidate.previous = session.scalar(
         select(QuestionnaireVersion)
@@ -113,11 +125,16 @@ def publish_candidate(
     actor: Person,
     text: str,
     source_name: str,
+    extends_shared: bool = False,
 ) -> QuestionnaireVersion:
     """Check again (the form's copy decides, as checked now) and freeze the version, owned by
     the partnership, or shared when it comes from the library (partnership None)."""
     candidate = check_candidate(
-        session, partnership=partnership, text=text, source_name=source_name
+        session,
+        partnership=partnership,
+        text=text,
+        source_name=source_name,
+        extends_shared=extends_shared,
     )
     if not candidate.publishable or candidate.questionnaire is None:
         reasons = [str(problem) for problem in candidate.problems] + candidate.refusals
@@ -143,3 +160,34 @@ def shipped_file(name: str) -> Path | None:
     if not name or not set(name) <= SHIPPED_NAME_CHARACTERS:
         return None
     return next((path for path in shipped_files() if path.name == name), None)
+
+
+@dataclass(frozen=True)
+class YamlDownload:
+    file_name: str
+    text: str
+
+
+def visible_version(
+    session: Session, *, partnership: Partnership | None, questionnaire_id: str, version: str
+) -> QuestionnaireVersion | None:
+    """A published version the partnership may see; another partnership's is not found."""
+    return questionnaire_service.get_version(
+        session,
+        questionnaire_id=questionnaire_id,
+        version=version,
+        partnership_id=partnership.id if partnership else None,
+    )
+
+
+def version_yaml(published: QuestionnaireVersion) -> YamlDownload:
+    """The version written out as its YAML file: uploaded again, it is that same version (the
+    same fingerprint)."""
+    text = questionnaire_yaml(questionnaire_service.snapshot(published))
+    return YamlDownload(yaml_file_name(published.questionnaire_id, published.version), text)
+
+
+def yaml_file_name(questionnaire_id: str, version: str) -> str:
+    """`<id>-<version>.yaml`, safe on every system and in a Content-Disposition header."""
+    safe_version = re.sub(r"[^A-Za-z0-9._-]+", "-", version).strip("-.") or "version"
+    return f"{questionnaire_id}-{safe_version}.yaml"

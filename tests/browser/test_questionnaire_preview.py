@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from app.questionnaires.checks import check_text
 from tests.browser.conftest import assert_accessible, sign_in_as
 
 
@@ -39,3 +40,16 @@ def test_the_character_count_tells_people_how_much_they_can_write(page: Page):
     page.get_by_label("Tell us how you know").fill("Twelve chars")
     status = page.locator("#question-narrative .govuk-character-count__status")
     expect(status).to_contain_text("488 characters remaining")
+
+
+def test_a_coordinator_downloads_a_versions_yaml_from_its_preview(page: Page, tmp_path):
+    sign_in_as(page, "Priya Shah")
+    page.goto("/questionnaires/every-type/1")
+    with page.expect_download() as arrival:
+        page.get_by_role("link", name="Download the YAML of version 1").click()
+    download = arrival.value
+    assert download.suggested_filename == "every-type-1.yaml"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    checked = check_text(saved.read_text(encoding="utf-8"))
+    assert checked.ok and checked.questionnaire.title == "Every question type"

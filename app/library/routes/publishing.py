@@ -1,4 +1,4 @@
-"""Questionnaire pages: the versions a partnership may use, their preview, and publishing one
+"""The library's pages: the versions a partnership may use, their preview, and publishing one
 from an uploaded file or the shipped library after its check, preview and comparison."""
 
 from __future__ import annotations
@@ -8,34 +8,19 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
 from app.db import DbSession
-from app.directory.models import Partnership, Person, Role
+from app.directory.models import Person
 from app.library import service as publishing
+from app.library.routes.common import Coordinator, coordinates, coordinating, read_upload
 from app.questionnaires import service as questionnaire_service
 from app.templating import render
 
 router = APIRouter()
 
-Coordinator = Annotated[Person, require(Permission.SET_UP_PARTNERSHIP)]
 Reader = Annotated[Person, require(Permission.PREVIEW_QUESTIONNAIRES)]
-
-
-def _coordinating(person: Person, partnership: Partnership | None) -> Partnership:
-    """The partnership the coordinator is working in; coordinating elsewhere is not enough."""
-    if partnership is None or not _coordinates(person, partnership):
-        raise HTTPException(status_code=404)
-    return partnership
-
-
-def _coordinates(person: Person, partnership: Partnership) -> bool:
-    return any(
-        m.role is Role.COORDINATOR and m.partnership_id == partnership.id
-        for m in person.memberships
-    )
 
 
 @router.get("/questionnaires")
@@ -48,7 +33,7 @@ def questionnaire_list(
     listings = questionnaire_service.list_questionnaires(
         session, partnership_id=partnership.id if partnership else None
     )
-    may_publish = partnership is not None and _coordinates(person, partnership)
+    may_publish = partnership is not None and coordinates(person, partnership)
     return render(
         request,
         "library/index.html",
@@ -74,11 +59,8 @@ def questionnaire_preview(
     view: Annotated[str, Query()] = "form",
     wording: Annotated[str, Query()] = "section_11",
 ) -> Response:
-    published = questionnaire_service.get_version(
-        session,
-        questionnaire_id=questionnaire_id,
-        version=version,
-        partnership_id=partnership.id if partnership else None,
+    published = publishing.visible_version(
+        session, partnership=partnership, questionnaire_id=questionnaire_id, version=version
     )
     if published is None:
         raise HTTPException(status_code=404)
@@ -90,6 +72,29 @@ def questionnaire_preview(
             "questionnaire": questionnaire_service.snapshot(published),
             "readonly": view == "readonly",
             "equivalent": wording == "equivalent",
+        },
+    )
+
+
+@router.get(
+    "/questionnaires/{questionnaire_id}/{version}/yaml",
+    dependencies=[require(Permission.PREVIEW_QUESTIONNAIRES)],
+)
+def questionnaire_yaml_download(
+    session: DbSession, partnership: CurrentPartnership, questionnaire_id: str, version: str
+) -> Response:
+    published = publishing.visible_version(
+        session, partnership=partnership, questionnaire_id=questionnaire_id, version=version
+    )
+    if published is None:
+        raise HTTPException(status_code=404)
+    download = publishing.version_yaml(published)
+    return Response(
+        download.text,
+        media_type="application/yaml; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{download.file_name}"',
+            "Cache-Control": "no-store",
         },
     )
 
@@ -118,7 +123,7 @@ def _candidate_page(request, candidate, text, *, library=None, status_code=200):
 def upload_questionnaire_page(
     request: Request, person: Coordinator, partnership: CurrentPartnership
 ) -> Response:
-    _coordinating(person, partnership)
+    coordinating(person, partnership)
     return render(request, "library/upload.html", {"errors": []})
 
 
@@ -126,26 +131,11 @@ def upload_questionnaire_page(
 async def upload_questionnaire(
     request: Request, session: DbSession, person: Coordinator, partnership: CurrentPartnership
 ) -> Response:
-    upload = (await request.form()).get("file")
-    data, name = None, ""
-    if isinstance(upload, UploadFile) and upload.filename:
-        # One byte past the limit is enough to know the file is too large.
-        data = await upload.read(publishing.MAX_UPLOAD_BYTES + 1)
-        name = upload.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+    text, name, problem = await read_upload(request)
 
     def check() -> Response:
-        found = _coordinating(person, partnership)
-        problem = None
-        if data is None:
-            problem = "Select a questionnaire file (.yaml)"
-        elif len(data) > publishing.MAX_UPLOAD_BYTES:
-            problem = f"The file must be smaller than {publishing.MAX_UPLOAD_BYTES // 1000} kB"
-        else:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                problem = "The file must be YAML text in UTF-8"
-        if problem is not None:
+        found = coordinating(person, partnership)
+        if text is None:
             return render(
                 request,
                 "library/upload.html",
@@ -169,7 +159,7 @@ def publish_questionnaire(
     text: Annotated[str, Form(max_length=publishing.MAX_UPLOAD_BYTES)] = "",
     source_name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    partnership = _coordinating(person, partnership)
+    partnership = coordinating(person, partnership)
     try:
         version = publishing.publish_candidate(
             session, partnership=partnership, actor=person, text=text, source_name=source_name
@@ -200,7 +190,7 @@ def library_questionnaire(
     partnership: CurrentPartnership,
     name: str,
 ) -> Response:
-    _coordinating(person, partnership)
+    coordinating(person, partnership)
     path = _library_file(name)
     text = path.read_text(encoding="utf-8")
     candidate = publishing.check_candidate(
@@ -217,7 +207,7 @@ def publish_library_questionnaire(
     partnership: CurrentPartnership,
     name: str,
 ) -> Response:
-    _coordinating(person, partnership)
+    coordinating(person, partnership)
     path = _library_file(name)
     text = path.read_text(encoding="utf-8")
     try:

@@ -1,0 +1,17 @@
+"""Questionnaire pages: the library (versions, preview, upload and publish) and the editor that
+writes a questionnaire in the browser.
+
+- publishing.py  the versions a partnership may use, their preview, publishing an upload
+- common.py      the coordinator's permission, finding a draft, saving a change from a form
+- drafts.py      the editor: start, list, overview, details, preview, publish, download
+- sections.py    the editor's sections: add, change, move, remove
+- questions.py   the editor's questions, their show_if, and scales
+"""
+
+from fastapi import APIRouter
+
+from app.library.routes import drafts, publishing, questions, sections
+
+router = APIRouter()
+for flow in (publishing, drafts, sections, questions):
+    router.include_router(flow.router)
