@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.actions.models import (
@@ -25,7 +25,7 @@ from app.cycles.models import Cycle
 from app.demo import DEMO_SURVEY_RESPONSES, DEMO_SURVEY_TEXT, grow_round
 from app.directory.models import Agency, Membership, Partnership, Role
 from app.exports.gather import Plan, plans_of
-from app.panels.models import AgreedRating, PanelScore, ScoreSheet
+from app.panels.models import AgreedRating, Feedback, PanelScore, ScoreSheet
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.rendering import levels_for
@@ -284,8 +284,8 @@ def _score_and_agree(session: Session, plan: Plan, rows: list, panel: list[int])
 def _recommend_and_act(
     session: Session, cycle: Cycle, plan: Plan, rows: list, panel: list[int]
 ) -> tuple[int, int]:
-    """Several recommendations for each return agreed at panel, each with an action in
-    an agreed plan, most with progress reported since."""
+    """Several recommendations for each return agreed at panel, its feedback issued and its
+    plan agreed, each recommendation with an action, most with progress reported since."""
     chosen = [r for n, r in enumerate(rows) if n % AGENCY_FRACTION_WITH_PLAN == 0]
     if not chosen:
         return 0, 0
@@ -297,10 +297,25 @@ def _recommend_and_act(
         insert(ActionPlan).returning(ActionPlan.id, sort_by_parameter_order=True),
         [{"return_id": r[0], "status": PlanStatus.AGREED, "agreed_at": agreed_at} for r in chosen],
     ).all()
+    # Feedback issued and the plan agreed: only then is a return's plan in the partnership's
+    # Composite Action Plan.
+    chosen_ids = [r[0] for r in chosen]
+    session.execute(
+        update(AgencyReturn)
+        .where(AgencyReturn.id.in_(chosen_ids))
+        .values(status=ReturnStatus.ACTION_PLAN_AGREED)
+    )
+    session.execute(
+        insert(Feedback),
+        [
+            {"return_id": r, "strengths": SENTENCES[r % len(SENTENCES)], "issued_at": agreed_at}
+            for r in chosen_ids
+        ],
+    )
     drafts, owners = [], []
     for (return_id, agency, _status), plan_id in zip(chosen, plan_ids, strict=True):
         rng = random.Random(return_id * 11)
-        for _ in range(rng.randint(2, 4)):
+        for _ in range(rng.randint(4, 6)):
             drafts.append(
                 {
                     "return_id": return_id,

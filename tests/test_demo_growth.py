@@ -9,7 +9,7 @@ from app.cycles.models import Cycle
 from app.demo import load_demo
 from app.demo_growth import grow_real_round
 from app.directory.models import Agency
-from app.panels.models import AgreedRating, PanelScore, ScoreSheet
+from app.panels.models import AgreedRating, Feedback, PanelScore, ScoreSheet
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
 from app.returns.models import AgencyReturn, Answer, ReturnStatus
@@ -55,7 +55,11 @@ def test_grown_round_returns_hold_answers_of_every_type_their_questionnaire_has(
 def test_grown_round_has_panel_scores_agreed_ratings_plans_and_last_year(db):
     load_demo(db)
     grown = grow_real_round(db, returns=100)
-    at_panel = [r for r, s in _grown_returns(db, "s11-2021") if s is ReturnStatus.AT_PANEL]
+    # Those met at panel have their feedback issued and their plans agreed.
+    at_panel = [
+        r for r, s in _grown_returns(db, "s11-2021") if s is ReturnStatus.ACTION_PLAN_AGREED
+    ]
+    assert at_panel and set(db.scalars(select(Feedback.return_id))) >= set(at_panel)
     waiting = [r for r, s in _grown_returns(db, "s11-2021") if s is ReturnStatus.SUBMITTED]
     agreed = set(
         db.scalars(select(AgreedRating.return_id).where(AgreedRating.return_id.in_(at_panel)))
