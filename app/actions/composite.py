@@ -48,7 +48,7 @@ def follows_action_plans(person: Person, partnership: Partnership | None) -> boo
     )
 
 
-def _section_11_actions(partnership: Partnership):  # type: ignore[no-untyped-def]
+def section_11_actions(partnership: Partnership):  # type: ignore[no-untyped-def]
     """Actions of agreed plans of this partnership's agencies, in cycles it takes part in: a
     plan not yet agreed is still the agency's draft, not part of the partnership's plan."""
     return (
@@ -137,7 +137,7 @@ def composite_plan(session: Session, *, cycle: Cycle, partnership: Partnership) 
     by_recommendation: dict[int, list[PlanItem]] = defaultdict(list)
     items: list[PlanItem] = []
     for row in session.execute(
-        _section_11_actions(partnership)
+        section_11_actions(partnership)
         .where(AgencyReturn.cycle_id == cycle.id)
         .order_by(Action.due_on, Action.id)
     ):
@@ -309,7 +309,7 @@ def needing_attention(
     items = [
         PlanItem.of_agency(row)
         for row in session.execute(
-            _section_11_actions(partnership).where(Action.status != ActionStatus.COMPLETE, worrying)
+            section_11_actions(partnership).where(Action.status != ActionStatus.COMPLETE, worrying)
         )
     ]
     items += [
