@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
-from app.actions.composite import LONDON, PlanItem, ThemeCounts, section_11_actions
+from app.actions.composite import (
+    LONDON,
+    PlanItem,
+    ThemeCounts,
+    other_items,
+    plan_recommendations,
+    section_11_actions,
+)
 from app.actions.listing import RecommendationRow
 from app.actions.models import (
     Action,
@@ -20,10 +27,9 @@ from app.actions.models import (
     PlanStatus,
     Recommendation,
 )
-from app.actions.plans import AFTER_FEEDBACK
 from app.actions.progress import latest_notes
 from app.cycles.models import Cycle
-from app.directory.models import Agency, AgencySector, Partnership, PartnershipAgency, SchoolType
+from app.directory.models import Agency, AgencySector, Partnership, SchoolType
 from app.listing import Listing, Page, last_page
 from app.returns.models import AgencyReturn
 
@@ -45,39 +51,14 @@ class PlanPage:
 
 
 def _recommendations(cycle: Cycle, partnership: Partnership) -> Select[Any]:
-    """The plan's Section 11 recommendations, as composite.composite_plan lists them."""
-    return (
-        select(Recommendation, Agency)
-        .join(AgencyReturn, AgencyReturn.id == Recommendation.return_id)
-        .join(Agency, Agency.id == AgencyReturn.agency_id)
-        .where(
-            AgencyReturn.cycle_id == cycle.id,
-            AgencyReturn.status.in_(AFTER_FEEDBACK),  # agreed, not still being drafted
-            Agency.id.in_(
-                select(PartnershipAgency.agency_id).where(
-                    PartnershipAgency.partnership_id == partnership.id
-                )
-            ),
-        )
-    )
+    return plan_recommendations(cycle, partnership)  # type: ignore[no-any-return]
 
 
 def plan_page(session: Session, *, cycle: Cycle, partnership: Partnership) -> PlanPage:
     total = session.scalar(
         select(func.count()).select_from(_recommendations(cycle, partnership).subquery())
     )
-    others = [
-        PlanItem.of_partnership(action)
-        for action in session.scalars(
-            select(Action)
-            .where(
-                Action.cycle_id == cycle.id,
-                Action.partnership_id == partnership.id,
-                Action.plan_id.is_(None),
-            )
-            .order_by(Action.theme, Action.due_on, Action.id)
-        )
-    ]
+    others = other_items(session, cycle=cycle, partnership=partnership)
     return PlanPage(
         cycle, total or 0, others, latest_notes(session, [item.action.id for item in others])
     )

@@ -308,27 +308,20 @@ def _self_ratings(
     if simple_ids:
         # Cast to text to group: PostgreSQL's json has no equality operator.
         value = cast(Answer.value, String)
+        grouped = (
+            AgencyReturn.questionnaire_version_id,
+            Agency.sector,
+            Agency.school_type,
+            Agency.school_phase,
+            Answer.question_id,
+            value,
+        )
         for version_id, sector, school_type, phase, question_id, text, number in session.execute(
-            select(
-                AgencyReturn.questionnaire_version_id,
-                Agency.sector,
-                Agency.school_type,
-                Agency.school_phase,
-                Answer.question_id,
-                value,
-                func.count(),
-            )
+            select(*grouped, func.count())
             .join(AgencyReturn, AgencyReturn.id == Answer.return_id)
             .join(Agency, Agency.id == AgencyReturn.agency_id)
             .where(Answer.return_id.in_(in_scope(scope)), Answer.question_id.in_(simple_ids))
-            .group_by(
-                AgencyReturn.questionnaire_version_id,
-                Agency.sector,
-                Agency.school_type,
-                Agency.school_phase,
-                Answer.question_id,
-                value,
-            )
+            .group_by(*grouped)
         ):
             question = simple.get(version_id, {}).get(question_id)
             facts = _Facts(sector, school_type, phase)
