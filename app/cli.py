@@ -37,7 +37,8 @@ def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
-    from app.demo import grow_round, load_demo
+    from app.demo import load_demo
+    from app.demo_growth import Grown, grow_real_round
     from app.questionnaires.service import PublishError
 
     engine = make_engine(settings.database_url)
@@ -45,14 +46,23 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
     try:
         with make_sessionmaker(engine).begin() as session:
             summary = load_demo(session)
-            grown = grow_round(session, returns=args.returns) if args.returns else 0
+            grown = Grown()
+            if args.returns or args.responses:
+                grown = grow_real_round(session, returns=args.returns, responses=args.responses)
     except PublishError as error:
         raise ConfigError(f"the demo questionnaires could not be published: {error}") from None
     print(
         f"Demo data ready: {summary.partnerships} partnerships, {summary.agencies} agencies "
         f"in Norfolk ({summary.voluntary_agencies} voluntary sector)"
-        + (f", and {grown} schools added to this year's round." if grown else ".")
+        + (f", and {grown.returns} schools added to this year's round." if grown.returns else ".")
     )
+    if grown != Grown():
+        print(
+            f"Grown: {grown.answers:,} answers, {grown.scores:,} panel scores, "
+            f"{grown.agreed:,} agreed ratings, {grown.recommendations:,} recommendations, "
+            f"{grown.actions:,} actions, {grown.last_year:,} returns last year, "
+            f"{grown.responses:,} survey responses."
+        )
 
 
 def _cmd_create_admin(settings: Settings, args: argparse.Namespace) -> None:
@@ -434,7 +444,14 @@ def _parser(export_kinds: Sequence[str] = ()) -> argparse.ArgumentParser:
         "--returns",
         type=int,
         default=0,
-        help="grow this year's round with schools to this many returns (for large-round trials)",
+        help="grow this year's round with schools to this many returns, filled as real ones "
+        "are: answers, panel scores, agreed ratings, recommendations, actions, last year's",
+    )
+    demo.add_argument(
+        "--responses",
+        type=int,
+        default=0,
+        help="grow this year's frontline survey to this many responses",
     )
     serve = commands.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", default="127.0.0.1")

@@ -224,3 +224,50 @@ def test_the_editors_pages_run_a_fixed_number_of_queries_for_the_largest_questio
         with count_queries() as counted:
             assert client.get(page).status_code == 200
         assert counted.count <= BUDGET, (page, counted.count)
+
+
+def test_summary_survey_and_plan_pages_run_the_same_statements_with_real_returns_behind_them(
+    client, db, demo, count_queries
+):
+    """With returns filled as real ones are (answers, scores, agreed ratings, recommendations,
+    actions, last year's round) and the survey answered, the chair's summary and its change by
+    agency, the survey's results and the Composite Action Plan run as many statements at 1,000
+    returns and 1,000 responses as at 100 returns and 10 responses."""
+    from app.demo_growth import grow_real_round
+
+    coordinator = person_by_email(db, "coordinator@nscp.example.org")
+    chair = person_by_email(db, "chair@nscp.example.org")
+    pages = {
+        chair: [
+            "/summary/s11-2021",
+            "/summary/s11-2021?sort=declined&sector=education&page=2",
+            "/round/cycles/s11-2021/survey/results",
+            "/action-plans/cycles/s11-2021",
+        ],
+        coordinator: [
+            "/round/cycles/s11-2021/survey/results",
+            "/action-plans/cycles/s11-2021?sort=agency&order=desc&page=2",
+            "/action-plans/cycles/s11-2021?actions=attention&q=school",
+            "/action-plans",
+        ],
+    }
+
+    def counts() -> list[int]:
+        found = []
+        for person, paths in pages.items():
+            sign_in(client, person)
+            for path in paths:
+                with count_queries() as counted:
+                    assert client.get(path).status_code == 200, path
+                found.append(counted.count)
+        return found
+
+    small = grow_real_round(db, returns=100, responses=10)
+    db.commit()
+    at_100 = counts()
+    large = grow_real_round(db, returns=1000, responses=1000)
+    db.commit()
+    assert large.recommendations > 10 * small.recommendations > 0  # the plan really grew
+    at_1000 = counts()
+    # One statement either way is the session's last-seen time, written once a minute.
+    assert all(b <= a + 1 for a, b in zip(at_100, at_1000, strict=True)), (at_100, at_1000)

@@ -48,7 +48,7 @@ def follows_action_plans(person: Person, partnership: Partnership | None) -> boo
     )
 
 
-def _section_11_actions(partnership: Partnership):  # type: ignore[no-untyped-def]
+def section_11_actions(partnership: Partnership):  # type: ignore[no-untyped-def]
     """Actions of agreed plans of this partnership's agencies, in cycles it takes part in: a
     plan not yet agreed is still the agency's draft, not part of the partnership's plan."""
     return (
@@ -114,30 +114,38 @@ class CompositePlan:
     latest: dict[int, ActionUpdate]
 
 
+def plan_recommendations(cycle: Cycle, partnership: Partnership):  # type: ignore[no-untyped-def]
+    """(Recommendation, Agency) of the cycle's plan: its agencies' returns past feedback."""
+    return (
+        select(Recommendation, Agency)
+        .join(AgencyReturn, AgencyReturn.id == Recommendation.return_id)
+        .join(Agency, Agency.id == AgencyReturn.agency_id)
+        .where(
+            AgencyReturn.cycle_id == cycle.id,
+            AgencyReturn.status.in_(AFTER_FEEDBACK),  # agreed, not still being drafted
+            Agency.id.in_(
+                select(PartnershipAgency.agency_id).where(
+                    PartnershipAgency.partnership_id == partnership.id
+                )
+            ),
+        )
+    )
+
+
 def composite_plan(session: Session, *, cycle: Cycle, partnership: Partnership) -> CompositePlan:
     """Every Section 11 recommendation of the cycle with its actions, and every item the
     partnership added from other sources. A fixed number of statements, whatever the size."""
     recommendations = list(
         session.execute(
-            select(Recommendation, Agency)
-            .join(AgencyReturn, AgencyReturn.id == Recommendation.return_id)
-            .join(Agency, Agency.id == AgencyReturn.agency_id)
-            .where(
-                AgencyReturn.cycle_id == cycle.id,
-                AgencyReturn.status.in_(AFTER_FEEDBACK),  # agreed, not still being drafted
-                Agency.id.in_(
-                    select(PartnershipAgency.agency_id).where(
-                        PartnershipAgency.partnership_id == partnership.id
-                    )
-                ),
+            plan_recommendations(cycle, partnership).order_by(
+                Recommendation.theme, Agency.name, Recommendation.id
             )
-            .order_by(Recommendation.theme, Agency.name, Recommendation.id)
         )
     )
     by_recommendation: dict[int, list[PlanItem]] = defaultdict(list)
     items: list[PlanItem] = []
     for row in session.execute(
-        _section_11_actions(partnership)
+        section_11_actions(partnership)
         .where(AgencyReturn.cycle_id == cycle.id)
         .order_by(Action.due_on, Action.id)
     ):
@@ -145,7 +153,20 @@ def composite_plan(session: Session, *, cycle: Cycle, partnership: Partnership) 
         assert item.recommendation is not None
         by_recommendation[item.recommendation.id].append(item)
         items.append(item)
-    others = [
+    others = other_items(session, cycle=cycle, partnership=partnership)
+    items.extend(others)
+    return CompositePlan(
+        cycle,
+        items,
+        [(r, agency, by_recommendation.get(r.id, [])) for r, agency in recommendations],
+        others,
+        latest_notes(session, [item.action.id for item in items]),
+    )
+
+
+def other_items(session: Session, *, cycle: Cycle, partnership: Partnership) -> list[PlanItem]:
+    """The items the partnership added to the cycle's plan from other sources."""
+    return [
         PlanItem.of_partnership(action)
         for action in session.scalars(
             select(Action)
@@ -157,14 +178,6 @@ def composite_plan(session: Session, *, cycle: Cycle, partnership: Partnership) 
             .order_by(Action.theme, Action.due_on, Action.id)
         )
     ]
-    items.extend(others)
-    return CompositePlan(
-        cycle,
-        items,
-        [(r, agency, by_recommendation.get(r.id, [])) for r, agency in recommendations],
-        others,
-        latest_notes(session, [item.action.id for item in items]),
-    )
 
 
 def cycle_of(session: Session, action: Action) -> Cycle:
@@ -309,7 +322,7 @@ def needing_attention(
     items = [
         PlanItem.of_agency(row)
         for row in session.execute(
-            _section_11_actions(partnership).where(Action.status != ActionStatus.COMPLETE, worrying)
+            section_11_actions(partnership).where(Action.status != ActionStatus.COMPLETE, worrying)
         )
     ]
     items += [

@@ -30,7 +30,12 @@ def _agency_choices() -> list[Choice]:
 
 def recommendation_choices(rows: Sequence[RecommendationRow]) -> list[Choice]:
     """The themes the plan holds, then the agency's sector and school type, then its actions."""
-    themes = sorted({r.theme for r, _agency, _items in rows if r.theme}, key=str.casefold)
+    return choices_for_themes(
+        sorted({r.theme for r, _agency, _items in rows if r.theme}, key=str.casefold)
+    )
+
+
+def choices_for_themes(themes: Sequence[str]) -> list[Choice]:
     return [
         Choice("theme", "Theme", tuple((t, t) for t in themes)),
         *_agency_choices(),

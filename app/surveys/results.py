@@ -101,11 +101,14 @@ def counted(session: Session, *, survey: Survey) -> dict[tuple[int, str, str], i
     return {(a, q, c): n for a, q, c, n in rows}
 
 
-def counted_by_role(session: Session, *, survey: Survey) -> dict[tuple[int, str, str, str], int]:
+def counted_by_role(
+    session: Session, *, survey: Survey, agency_ids: set[int] | None = None
+) -> dict[tuple[int, str, str, str], int]:
     """(agency, role, question, choice) → how many answered so, the role being the respondent's
-    own answer to ROLE_QUESTION (NO_ROLE when they gave none): one statement."""
+    own answer to ROLE_QUESTION (NO_ROLE when they gave none): one statement, over the given
+    agencies only if given."""
     role = aliased(SurveyAnswer)
-    rows = session.execute(
+    query = (
         select(
             SurveyResponse.agency_id,
             role.choice,
@@ -122,6 +125,9 @@ def counted_by_role(session: Session, *, survey: Survey) -> dict[tuple[int, str,
             SurveyResponse.agency_id, role.choice, SurveyAnswer.question_id, SurveyAnswer.choice
         )
     )
+    if agency_ids is not None:
+        query = query.where(SurveyResponse.agency_id.in_(sorted(agency_ids)))
+    rows = session.execute(query)
     return {(a, r or NO_ROLE, q, c): n for a, r, q, c, n in rows}
 
 
@@ -197,10 +203,17 @@ def _distribution(
 
 
 def results_of(
-    session: Session, *, survey: Survey, questionnaire: Questionnaire, k: int, agency_ids: set[int]
+    session: Session,
+    *,
+    survey: Survey,
+    questionnaire: Questionnaire,
+    k: int,
+    agency_ids: set[int],
+    roles_of: set[int] | None = None,
 ) -> Results:
-    """Every choice question's results over these agencies (the reader partnership's own);
-    free text is for `free_text_of`, coordinators only."""
+    """Every choice question's results over these agencies (the reader partnership's own),
+    by staff role for the agencies in `roles_of` (None: all, as the workbook has them); free
+    text is for `free_text_of`, coordinators only."""
     counts = {key: n for key, n in counted(session, survey=survey).items() if key[0] in agency_ids}
     people = {a: n for a, n in respondents(session, survey=survey).items() if a in agency_ids}
     links = session.execute(
@@ -221,14 +234,24 @@ def results_of(
         sector_people[row.agency.sector] += row.responses
         sector_staff[row.agency.sector] += row.staff_number or 0
     total = sum(people.values())
-    by_role = {
-        key: n for key, n in counted_by_role(session, survey=survey).items() if key[0] in agency_ids
-    }
+    # The role figures are the costliest count (a self-join of every answer): only for the
+    # agencies whose role rows are shown.
+    wanted = None if roles_of is None else agency_ids & roles_of
+    by_role = (
+        {
+            key: n
+            for key, n in counted_by_role(session, survey=survey, agency_ids=wanted).items()
+            if key[0] in agency_ids
+        }
+        if wanted is None or wanted
+        else {}
+    )
     role_q = next(
         (q for sec in questionnaire.sections for q in sec.questions if q.id == ROLE_QUESTION), None
     )
     roles = choices_of(questionnaire, role_q) if role_q is not None else []
-    groups = _role_groups(agencies, roles, by_role, k) if roles else {}
+    role_rows = [row for row in agencies if roles_of is None or row.agency.id in roles_of]
+    groups = _role_groups(role_rows, roles, by_role, k) if roles else {}
     questions = []
     for section in questionnaire.sections:
         for q in section.questions:
@@ -259,7 +282,7 @@ def results_of(
                         )
                         for row in agencies
                     ],
-                    _role_rows(agencies, groups, by_role, q.id, choices, k) if roles else [],
+                    _role_rows(role_rows, groups, by_role, q.id, choices, k) if roles else [],
                 )
             )
     sectors = [

@@ -124,10 +124,16 @@ def _mapped_questions(
 
 
 def triangulate(
-    session: Session, *, survey: Survey, k: int, agency_ids: set[int] | Select | None = None
+    session: Session,
+    *,
+    survey: Survey,
+    k: int,
+    agency_ids: set[int] | Select | None = None,
+    shown_only: bool = False,
 ) -> list[Standard]:
     """Every mapped standard of every (or the given) agency's return, in a fixed number of
-    statements whatever the number of responses or returns."""
+    statements whatever the number of responses or returns; `shown_only`: only agencies with
+    k or more responses, whose figures can be shown."""
     survey_questionnaire = questionnaire_of(session, survey)
     counts = survey_results.counted(session, survey=survey)
     people = survey_results.respondents(session, survey=survey)
@@ -146,22 +152,40 @@ def triangulate(
     )
     if agency_ids is not None:
         query = query.where(AgencyReturn.agency_id.in_(agency_ids))
+    if shown_only:
+        # A round of thousands of returns has responses from a few dozen agencies: the rest
+        # would be read only to be hidden.
+        query = query.where(AgencyReturn.agency_id.in_([a for a, n in people.items() if n >= k]))
     returns = session.execute(query).all()
     return_ids = [r.id for r, _, _ in returns]
+    targets: dict[int, dict[str, tuple[str, str, list[Level]]]] = {}
+    for _r, _a, version in returns:
+        if version.id not in targets:
+            targets[version.id] = _targets(
+                survey_questionnaire, questionnaire_service.snapshot(version)
+            )
+    # Only the self-ratings the survey is compared with, not every narrative of the round.
+    wanted = sorted({qid for found in targets.values() for _t, qid, _l in found.values() if qid})
     self_values = {
-        (a.return_id, a.question_id): a.value
-        for a in session.scalars(select(Answer).where(Answer.return_id.in_(return_ids)))
+        (return_id, question_id): value
+        for return_id, question_id, value in session.execute(
+            select(Answer.return_id, Answer.question_id, Answer.value).where(
+                Answer.return_id.in_(return_ids), Answer.question_id.in_(wanted)
+            )
+        )
     }
     agreed = {
-        (a.return_id, a.item): a.rating
-        for a in session.scalars(select(AgreedRating).where(AgreedRating.return_id.in_(return_ids)))
+        (return_id, item): rating
+        for return_id, item, rating in session.execute(
+            select(AgreedRating.return_id, AgreedRating.item, AgreedRating.rating).where(
+                AgreedRating.return_id.in_(return_ids)
+            )
+        )
     }
     standards = []
     for agency_return, agency, version in returns:
         return_questionnaire = questionnaire_service.snapshot(version)
-        for key, (title, question_id, levels) in _targets(
-            survey_questionnaire, return_questionnaire
-        ).items():
+        for key, (title, question_id, levels) in targets[version.id].items():
             agreeing = counted = 0
             for q in _mapped_questions(survey_questionnaire, return_questionnaire.id, key):
                 agree, count = agreeing_choices(survey_questionnaire, q)
@@ -205,7 +229,8 @@ def round_triangulation(
     session: Session, *, survey: Survey, k: int, agency_ids: set[int] | Select
 ) -> list[Standard]:
     """The chair's view: the standards shown (k or more responses), widest gaps first."""
-    shown = [s for s in triangulate(session, survey=survey, k=k, agency_ids=agency_ids) if s.shown]
+    found = triangulate(session, survey=survey, k=k, agency_ids=agency_ids, shown_only=True)
+    shown = [s for s in found if s.shown]
     return sorted(shown, key=lambda s: (-s.flagged, -s.gap, s.agency.name, s.title))
 
 

@@ -7,6 +7,7 @@ import io
 
 from sqlalchemy import select
 
+from app.directory.models import Agency
 from app.surveys import results as survey_results
 from app.surveys import service as surveys_service
 from app.surveys.models import SurveyLink
@@ -88,7 +89,8 @@ def test_coordinator_sees_no_figure_for_a_small_role_group_on_the_page_or_in_the
         _answer(db, survey, agency_id, role, 5)
     _answer(db, survey, agency_id, None, 1)
     sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
-    page = client.get(RESULTS)
+    assert "By agency and staff role" not in client.get(RESULTS).text  # one agency at a time
+    page = client.get(RESULTS, params={"agency": agency_id})
     assert page.status_code == 200, page.text
     assert "By agency and staff role" in page.text
     row = page.text.split(f"{name}: Role not given</th>", 1)[1].split("</tr>")[0]
@@ -103,11 +105,21 @@ def test_coordinator_sees_no_figure_for_a_small_role_group_on_the_page_or_in_the
 
 def test_each_agency_at_k_gets_its_own_chart_and_table_and_small_agencies_none(client, db, demo):
     sign_in(client, person_by_email(db, "coordinator@nscp.example.org"))
+    yarmouth = db.scalar(select(Agency.id).where(Agency.name == "Great Yarmouth Borough Council"))
+    fire = db.scalar(select(Agency.id).where(Agency.name == "Norfolk Fire and Rescue Service"))
     page = client.get(RESULTS).text
+    # The page offers the agencies at k, one at a time, and not the others.
+    assert f'<option value="{yarmouth}">' in page and f'<option value="{fire}">' not in page
+    assert "Chart: " not in page
+    page = client.get(RESULTS, params={"agency": yarmouth}).text
     # Great Yarmouth is above k (a chart in a details component), the fire service 3 (no chart).
     chart = page.split("Chart: Great Yarmouth Borough Council", 1)[1].split("</details>")[0]
     assert "<svg" in chart and 'caption--s">Great Yarmouth Borough Council (' in chart
     assert "Chart: Norfolk Fire and Rescue Service" not in page
+    assert (
+        "Chart: Norfolk Fire and Rescue Service"
+        not in client.get(RESULTS, params={"agency": fire}).text
+    )
 
 
 def test_coordinator_sees_the_newest_free_text_with_a_count_and_a_link_to_all(

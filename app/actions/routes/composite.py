@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.actions import composite
+from app.actions import composite, plan_page
 from app.actions import listing as plan_listing
 from app.actions import progress as action_progress
 from app.actions.forms import MOST_DATES, read_dates, read_item_form
@@ -87,12 +87,18 @@ def composite_page(
         dates = composite.default_dates(cycle, today)
     if not typed or not date_errors:
         typed = [day.isoformat() for day in dates]
-    plan = composite.composite_plan(session, cycle=cycle, partnership=partnership)
-    counts, totals = composite.open_by_theme(session, plan=plan, dates=dates)
-    choices = plan_listing.recommendation_choices(plan.recommendations)
-    page = plan_listing.recommendations_page(
-        plan.recommendations,
-        plan_listing.read_recommendations(request.query_params, choices),
+    plan = plan_page.plan_page(session, cycle=cycle, partnership=partnership)
+    counts, totals = plan_page.theme_counts(
+        session, cycle=cycle, partnership=partnership, dates=dates
+    )
+    choices = plan_listing.choices_for_themes(
+        plan_page.themes_of(session, cycle=cycle, partnership=partnership)
+    )
+    page = plan_page.recommendations_page(
+        session,
+        cycle=cycle,
+        partnership=partnership,
+        listing=plan_listing.read_recommendations(request.query_params, choices),
         today=today,
     )
     return render(

@@ -38,6 +38,7 @@ def results_page(
     partnership: CurrentPartnership,
     slug: str,
     all: bool = False,
+    agency: Id | None = None,
 ) -> Response:
     scope = scopes.export_scope(session, person=person, partnership=partnership, slug=slug)
     survey = surveys_service.survey_of(session, cycle=scope.cycle) if scope else None
@@ -49,6 +50,17 @@ def results_page(
     k = surveys_service.threshold_of(session, cycle=cycle)
     coordinator = cycles_service.coordinates(person, partnership)
     own = survey_workbook.readable_agencies(session, scope, survey)
+    # Each agency's own charts and its figures by staff role, one agency at a time: with every
+    # agency's on one page it ran past a megabyte once a few dozen agencies reached k.
+    chosen = agency if agency in own else None
+    results = survey_results.results_of(
+        session,
+        survey=survey,
+        questionnaire=questionnaire,
+        k=k,
+        agency_ids=own,
+        roles_of={chosen} if chosen else set(),
+    )
     return render(
         request,
         "surveys/results.html",
@@ -58,8 +70,10 @@ def results_page(
             "coordinator": coordinator,
             "panel_member": scope.reader is scopes.Reader.PANEL,
             "all_free_text": all,
-            "results": survey_results.results_of(
-                session, survey=survey, questionnaire=questionnaire, k=k, agency_ids=own
+            "results": results,
+            "chosen": chosen,
+            "chosen_name": next(
+                (row.agency.name for row in results.agencies if row.agency.id == chosen), None
             ),
             "free_text": survey_results.free_text_of(
                 session,
