@@ -27,6 +27,7 @@ from app.db import get_session, make_engine
 from app.directory import service as directory_service
 from app.directory.models import Agency, Membership, Person, Role
 from app.main import create_app
+from app.notifications import queue as mail_queue
 from app.storage.backends import storage_for
 from tests.pages import CheckingClient
 
@@ -235,6 +236,8 @@ def client_for(
     engine: Engine,
     db: Session,
     client_address: tuple[str, int] = ("testclient", 50000),
+    *,
+    deliver_mail: bool = True,
 ) -> CheckingClient:
     app = create_app(app_settings, engine=engine)
 
@@ -250,9 +253,17 @@ def client_for(
             raise
 
     app.dependency_overrides[get_session] = the_test_session
-    return CheckingClient(
+    checking = CheckingClient(
         app, base_url="http://localhost", raise_server_exceptions=False, client=client_address
     )
+    if deliver_mail:
+        # A mail worker that runs after every response (each of a redirect's too): a request
+        # only queues its emails; this hands them over as `s11 worker` would, in the test's
+        # own transaction.
+        checking.event_hooks["response"].append(
+            lambda response: mail_queue.drain(db, app_settings, worker="test")
+        )
+    return checking
 
 
 @pytest.fixture
@@ -588,3 +599,13 @@ def count_queries(engine: Engine):  # type: ignore[no-untyped-def]
             event.remove(engine, "before_cursor_execute", counter)
 
     return counting
+
+
+def deliver_now(db: Session, settings: Settings, email, *, kind: str, partnership_id=None):  # type: ignore[no-untyped-def]
+    """Queue an email as a request does, then hand it over as a worker would."""
+    from app.notifications import service as notifications_service
+
+    sent = notifications_service.queue_email(db, email, kind=kind, partnership_id=partnership_id)
+    mail_queue.drain(db, settings, worker="test")
+    db.refresh(sent)
+    return sent

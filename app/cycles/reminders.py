@@ -38,7 +38,7 @@ def send_reminders(
     session_factory: Callable[[], Session], settings: Settings, *, today: date | None = None
 ) -> int:
     """Remind the leads of every return not yet submitted whose reminder point has come;
-    returns how many reminders the mail server took (a refused one waits for retry_due)."""
+    returns how many reminders were queued (the workers, or the same command, send them)."""
     with session_factory() as session:
         due = due_reminders(session, settings, today=today or date.today())
     claims = [
@@ -60,16 +60,14 @@ def send_once(
     *,
     kind: str,
 ) -> int:
-    """Send each group of emails once: with it goes an insert of the reminder points it
-    covers, whose key makes a second host's insert fail, so that host sends nothing. Returns
-    how many emails the mail server took."""
-    sent = 0
+    """Queue each group of emails once: with it goes an insert of the reminder points it
+    covers, whose key makes a second host's insert fail, so that host queues nothing. Returns
+    how many emails were queued."""
+    queued = 0
     for points, emails in claims:
         with session_factory() as session:
-            for record in _claim(session, points, emails, kind):
-                sent += notifications_service.attempt(session, settings, record)
-                session.commit()
-    return sent
+            queued += len(_claim(session, points, emails, kind))
+    return queued
 
 
 def _claim(
