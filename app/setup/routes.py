@@ -403,6 +403,9 @@ def people_page(
             "invitations": waiting,
             "state": auth_invitations.invitation_state,
             "notice": request.query_params,
+            "undelivered": notifications_service.undelivered_invitations(
+                session, partnership_id=partnership.id
+            ),
         },
     )
 

@@ -11,9 +11,9 @@ from email.policy import default as default_policy
 import pytest
 from icalendar import Calendar
 
+from app.notifications import queue as mail_queue
 from app.notifications import service as notifications_service
 from app.notifications.calendar import CalendarEvent, cancellation, invitation
-from app.notifications import queue as mail_queue
 from app.notifications.mail import Email, open_transport
 from app.notifications.models import SendStatus
 from tests.conftest import deliver_now, free_port, test_settings

@@ -84,6 +84,9 @@ def dashboard_page(  # type: ignore[no-untyped-def]
             "reminded": reminded,
             "extended": extended,
             "today": date.today(),
+            "undelivered": notifications_service.undelivered_invitations(
+                session, partnership_id=partnership.id
+            ),
         },
         block="results" if swapping(request, "results") else None,
     )
