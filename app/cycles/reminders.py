@@ -137,7 +137,7 @@ def due_reminders(session: Session, settings: Settings, *, today: date) -> list[
                     reminder_email(
                         name=name,
                         to=email,
-                        agency=agency,
+                        agency_name=agency.name,
                         cycle=cycle,
                         deadline=deadline,
                         today=today,
@@ -185,7 +185,7 @@ def reminder_email(
     *,
     name: str,
     to: str,
-    agency: Agency,
+    agency_name: str,
     cycle: Cycle,
     deadline: date,
     today: date,
@@ -200,17 +200,17 @@ def reminder_email(
     on = f"{deadline:%A %-d %B %Y}"
     return Email(
         to=to,
-        subject=f"Reminder: {agency.name}'s {words} is due {when}",
+        subject=f"Reminder: {agency_name}'s {words} is due {when}",
         body=(
             f"Hello {name},\n\n"
-            f"{agency.name}'s {words} for {cycle.name} has not been submitted yet. "
+            f"{agency_name}'s {words} for {cycle.name} has not been submitted yet. "
             f"It is due {when}, on {on}.\n\n"
             f"Carry on with it, and submit it, at {link}\n\n"
             "If you need longer, ask the partnership's business unit before the deadline.\n"
         ),
         html=(
             f"<p>Hello {escape(name)},</p>\n"
-            f"<p>{escape(agency.name)}'s {words} for {escape(cycle.name)} has not been "
+            f"<p>{escape(agency_name)}'s {words} for {escape(cycle.name)} has not been "
             f"submitted yet. It is due {when}, on <strong>{on}</strong>.</p>\n"
             f'<p><a href="{escape(link)}">Carry on with the return</a></p>\n'
             "<p>If you need longer, ask the partnership's business unit before the deadline.</p>\n"
