@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column('partnership_id', sa.Integer(), nullable=False),
         sa.Column('description', sa.String(length=200), nullable=False),
         sa.Column('back_to', sa.String(length=300), nullable=False),
-        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['partnership_id'], ['partnership.id'], name=op.f('fk_mail_action_partnership_id_partnership'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_action')),
     )
@@ -34,9 +34,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table('sent_email', schema=None) as batch_op:
         batch_op.add_column(sa.Column('action_id', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('next_attempt_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('claimed_by', sa.String(length=80), nullable=True))
-        batch_op.add_column(sa.Column('claimed_until', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('provider_id', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('provider_status', sa.String(length=40), nullable=True))
         batch_op.create_index(batch_op.f('ix_sent_email_action_id'), ['action_id'], unique=False)
