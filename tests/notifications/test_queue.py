@@ -173,3 +173,29 @@ def test_two_workers_side_by_side_never_send_one_email_twice(
     assert len(addresses) == 120 and len(set(addresses)) == 120
     assert set(statuses) == {SendStatus.SENT}
     assert senders == [None] * 120  # every claim released once its message was marked
+
+
+def test_a_worker_stops_cleanly_on_sigterm(empty_engine, database_url, var_dir):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from app.config import PROJECT_ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("S11_")}
+    env.update({"S11_DATABASE_URL": database_url, "S11_VAR_DIR": str(var_dir)})
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker", "--name", "stopping"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert worker.stdout is not None
+    first = worker.stdout.readline()
+    assert "is delivering" in first, first + worker.stdout.read()
+    worker.send_signal(signal.SIGTERM)
+    out, _ = worker.communicate(timeout=30)
+    assert worker.returncode == 0 and "s11 mail worker stopping stopped." in out
