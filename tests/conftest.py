@@ -412,13 +412,18 @@ class Mailbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
 
-    def link_in_last_to(self, address: str, path: str, wait: float = 10) -> str:
+    def wait_for(self, address: str, wait: float = 10) -> list[EmailMessage]:
+        """The messages to `address`, once at least one has come (a mail worker in another
+        process sends it meanwhile)."""
         import time
 
-        deadline = time.monotonic() + wait  # a server in another process sends it meanwhile
+        deadline = time.monotonic() + wait
         while not self.to(address) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert self.to(address), f"no email reached {address}"
+        return self.to(address)
+
+    def link_in_last_to(self, address: str, path: str, wait: float = 10) -> str:
+        assert self.wait_for(address, wait), f"no email reached {address}"
         body = self.to(address)[-1].get_content()
         return path + body.split(path, 1)[1].split()[0]
 

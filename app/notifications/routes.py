@@ -15,7 +15,7 @@ from app.cycles import service as cycles_service
 from app.db import DbSession
 from app.directory.models import Partnership, Person
 from app.notifications import service as notifications_service
-from app.params import Id
+from app.params import Count, Id
 from app.templating import render, swapping
 
 router = APIRouter()
@@ -83,7 +83,7 @@ def sending_page(
     person: Coordinator,
     partnership: CurrentPartnership,
     action_id: Id,
-    resent: int | None = None,
+    resent: Count | None = None,
 ) -> Response:
     partnership, action = _sending_or_404(session, person, partnership, action_id)
     return render(
