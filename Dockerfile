@@ -32,4 +32,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # No access log: paths carry sign-in tokens; s11 logs one JSON line per request instead.
 # Metrics from every worker are added up through PROMETHEUS_MULTIPROC_DIR, emptied at start.
 ENV PROMETHEUS_MULTIPROC_DIR=/tmp/s11-metrics
+# Email goes out through `s11 worker`: run it from this same image, as many as needed, on
+# any hosts (docker run ... s11 s11 worker); each stops cleanly on SIGTERM.
 CMD ["sh", "-c", "rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && s11 migrate && exec gunicorn 'app.main:create_app()' --worker-class uvicorn.workers.UvicornWorker --bind 0.0.0.0:8000 --forwarded-allow-ips='*'"]

@@ -10,10 +10,11 @@ PYTEST_WORKERS ?= -n auto --maxprocesses=4 --dist loadfile
 
 .PHONY: run test install install-dev lint format assets clean
 
+# One mail worker beside the app: it stops (SIGTERM) when the app stops.
 run: $(VENV)/.installed
 	$(BIN)/s11 migrate
 	$(BIN)/s11 demo
-	$(BIN)/s11 serve
+	$(BIN)/s11 worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; $(BIN)/s11 serve
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check app tests bench

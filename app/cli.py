@@ -1,5 +1,5 @@
-"""The `s11` command: migrate, demo, serve, create-admin, send-reminders, export, backup,
-restore, storage migrate.
+"""The `s11` command: migrate, demo, serve, worker, create-admin, send-reminders, export,
+backup, restore, storage migrate.
 
 A bad setting ends the command with one sentence on stderr and exit status 2, never a traceback.
 """
@@ -7,6 +7,7 @@ A bad setting ends the command with one sentence on stderr and exit status 2, ne
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -66,11 +67,14 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _cmd_create_admin(settings: Settings, args: argparse.Namespace) -> None:
+    from sqlalchemy import select
+
     from app.audit import service as audit_service
     from app.auth import service as auth_service
     from app.directory import service as directory_service
+    from app.notifications import queue as mail_queue
     from app.notifications import service as notifications_service
-    from app.notifications.models import SendStatus
+    from app.notifications.models import SendStatus, SentEmail
 
     engine = make_engine(settings.database_url)
     check_database_reachable(engine)
@@ -92,13 +96,21 @@ def _cmd_create_admin(settings: Settings, args: argparse.Namespace) -> None:
                 session, email=email, base_url=settings.base_url
             )
             sent = (
-                notifications_service.deliver(session, settings, link, kind="sign_in_link")
+                notifications_service.queue_email(session, link, kind="sign_in_link")
                 if link is not None
                 else None
             )
-            delivered = sent is not None and sent.status is SendStatus.SENT
+            sent_id = sent.id if sent is not None else None
     except directory_service.DirectoryError as error:
         raise ConfigError(str(error)) from None
+    delivered = False
+    if sent_id is not None:
+        # A command, not a request: it hands the link over itself, so the first sign-in
+        # needs no worker running yet.
+        with make_sessionmaker(engine)() as session:
+            mail_queue.drain(session, settings, worker=f"create-admin-{os.getpid()}")
+            status = session.scalar(select(SentEmail.status).where(SentEmail.id == sent_id))
+            delivered = status in (SendStatus.SENT, SendStatus.DELIVERED)
     print(f"{email} is a site administrator.")
     if not delivered:
         print(
@@ -178,19 +190,18 @@ def _cmd_questionnaire_publish(settings: Settings, args: argparse.Namespace) -> 
 def _cmd_send_reminders(settings: Settings, args: argparse.Namespace) -> None:
     from app.actions.reminders import send_action_reminders
     from app.cycles.reminders import send_reminders
-    from app.notifications import service as notifications_service
+    from app.notifications import queue as mail_queue
 
     engine = make_engine(settings.database_url)
     check_database_reachable(engine)
     sessions = make_sessionmaker(engine)
     reminded = send_reminders(sessions, settings, today=args.today)
     actions_due = send_action_reminders(sessions, settings, today=args.today)
+    # Workers send them; handing over what is due here too keeps an installation with no
+    # worker running sending, and a worker running meanwhile never sends one twice (claims).
     with sessions() as session:
-        retried = notifications_service.retry_due(session, settings)
-    print(
-        f"{reminded} reminders sent, {actions_due} action reminders sent, "
-        f"{retried} failed emails retried"
-    )
+        sent = mail_queue.drain(session, settings, worker=f"send-reminders-{os.getpid()}")
+    print(f"{reminded} reminders queued, {actions_due} action reminders queued, {sent} emails sent")
 
 
 def _cmd_retention(settings: Settings, args: argparse.Namespace) -> None:
@@ -276,6 +287,29 @@ def _cmd_export(settings: Settings, args: argparse.Namespace) -> None:
         partial.unlink(missing_ok=True)
     returns = f"{made.returns} return{'' if made.returns == 1 else 's'}"
     print(f"{out}: {made.kind.title} of {scope.cycle.name}, {returns}.")
+
+
+def _cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    import signal
+    import socket
+    import threading
+
+    from app.notifications.queue import run_worker
+
+    engine = make_engine(settings.database_url)
+    check_database_reachable(engine)
+    name = args.name or f"{socket.gethostname()}-{os.getpid()}"
+    stop = threading.Event()
+
+    def stopping(signum, frame):  # type: ignore[no-untyped-def]
+        # The message being handed over finishes and is marked; the rest go back at once.
+        stop.set()
+
+    signal.signal(signal.SIGTERM, stopping)
+    signal.signal(signal.SIGINT, stopping)
+    print(f"s11 mail worker {name} is delivering ({settings.env}). SIGTERM stops it.", flush=True)
+    run_worker(make_sessionmaker(engine), settings, worker=name, stop=stop)
+    print(f"s11 mail worker {name} stopped.", flush=True)
 
 
 def _cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -405,6 +439,7 @@ COMMANDS: dict[str, Callable[[Settings, argparse.Namespace], None]] = {
     "migrate": _cmd_migrate,
     "demo": _cmd_demo,
     "serve": _cmd_serve,
+    "worker": _cmd_worker,
     "create-admin": _cmd_create_admin,
     "send-reminders": _cmd_send_reminders,
     "export": _cmd_export,
@@ -456,11 +491,15 @@ def _parser(export_kinds: Sequence[str] = ()) -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the web app")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    worker = commands.add_parser(
+        "worker", help="deliver queued email until stopped (run one or more beside the app)"
+    )
+    worker.add_argument("--name", default=None, help="how this worker signs its claims")
     admin = commands.add_parser("create-admin", help="make a person a site administrator")
     admin.add_argument("email")
     admin.add_argument("--name", default=None)
     reminders = commands.add_parser(
-        "send-reminders", help="remind leads of deadlines, retry failed emails (run from cron)"
+        "send-reminders", help="remind leads of deadlines, send what is due (run from cron)"
     )
     reminders.add_argument("--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD")
     kept = commands.add_parser(

@@ -76,6 +76,26 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     mail_from: str = "s11@localhost"
+    # The delivery queue (`s11 worker`): messages handed over on one connection at most, how
+    # long a worker may hold a claim before another takes the message (its lease), and how
+    # often an idle worker looks for new mail.
+    mail_batch_size: int = Field(default=50, ge=1, le=1000)
+    mail_lease_seconds: int = Field(default=300, ge=5, le=24 * 3600)
+    mail_poll_seconds: float = Field(default=2.0, gt=0, le=600)
+    # Sending limits, so a relay that limits its senders (Microsoft 365: 30 a minute, 10,000
+    # recipients a day per mailbox) is never tripped; the queue waits instead. 0: no limit.
+    mail_per_minute: int = Field(default=0, ge=0)
+    mail_per_day: int = Field(default=0, ge=0)
+    mail_per_minute_per_partnership: int = Field(default=0, ge=0)
+    mail_per_day_per_partnership: int = Field(default=0, ge=0)
+    # GOV.UK Notify instead of SMTP, when a key is set: one email template whose subject is
+    # ((subject)) and whose body is ((body)) carries every message s11 sends.
+    notify_api_key: SecretStr | None = None
+    notify_template_id: str | None = None
+    # Optional: a second template with a ((calendar)) placeholder, for panel invitations: Notify
+    # sends no attachments, so their .ics goes as a link to download it.
+    notify_calendar_template_id: str | None = None
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
 
     # OpenID Connect sign-in (the auth module); email links work without it.
     oidc_issuer: str | None = None
@@ -140,6 +160,11 @@ def load_settings(**overrides: object) -> Settings:
     settings.database_url = _checked_database_url(settings.database_url)
     if settings.storage_url:
         _check_storage_url(settings.storage_url)
+    if settings.notify_api_key is not None and not settings.notify_template_id:
+        raise ConfigError(
+            "S11_NOTIFY_TEMPLATE_ID must be set with S11_NOTIFY_API_KEY (the id of a GOV.UK "
+            "Notify email template whose subject is ((subject)) and body ((body)))."
+        )
     if settings.secret_key is None:
         if settings.is_production:
             raise ConfigError(

@@ -44,7 +44,6 @@ from app.exports import routes as export_routes
 from app.home import routes as home_routes
 from app.library import routes as library_routes
 from app.notifications import routes as notification_routes
-from app.notifications.mail import MailError
 from app.operations import metrics
 from app.operations import routes as operation_routes
 from app.operations.observing import RequestObserver, configure_request_log
@@ -162,19 +161,6 @@ def _install_error_pages(app: FastAPI) -> None:
                 "Go back, reload the page and try again: nothing has been changed.",
             },
             status_code=403,
-        )
-
-    @app.exception_handler(MailError)
-    async def mail_not_sent(request: Request, _exc: MailError) -> Response:
-        # The request rolled back: no link or invitation exists that the email would name.
-        return render(
-            request,
-            "errors/error.html",
-            {
-                "title": "Sorry, we could not send the email",
-                "message": "Nothing has been saved. Try again in a few minutes.",
-            },
-            status_code=503,
         )
 
     api_deps.install_feed_errors(app)

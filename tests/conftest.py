@@ -27,6 +27,7 @@ from app.db import get_session, make_engine
 from app.directory import service as directory_service
 from app.directory.models import Agency, Membership, Person, Role
 from app.main import create_app
+from app.notifications import queue as mail_queue
 from app.storage.backends import storage_for
 from tests.pages import CheckingClient
 
@@ -235,6 +236,8 @@ def client_for(
     engine: Engine,
     db: Session,
     client_address: tuple[str, int] = ("testclient", 50000),
+    *,
+    deliver_mail: bool = True,
 ) -> CheckingClient:
     app = create_app(app_settings, engine=engine)
 
@@ -250,9 +253,19 @@ def client_for(
             raise
 
     app.dependency_overrides[get_session] = the_test_session
-    return CheckingClient(
+    checking = CheckingClient(
         app, base_url="http://localhost", raise_server_exceptions=False, client=client_address
     )
+    if deliver_mail:
+        # A mail worker that runs after every response to a POST (a redirect's first leg
+        # too; a GET sends no email): a request only queues its emails; this hands them over
+        # as `s11 worker` would, in the test's own transaction.
+        def deliver(response) -> None:  # type: ignore[no-untyped-def]
+            if response.request.method != "GET":
+                mail_queue.drain(db, app_settings, worker="test")
+
+        checking.event_hooks["response"].append(deliver)
+    return checking
 
 
 @pytest.fixture
@@ -399,13 +412,18 @@ class Mailbox:
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
 
-    def link_in_last_to(self, address: str, path: str, wait: float = 10) -> str:
+    def wait_for(self, address: str, wait: float = 10) -> list[EmailMessage]:
+        """The messages to `address`, once at least one has come (a mail worker in another
+        process sends it meanwhile)."""
         import time
 
-        deadline = time.monotonic() + wait  # a server in another process sends it meanwhile
+        deadline = time.monotonic() + wait
         while not self.to(address) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert self.to(address), f"no email reached {address}"
+        return self.to(address)
+
+    def link_in_last_to(self, address: str, path: str, wait: float = 10) -> str:
+        assert self.wait_for(address, wait), f"no email reached {address}"
         body = self.to(address)[-1].get_content()
         return path + body.split(path, 1)[1].split()[0]
 
@@ -588,3 +606,13 @@ def count_queries(engine: Engine):  # type: ignore[no-untyped-def]
             event.remove(engine, "before_cursor_execute", counter)
 
     return counting
+
+
+def deliver_now(db: Session, settings: Settings, email, *, kind: str, partnership_id=None):  # type: ignore[no-untyped-def]
+    """Queue an email as a request does, then hand it over as a worker would."""
+    from app.notifications import service as notifications_service
+
+    sent = notifications_service.queue_email(db, email, kind=kind, partnership_id=partnership_id)
+    mail_queue.drain(db, settings, worker="test")
+    db.refresh(sent)
+    return sent

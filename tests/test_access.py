@@ -97,6 +97,8 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/round/cycles/{slug}/import/{token}/confirm"): P.MANAGE_ROUND,
     ("GET", "/round/emails"): P.MANAGE_ROUND,
     ("POST", "/round/emails/{email_id}/retry"): P.MANAGE_ROUND,
+    ("GET", "/round/emails/sends/{action_id}"): P.MANAGE_ROUND,
+    ("POST", "/round/emails/sends/{action_id}/resend"): P.MANAGE_ROUND,
     ("GET", "/join/{token}"): P.SIGN_IN,
     ("POST", "/join/{token}"): P.SIGN_IN,
     ("GET", "/dev/sign-in"): P.DEVELOPMENT_SIGN_IN,
@@ -351,7 +353,12 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
     from app.notifications import service as notifications_service
 
     # The invitation, on the record: a retry of it (not failed) sends nothing and goes back.
-    recorded = notifications_service.record(db, email, kind="invitation", partnership_id=norfolk.id)
+    sending = notifications_service.start_action(
+        db, partnership_id=norfolk.id, description="Reminders to 1 lead", back_to="/round"
+    )
+    recorded = notifications_service.record(
+        db, email, kind="invitation", partnership_id=norfolk.id, action_id=sending.id
+    )
     # A checked import waiting for confirmation: an unknown one is "not found" for everyone.
     from app.cycles import importing
 
@@ -439,6 +446,8 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
             "/exports/{slug}/{kind}": "/exports/s11-2021/scored-returns",
             "/join/{token}": f"/join/{token}",
             "/round/emails/{email_id}/retry": f"/round/emails/{recorded.id}/retry",
+            "/round/emails/sends/{action_id}": f"/round/emails/sends/{sending.id}",
+            "/round/emails/sends/{action_id}/resend": f"/round/emails/sends/{sending.id}/resend",
             "/invitations/{invitation_id}/cancel": f"/invitations/{invitation.id}/cancel",
             "/invitations/{invitation_id}/resend": f"/invitations/{invitation.id}/resend",
         }

@@ -17,7 +17,6 @@ from app.auth.policy import Permission
 from app.db import DbSession
 from app.directory.models import Partnership, Person, Role
 from app.notifications import service as notifications_service
-from app.notifications.models import SendStatus
 from app.params import Id
 from app.templating import render
 
@@ -202,17 +201,12 @@ def restore_partnership(
 
 
 def _delivered(request, session, partnership, invitation, message) -> Response:  # type: ignore[no-untyped-def]
-    """Send the invitation, then say on the page whether the mail server took it."""
-    record = notifications_service.deliver(
-        session,
-        request.app.state.settings,
-        message,
-        kind="invitation",
-        partnership_id=partnership.id,
+    """Queue the invitation's email for the workers, then show the partnership."""
+    notifications_service.queue_email(
+        session, message, kind="invitation", partnership_id=partnership.id
     )
-    outcome = "invited" if record.status is SendStatus.SENT else "refused"
     return RedirectResponse(
-        f"/admin/partnerships/{partnership.slug}?{outcome}={invitation.id}", status_code=303
+        f"/admin/partnerships/{partnership.slug}?invited={invitation.id}", status_code=303
     )
 
 

@@ -32,8 +32,7 @@ from app.db import DbSession
 from app.directory import service as directory_service
 from app.directory.models import Partnership, Person, Role
 from app.notifications import service as notifications_service
-from app.notifications.mail import Email, MailError
-from app.notifications.models import SendStatus
+from app.notifications.mail import Email
 from app.params import Id, id_from
 from app.templating import render
 
@@ -205,13 +204,7 @@ def request_sign_in_link(
             request, next=safe_next(next), error=str(error), email=email, status_code=400
         )
     if message is not None:
-        sent = notifications_service.deliver(
-            session, request.app.state.settings, message, kind="sign_in_link"
-        )
-        if sent.status is SendStatus.FAILED:
-            # They wait at the screen for a link that lasts 15 minutes: say so now, and roll
-            # the link back, rather than send it late.
-            raise MailError(sent.last_error or "")
+        notifications_service.queue_email(session, message, kind="sign_in_link")
     # The same page whether or not the address has access: it never tells who does.
     return render(request, "auth/check_email.html", {"email": email.strip()})
 
@@ -374,16 +367,11 @@ def _delivered(
     invitation: Invitation,
     back: str = "/invitations",
 ) -> Response:
-    """Send the invitation, then say on the page whether the mail server took it."""
-    record = notifications_service.deliver(
-        session,
-        request.app.state.settings,
-        message,
-        kind="invitation",
-        partnership_id=invitation.partnership_id,
+    """Queue the invitation's email for the workers, then show the invitations."""
+    notifications_service.queue_email(
+        session, message, kind="invitation", partnership_id=invitation.partnership_id
     )
-    outcome = "sent" if record.status is SendStatus.SENT else "refused"
-    return RedirectResponse(f"{back}?{outcome}={invitation.id}", status_code=303)
+    return RedirectResponse(f"{back}?sent={invitation.id}", status_code=303)
 
 
 def _invitation_or_404(

@@ -38,7 +38,7 @@ def send_reminders(
     session_factory: Callable[[], Session], settings: Settings, *, today: date | None = None
 ) -> int:
     """Remind the leads of every return not yet submitted whose reminder point has come;
-    returns how many reminders the mail server took (a refused one waits for retry_due)."""
+    returns how many reminders were queued (the workers, or the same command, send them)."""
     with session_factory() as session:
         due = due_reminders(session, settings, today=today or date.today())
     claims = [
@@ -60,16 +60,14 @@ def send_once(
     *,
     kind: str,
 ) -> int:
-    """Send each group of emails once: with it goes an insert of the reminder points it
-    covers, whose key makes a second host's insert fail, so that host sends nothing. Returns
-    how many emails the mail server took."""
-    sent = 0
+    """Queue each group of emails once: with it goes an insert of the reminder points it
+    covers, whose key makes a second host's insert fail, so that host queues nothing. Returns
+    how many emails were queued."""
+    queued = 0
     for points, emails in claims:
         with session_factory() as session:
-            for record in _claim(session, points, emails, kind):
-                sent += notifications_service.attempt(session, settings, record)
-                session.commit()
-    return sent
+            queued += len(_claim(session, points, emails, kind))
+    return queued
 
 
 def _claim(
@@ -139,7 +137,7 @@ def due_reminders(session: Session, settings: Settings, *, today: date) -> list[
                     reminder_email(
                         name=name,
                         to=email,
-                        agency=agency,
+                        agency_name=agency.name,
                         cycle=cycle,
                         deadline=deadline,
                         today=today,
@@ -187,7 +185,7 @@ def reminder_email(
     *,
     name: str,
     to: str,
-    agency: Agency,
+    agency_name: str,
     cycle: Cycle,
     deadline: date,
     today: date,
@@ -202,17 +200,17 @@ def reminder_email(
     on = f"{deadline:%A %-d %B %Y}"
     return Email(
         to=to,
-        subject=f"Reminder: {agency.name}'s {words} is due {when}",
+        subject=f"Reminder: {agency_name}'s {words} is due {when}",
         body=(
             f"Hello {name},\n\n"
-            f"{agency.name}'s {words} for {cycle.name} has not been submitted yet. "
+            f"{agency_name}'s {words} for {cycle.name} has not been submitted yet. "
             f"It is due {when}, on {on}.\n\n"
             f"Carry on with it, and submit it, at {link}\n\n"
             "If you need longer, ask the partnership's business unit before the deadline.\n"
         ),
         html=(
             f"<p>Hello {escape(name)},</p>\n"
-            f"<p>{escape(agency.name)}'s {words} for {escape(cycle.name)} has not been "
+            f"<p>{escape(agency_name)}'s {words} for {escape(cycle.name)} has not been "
             f"submitted yet. It is due {when}, on <strong>{on}</strong>.</p>\n"
             f'<p><a href="{escape(link)}">Carry on with the return</a></p>\n'
             "<p>If you need longer, ask the partnership's business unit before the deadline.</p>\n"

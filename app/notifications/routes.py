@@ -1,5 +1,6 @@
-"""The round's emails for its coordinators: what s11 sent, what the mail server refused, and
-a retry for a refused message. Only the current partnership's messages are ever shown."""
+"""The round's emails for its coordinators: what s11 sent, what the mail server refused, a
+retry, and a bulk action's emails as the workers deliver them. Only the current partnership's
+messages are ever shown."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from app.cycles import service as cycles_service
 from app.db import DbSession
 from app.directory.models import Partnership, Person
 from app.notifications import service as notifications_service
-from app.params import Id
-from app.templating import render
+from app.params import Count, Id
+from app.templating import render, swapping
 
 router = APIRouter()
 
@@ -61,5 +62,51 @@ def retry_email(
     sent = notifications_service.email_of(session, partnership_id=partnership.id, email_id=email_id)
     if sent is None:
         raise HTTPException(status_code=404)
-    notifications_service.retry(session, request.app.state.settings, sent)
+    notifications_service.retry(session, sent)
     return RedirectResponse(f"/round/emails?retried={sent.id}", status_code=303)
+
+
+def _sending_or_404(session, person, partnership, action_id):  # type: ignore[no-untyped-def]
+    partnership = _partnership_or_404(person, partnership)
+    action = notifications_service.action_of(
+        session, partnership_id=partnership.id, action_id=action_id
+    )
+    if action is None:
+        raise HTTPException(status_code=404)
+    return partnership, action
+
+
+@router.get("/round/emails/sends/{action_id}")
+def sending_page(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    action_id: Id,
+    resent: Count | None = None,
+) -> Response:
+    partnership, action = _sending_or_404(session, person, partnership, action_id)
+    return render(
+        request,
+        "notifications/sending.html",
+        {
+            "partnership": partnership,
+            "action": action,
+            "delivery": notifications_service.delivery_of(session, action=action),
+            "resent": resent,
+        },
+        block="counts" if swapping(request, "counts") else None,
+    )
+
+
+@router.post("/round/emails/sends/{action_id}/resend")
+def resend_failed(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    action_id: Id,
+) -> Response:
+    _partnership, action = _sending_or_404(session, person, partnership, action_id)
+    resent = notifications_service.resend_failed(session, action=action)
+    return RedirectResponse(f"/round/emails/sends/{action.id}?resent={resent}", status_code=303)

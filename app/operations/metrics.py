@@ -43,6 +43,7 @@ CONFLICTS = Counter(
     "Saves refused because someone else had changed the answer meanwhile",
 )
 EMAILS = Counter("s11_emails_total", "Emails handed to the mail server, by outcome", ["outcome"])
+SMTP_CONNECTIONS = Counter("s11_smtp_connections_total", "SMTP connections opened by workers")
 POOL_IN_USE = Gauge(
     "s11_db_connections_in_use",
     "Database connections checked out of the pool",

@@ -26,7 +26,6 @@ from app.directory.models import (
     SchoolType,
 )
 from app.notifications import service as notifications_service
-from app.notifications.models import SendStatus
 from app.params import Id, id_from
 from app.setup import agencies, people
 from app.templating import render
@@ -155,17 +154,15 @@ def new_agency(
         )
     except agencies.AgencyError as error:
         return _agency_form(request, typed, str(error), error.field)
-    outcome = "added"
-    if added.invitation is not None and not _sent(request, session, partnership, added.invitation):
-        outcome = "refused"
-    return RedirectResponse(f"/agencies/{added.agency.id}?{outcome}=1", status_code=303)
+    if added.invitation is not None:
+        _queue_invitation(session, partnership, added.invitation)
+    return RedirectResponse(f"/agencies/{added.agency.id}?added=1", status_code=303)
 
 
-def _sent(request, session, partnership, email) -> bool:  # type: ignore[no-untyped-def]
-    record = notifications_service.deliver(
-        session, request.app.state.settings, email, kind="invitation", partnership_id=partnership.id
+def _queue_invitation(session, partnership, email) -> None:  # type: ignore[no-untyped-def]
+    notifications_service.queue_email(
+        session, email, kind="invitation", partnership_id=partnership.id
     )
-    return record.status is SendStatus.SENT
 
 
 def _directory_target() -> import_pages.ImportTarget:
@@ -361,8 +358,8 @@ def invite_lead(
             },
             status_code=400,
         )
-    outcome = "invited" if _sent(request, session, partnership, email) else "refused"
-    return RedirectResponse(f"/agencies/{agency_id}?{outcome}=1", status_code=303)
+    _queue_invitation(session, partnership, email)
+    return RedirectResponse(f"/agencies/{agency_id}?invited=1", status_code=303)
 
 
 # People and their roles -----------------------------------------------------------------------
@@ -406,6 +403,9 @@ def people_page(
             "invitations": waiting,
             "state": auth_invitations.invitation_state,
             "notice": request.query_params,
+            "undelivered": notifications_service.undelivered_invitations(
+                session, partnership_id=partnership.id
+            ),
         },
     )
 

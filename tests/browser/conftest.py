@@ -104,8 +104,18 @@ def serve(var_dir: Path, env: dict[str, str], url: str) -> Iterator[str]:
                 server.kill()
                 pytest.fail(f"s11 did not start: {(var_dir / 'server.log').read_text()}")
             time.sleep(0.2)
+    # Its mail worker, as `make run` starts one: requests only queue their emails.
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "worker", "--name", "browser"],
+        cwd=PROJECT_ROOT,
+        env={**env, "S11_MAIL_POLL_SECONDS": "0.2"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     yield url
+    worker.terminate()
     server.terminate()
+    worker.wait(timeout=30)
     server.wait(timeout=10)
     log.close()
 

@@ -143,7 +143,7 @@ def test_a_schools_round_from_import_to_a_scored_exported_return(page: Page, smt
     page.get_by_role("button", name="Open their returns").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("returns opened")
     page.get_by_role("button", name="Invite agency leads not yet invited").click()
-    expect(page.locator(".govuk-notification-banner")).to_contain_text("invitation")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Invitations to the leads of")
 
     # The maintained school is asked about the governing body's section 175 duty ...
     open_school_return(page, mailbox, MAINTAINED)

@@ -41,7 +41,7 @@ def test_an_invited_person_signs_in_with_their_organisations_account(
     page.get_by_role("button", name="Send invitation").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("invitation has been sent")
     expect(page.locator("main")).to_contain_text("alice@trust.example.org")
-    assert mailbox.to("alice@trust.example.org")
+    assert mailbox.wait_for("alice@trust.example.org")
 
     alice = browser.new_context(base_url=base_url).new_page()
     alice.goto("/sign-in")

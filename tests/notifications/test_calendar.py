@@ -11,11 +11,12 @@ from email.policy import default as default_policy
 import pytest
 from icalendar import Calendar
 
+from app.notifications import queue as mail_queue
 from app.notifications import service as notifications_service
 from app.notifications.calendar import CalendarEvent, cancellation, invitation
-from app.notifications.mail import Email, send_email
+from app.notifications.mail import Email, open_transport
 from app.notifications.models import SendStatus
-from tests.conftest import free_port, test_settings
+from tests.conftest import deliver_now, free_port, test_settings
 
 SUMMER = datetime(2026, 7, 14, 9, 30, tzinfo=UTC)  # 10:30 in London (BST)
 WINTER = datetime(2026, 1, 14, 9, 30, tzinfo=UTC)  # 09:30 in London (GMT)
@@ -171,7 +172,7 @@ def test_a_panel_invitation_arrives_with_accept_and_decline_and_an_ics_file(
     db, mail_server_up, mailbox
 ):
     ics = invitation(panel_meeting())
-    sent = notifications_service.deliver(
+    sent = deliver_now(
         db,
         mail_server_up,
         Email(
@@ -205,7 +206,7 @@ def test_a_panel_invitation_arrives_with_accept_and_decline_and_an_ics_file(
 
 
 def test_a_cancelled_panel_arrives_as_a_cancellation(db, mail_server_up, mailbox):
-    notifications_service.deliver(
+    deliver_now(
         db,
         mail_server_up,
         Email(
@@ -228,7 +229,7 @@ def test_a_panel_invitation_the_mail_server_refuses_is_retried_with_its_meeting(
     db, mail_server_down, mail_server_up, mailbox
 ):
     ics = invitation(panel_meeting())
-    refused = notifications_service.deliver(
+    refused = deliver_now(
         db,
         mail_server_down,
         Email(to="sam.reed@example.org", subject="Panel", body="Invited.", calendar=ics),
@@ -238,7 +239,8 @@ def test_a_panel_invitation_the_mail_server_refuses_is_retried_with_its_meeting(
     db.expire_all()
     assert refused.calendar == ics  # as stored, read back from the database
 
-    assert notifications_service.retry(db, mail_server_up, refused)
+    assert notifications_service.retry(db, refused)
+    mail_queue.drain(db, mail_server_up)
     [message] = mailbox.to("sam.reed@example.org")
     shown, attached = calendar_parts(message)
     assert shown.get_param("method") == "REQUEST"
@@ -250,7 +252,9 @@ def test_a_panel_invitation_the_mail_server_refuses_is_retried_with_its_meeting(
 def test_without_a_mail_server_the_outbox_holds_the_invitation_too(tmp_path):
     settings = test_settings(f"sqlite:///{tmp_path / 'unused.db'}", tmp_path)
     ics = invitation(panel_meeting())
-    send_email(settings, Email(to="sam.reed@example.org", subject="Panel", body="Hi", calendar=ics))
+    with open_transport(settings) as transport:
+        email = Email(to="sam.reed@example.org", subject="Panel", body="Hi", calendar=ics)
+        transport.send(email, reference="1")
 
     [written] = (tmp_path / "outbox").glob("*.eml")
     message = message_from_bytes(written.read_bytes(), policy=default_policy)

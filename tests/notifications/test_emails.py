@@ -12,6 +12,7 @@ from app.auth import invitations as auth_invitations
 from app.auth.models import Invitation
 from app.db import utcnow
 from app.directory.models import Partnership
+from app.notifications import queue as mail_queue
 from app.notifications import service as notifications_service
 from app.notifications.mail import Email
 from app.notifications.models import SendStatus, SentEmail
@@ -123,7 +124,7 @@ def test_an_invitation_sent_again_with_a_new_link_withdraws_the_failed_email_wit
         "was withdrawn"
         in mail_client.get(send_again(mail_client, refused.id).headers["location"]).text
     )
-    assert notifications_service.retry_due(db, mail_server_up) == 0
+    assert mail_queue.drain(db, mail_server_up) == 0
     assert mailbox.to("sam.reed@example.org") == [fresh]
     assert "/join/" in fresh.get_content()
 
@@ -139,12 +140,13 @@ def test_a_failed_invitation_is_not_sent_once_its_invitation_has_expired_or_was_
     )
     old.expires_at = utcnow() - timedelta(days=1)  # weeks pass before anyone retries it
     auth_invitations.cancel_invitation(db, actor=coordinator, invitation=gone)
+    cancelled.next_attempt_at = utcnow() - timedelta(seconds=1)  # its backoff has passed
     db.commit()
 
     sign_in(mail_client, coordinator)
     page = mail_client.get(send_again(mail_client, expired.id).headers["location"]).text
     assert "was withdrawn, not sent again" in page and "the invitation has expired" in page
-    assert notifications_service.retry_due(db, mail_server_up) == 0
+    assert mail_queue.drain(db, mail_server_up) == 0
     db.refresh(cancelled)
     assert cancelled.status is SendStatus.WITHDRAWN
     assert cancelled.last_error == "Its link no longer works: the invitation has been cancelled."
@@ -180,12 +182,13 @@ def test_a_coordinator_sees_and_retries_only_their_own_partnerships_emails(db, c
         kind="receipt",
         partnership_id=suffolk.id,
     )
-    theirs.status = SendStatus.FAILED
+    # Failed for good: no worker tries it again by itself.
+    theirs.status, theirs.attempts = SendStatus.FAILED, notifications_service.MAX_ATTEMPTS
     sign_in(client, coordinator)
     assert "lead@suffolk.example.org" not in client.page("/round/emails").get_text()
     assert send_again(client, theirs.id).status_code == 404
     db.refresh(theirs)
-    assert theirs.attempts == 0
+    assert theirs.status is SendStatus.FAILED
 
 
 def failed_email(db, norfolk, to: str, *, attempts: int = 1) -> SentEmail:
@@ -205,40 +208,28 @@ def test_the_cron_retry_sends_failed_emails_once_and_gives_up_after_five_attempt
 ):
     failed_email(db, norfolk, "retry@example.org")
     failed_email(db, norfolk, "given.up@example.org", attempts=notifications_service.MAX_ATTEMPTS)
-    assert notifications_service.retry_due(db, mail_server_up) == 1
-    assert notifications_service.retry_due(db, mail_server_up) == 0
+    assert mail_queue.drain(db, mail_server_up) == 1
+    assert mail_queue.drain(db, mail_server_up) == 0
     assert len(mailbox.to("retry@example.org")) == 1
     assert mailbox.to("given.up@example.org") == []
 
 
-def test_an_email_a_crash_left_queued_is_sent_after_five_minutes_not_before(
+def test_an_email_a_killed_worker_held_is_sent_once_its_lease_ends_not_before(
     db, norfolk, mail_server_up, mailbox
 ):
-    notifications_service.record(
+    left = notifications_service.record(
         db,
         Email(to="left@example.org", subject="Reminder", body="Due soon"),
         kind="reminder",
         partnership_id=norfolk.id,
     )
-    assert notifications_service.retry_due(db, mail_server_up) == 0  # maybe being sent now
-    later = utcnow() + timedelta(minutes=6)
-    assert notifications_service.retry_due(db, mail_server_up, now=later) == 1
+    # A worker claims it, then is killed (SIGKILL) before it can mark it.
+    assert mail_queue.claim(db, mail_server_up, worker="killed", now=utcnow()) == [left.id]
+    assert mail_queue.drain(db, mail_server_up) == 0  # maybe being handed over right now
+    db.refresh(left)
+    left.claimed_until = utcnow() - timedelta(seconds=1)  # the lease runs out
+    db.commit()
+    assert mail_queue.drain(db, mail_server_up) == 1
     assert len(mailbox.to("left@example.org")) == 1
-
-
-def test_a_second_runner_during_a_send_does_not_send_the_same_email_again(
-    db, norfolk, mail_server_up, mailbox, monkeypatch
-):
-    failed_email(db, norfolk, "once@example.org")
-    real_send = notifications_service.send_email
-    others_sent = []
-
-    def send_while_another_runner_starts(settings, email):
-        # Another host's cron run starting now, while this message is with the mail server.
-        others_sent.append(notifications_service.retry_due(db, mail_server_up))
-        real_send(settings, email)
-
-    monkeypatch.setattr(notifications_service, "send_email", send_while_another_runner_starts)
-    assert notifications_service.retry_due(db, mail_server_up) == 1
-    assert others_sent == [0]
-    assert len(mailbox.to("once@example.org")) == 1
+    db.refresh(left)
+    assert left.status is SendStatus.SENT and left.attempts == 2 and left.claimed_by is None

@@ -110,10 +110,9 @@ def review_plan(
             decision=decision,
             status_code=400,
         )
-    settings = request.app.state.settings
     for email in emails:
-        notifications_service.deliver(
-            session, settings, email, kind="action_plan", partnership_id=partnership.id
+        notifications_service.queue_email(
+            session, email, kind="action_plan", partnership_id=partnership.id
         )
     return RedirectResponse(f"/round/returns/{return_id}/action-plan", status_code=303)
 

@@ -80,11 +80,19 @@ async def run_bulk(
                 listing=listing,
                 base_url=settings.base_url,
             )
-            for email, led_in in emails:
-                notifications_service.deliver(
-                    session, settings, email, kind="reminder", partnership_id=led_in
-                )
-            return RedirectResponse(f"{back}&reminded={len(emails)}", status_code=303)
+            if not emails:
+                return RedirectResponse(f"{back}&reminded=0", status_code=303)
+            sending = notifications_service.start_action(
+                session,
+                partnership_id=found.id,
+                description=f"Reminders to {len(emails)} leads",
+                back_to=back,
+            )
+            # Recorded in this request's transaction, sent by the workers once it commits.
+            notifications_service.record_many(
+                session, emails, kind="reminder", action_id=sending.id
+            )
+            return RedirectResponse(f"/round/emails/sends/{sending.id}", status_code=303)
         if action != "extend":
             return RedirectResponse(back, status_code=303)
         try:

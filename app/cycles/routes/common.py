@@ -18,7 +18,6 @@ from app.cycles import service as cycles_service
 from app.directory.models import Person
 from app.listing import Listing
 from app.notifications import service as notifications_service
-from app.notifications.models import SendStatus
 from app.templating import render, swapping
 
 Coordinator = Annotated[Person, require(Permission.MANAGE_ROUND)]
@@ -85,24 +84,25 @@ def dashboard_page(  # type: ignore[no-untyped-def]
             "reminded": reminded,
             "extended": extended,
             "today": date.today(),
+            "undelivered": notifications_service.undelivered_invitations(
+                session, partnership_id=partnership.id
+            ),
         },
         block="results" if swapping(request, "results") else None,
     )
 
 
-def deliver_invitations(  # type: ignore[no-untyped-def]
-    request, session, partnership, invitations: list[round_invitations.LeadInvitation], kind: str
-) -> list[round_invitations.LeadInvitation]:
-    """Hand each invitation to the mail server; those it refused, which wait for a retry."""
-    refused = []
+def queue_invitations(  # type: ignore[no-untyped-def]
+    session,
+    partnership,
+    invitations: list[round_invitations.LeadInvitation],
+    kind: str,
+    *,
+    action_id: int | None = None,
+) -> None:
+    """Queue each invitation's email: the workers send it, and one refused shows beside its
+    lead on the dashboard."""
     for invitation in invitations:
-        sent = notifications_service.deliver(
-            session,
-            request.app.state.settings,
-            invitation.email,
-            kind=kind,
-            partnership_id=partnership.id,
+        notifications_service.queue_email(
+            session, invitation.email, kind=kind, partnership_id=partnership.id, action_id=action_id
         )
-        if sent.status is SendStatus.FAILED:
-            refused.append(invitation)
-    return refused

@@ -20,12 +20,13 @@ from app.cycles.routes.common import (
     Coordinator,
     cycle_or_404,
     dashboard_page,
-    deliver_invitations,
     partnership_or_404,
+    queue_invitations,
 )
 from app.db import DbSession
 from app.directory import service as directory_service
 from app.directory.models import AgencySector
+from app.notifications import service as notifications_service
 from app.params import Count, id_from
 from app.templating import render
 
@@ -215,11 +216,7 @@ def add_agency(
         )
     if added.invitation is not None:
         invitation = round_invitations.LeadInvitation(added.agency, added.invitation)
-        if deliver_invitations(request, session, partnership, [invitation], "invitation"):
-            # Said on the page now, not in a redirect's banner that would call it sent.
-            return dashboard_page(
-                request, session, partnership, cycle, added=added.agency.name, refused=[invitation]
-            )
+        queue_invitations(session, partnership, [invitation], "invitation")
     return RedirectResponse(
         f"/round/cycles/{cycle.slug}?added={quote(added.agency.name)}", status_code=303
     )
@@ -308,17 +305,18 @@ def send_invitations(
         base_url=request.app.state.settings.base_url,
         actor=person,
     )
-    refused = deliver_invitations(request, session, partnership, invitations, "round_invitation")
-    if refused:
-        # Said on the page now, not in a redirect's banner that would call them all sent.
-        return dashboard_page(
-            request,
+    if invitations:
+        back = f"/round/cycles/{cycle.slug}"
+        action = notifications_service.start_action(
             session,
-            partnership,
-            cycle,
-            invited=len(invitations) - len(refused),
-            refused=refused,
+            partnership_id=partnership.id,
+            description=f"Invitations to the leads of {len(invitations)} agencies",
+            back_to=back,
         )
+        queue_invitations(
+            session, partnership, invitations, "round_invitation", action_id=action.id
+        )
+        return RedirectResponse(f"/round/emails/sends/{action.id}", status_code=303)
     return RedirectResponse(
         f"/round/cycles/{cycle.slug}?invited={len(invitations)}", status_code=303
     )

@@ -19,7 +19,7 @@ from app.cycles.routes.common import (
     Coordinator,
     cycle_or_404,
     dashboard_page,
-    deliver_invitations,
+    queue_invitations,
 )
 from app.db import DbSession
 from app.directory.models import AgencySector, SchoolPhase, SchoolType
@@ -133,9 +133,9 @@ def confirm_import(request, session, person, partnership, target, token):  # typ
         for item in added
         if item.invitation is not None
     ]
-    refused = deliver_invitations(request, session, partnership, invitations, "invitation")
+    queue_invitations(session, partnership, invitations, "invitation")
     kept.unlink(missing_ok=True)
-    return added, invitations, refused
+    return added, invitations, []
 
 
 @router.get("/round/cycles/{slug}/import")

@@ -96,9 +96,8 @@ def reopen(
     lead = returns_service.submitter_of(session, agency_return=agency_return)
     if lead is not None:
         settings = request.app.state.settings
-        notifications_service.deliver(
+        notifications_service.queue_email(
             session,
-            settings,
             returns_service.reopened_email(
                 returns_service.view_of(session, agency_return),
                 to=lead,

@@ -24,10 +24,9 @@ AgencyPerson = Annotated[Person, require(Permission.WORK_ON_RETURNS)]
 def send_emails(
     request: Request, session: DbSession, emails: list[Email], partnership_id: int
 ) -> None:
-    settings = request.app.state.settings
     for email in emails:
-        notifications_service.deliver(
-            session, settings, email, kind="panel", partnership_id=partnership_id
+        notifications_service.queue_email(
+            session, email, kind="panel", partnership_id=partnership_id
         )
 
 

@@ -254,9 +254,8 @@ def _confirm(  # noqa: PLR0913
             applied=[labels[q] for q in applied.saved],
             base_url=settings.base_url,
         ):
-            notifications_service.deliver(
+            notifications_service.queue_email(
                 session,
-                settings,
                 email,
                 kind="workbook_uploaded",
                 partnership_id=returns_service.partnership_id_of(

@@ -81,9 +81,8 @@ def _submit(request, session, person, return_id, form) -> Response:  # type: ign
                 terms=returns_service.board_terms_of(session, agency_return=view.agency_return),
             )
             kind = "receipt"
-        notifications_service.deliver(
+        notifications_service.queue_email(
             session,
-            settings,
             email,
             kind=kind,
             partnership_id=returns_service.partnership_id_of(
@@ -197,9 +196,8 @@ def _answer_sign_off(request, session, token, form) -> Response:  # type: ignore
         else:
             email = sign_off.sent_back_email(pending, lead=lead, base_url=settings.base_url)
             kind = "sent_back"
-        notifications_service.deliver(
+        notifications_service.queue_email(
             session,
-            settings,
             email,
             kind=kind,
             partnership_id=returns_service.partnership_id_of(session, agency_return=agency_return),
