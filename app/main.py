@@ -22,6 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import metrics
 from app.actions import routes as action_routes
 from app.admin import routes as admin_routes
 from app.api import deps as api_deps
@@ -45,7 +46,6 @@ from app.home import routes as home_routes
 from app.library import routes as library_routes
 from app.notifications import routes as notification_routes
 from app.notifications.mail import MailError
-from app.operations import metrics
 from app.operations import routes as operation_routes
 from app.operations.observing import RequestObserver, configure_request_log
 from app.panels import routes as panel_routes

@@ -70,7 +70,7 @@ def grow(database_url: str, size: int) -> int:
     """The demo round grown to `size` returns; the first panel session's id."""
     from sqlalchemy import select
 
-    from app.cycles.models import Cycle
+    from app.cycle_models import Cycle
     from app.db import make_engine, make_sessionmaker
     from app.demo import grow_round
     from app.panels.models import PanelSession

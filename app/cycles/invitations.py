@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.models import Invitation
-from app.cycles.deadlines import deadline_of
-from app.cycles.models import (
+from app.cycle_models import (
     Cycle,
 )
+from app.cycles.deadlines import deadline_of
 from app.cycles.service import own_agencies
 from app.db import utcnow
 from app.directory.models import (

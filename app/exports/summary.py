@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.actions.models import Recommendation
+from app.cycle_models import Cycle, CyclePartnership
 from app.cycles import listing as round_listing
 from app.cycles import progress as round_progress
-from app.cycles.models import Cycle, CyclePartnership
 from app.directory.models import Agency, AgencySector
 from app.exports.gather import (
     Gathered,

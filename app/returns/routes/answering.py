@@ -9,11 +9,11 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from app import metrics
 from app.actions import progress as action_progress
 from app.actions.forms import read_progress, read_upload
 from app.actions.models import ActionStatus
 from app.db import DbSession
-from app.operations import metrics
 from app.params import Count, Id
 from app.returns import answers, attachments, evidence, last_year
 from app.returns import service as returns_service
