@@ -44,7 +44,6 @@ from app.directory.terms import terms_for
 from app.exports import routes as export_routes
 from app.home import routes as home_routes
 from app.library import routes as library_routes
-from app.notifications import routes as notification_routes
 from app.notifications.mail import MailError
 from app.operations import routes as operation_routes
 from app.operations.observing import RequestObserver, configure_request_log
@@ -68,7 +67,6 @@ ROUTERS = [
     audit_routes.router,
     return_routes.router,
     cycle_routes.router,
-    notification_routes.router,
     panel_routes.router,
     action_routes.router,
     export_routes.router,
