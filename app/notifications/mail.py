@@ -15,8 +15,8 @@ from pathlib import Path
 
 from icalendar import Calendar
 
+from app import metrics
 from app.config import Settings
-from app.operations import metrics
 
 logger = logging.getLogger("s11.mail")
 
