@@ -189,6 +189,7 @@ def _cmd_questionnaire_publish(settings: Settings, args: argparse.Namespace) -> 
 
 def _cmd_send_reminders(settings: Settings, args: argparse.Namespace) -> None:
     from app.actions.reminders import send_action_reminders
+    from app.auth import invitations  # noqa: F401  adds the dead-link check the retries use
     from app.cycles.reminders import send_reminders
     from app.notifications import queue as mail_queue
 
@@ -374,6 +375,7 @@ def _size(n: int) -> str:
 def _cmd_backup(settings: Settings, args: argparse.Namespace) -> None:
     from pathlib import Path
 
+    from app import models  # noqa: F401  # every table, so the backup counts each
     from app.operations.archive import BackupError, verify
     from app.operations.backup import make_backup
     from app.storage.backends import checked_storage
@@ -409,6 +411,7 @@ def _cmd_restore(settings: Settings, args: argparse.Namespace) -> None:
 
     from sqlalchemy.engine import make_url
 
+    from app import models  # noqa: F401  # every table, so the backup counts each
     from app.operations.archive import BackupError
     from app.operations.restore import restore
     from app.storage.backends import checked_storage

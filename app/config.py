@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 import tempfile
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -213,9 +215,21 @@ def _checked_database_url(value: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _check_storage_url(value: str) -> None:
-    from app.storage.backends import parse_storage_url
+def parse_storage_url(value: str) -> tuple[str, str, str]:
+    """('file', path, '') or ('s3', bucket, prefix); ValueError with the reason otherwise."""
+    parts = urlsplit(value)
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise ValueError("a directory is written file:///absolute/path")
+        return "file", unquote(parts.path), ""
+    if parts.scheme == "s3":
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", parts.netloc):
+            raise ValueError("a bucket is written s3://bucket-name/optional/prefix")
+        return "s3", parts.netloc, parts.path.strip("/")
+    raise ValueError("use file:///absolute/path or s3://bucket/prefix")
 
+
+def _check_storage_url(value: str) -> None:
     try:
         parse_storage_url(value)
     except ValueError as error:

@@ -18,8 +18,8 @@ from app.actions import composite, recommendations
 from app.actions import plans as action_plans
 from app.actions import progress as action_progress
 from app.actions.models import ActionSource, ActionStatus, ActionUpdate
+from app.cycle_models import Cycle
 from app.cycles import service as cycles_service
-from app.cycles.models import Cycle
 from app.db import utcnow
 from app.directory import service as directory_service
 from app.directory.models import (

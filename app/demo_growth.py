@@ -21,7 +21,7 @@ from app.actions.models import (
     PlanStatus,
     Recommendation,
 )
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.demo import DEMO_SURVEY_RESPONSES, DEMO_SURVEY_TEXT, grow_round
 from app.directory.models import Agency, Membership, Partnership, Role
 from app.exports.gather import Plan, plans_of

@@ -22,6 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app import metrics
 from app.actions import routes as action_routes
 from app.admin import routes as admin_routes
 from app.api import deps as api_deps
@@ -43,8 +44,6 @@ from app.directory.terms import terms_for
 from app.exports import routes as export_routes
 from app.home import routes as home_routes
 from app.library import routes as library_routes
-from app.notifications import routes as notification_routes
-from app.operations import metrics
 from app.operations import routes as operation_routes
 from app.operations.observing import RequestObserver, configure_request_log
 from app.panels import routes as panel_routes
@@ -67,7 +66,6 @@ ROUTERS = [
     audit_routes.router,
     return_routes.router,
     cycle_routes.router,
-    notification_routes.router,
     panel_routes.router,
     action_routes.router,
     export_routes.router,

@@ -3,11 +3,11 @@
 Add a module's models here when the module gains tables.
 """
 
+from app import cycle_models
 from app.actions import models as action_models
 from app.api import models as api_models
 from app.audit import models as audit_models
 from app.auth import models as auth_models
-from app.cycles import models as cycle_models
 from app.db import Base
 from app.directory import models as directory_models
 from app.library import models as library_models

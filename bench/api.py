@@ -105,7 +105,7 @@ def grow(database_url: str, returns: int) -> None:
     answers), the panel's agreed rating and three members' submitted scores of each."""
     from sqlalchemy import func, insert, select
 
-    from app.cycles.models import Cycle
+    from app.cycle_models import Cycle
     from app.db import make_engine, make_sessionmaker
     from app.directory.models import Agency, Partnership, PartnershipAgency, Person
     from app.panels.models import AgreedRating, PanelScore, ScoreSheet

@@ -109,7 +109,7 @@ def grow(database_url: str, size: int) -> tuple[int, int, dict[str, int]]:
     from sqlalchemy import func, select
 
     from app.actions.models import Recommendation
-    from app.cycles.models import Cycle
+    from app.cycle_models import Cycle
     from app.db import make_engine, make_sessionmaker
     from app.demo_growth import grow_real_round
     from app.panels.models import PanelSession, PanelSlot

@@ -341,7 +341,7 @@ def sample_paths(db, demo, every_type, settings) -> dict[str, str]:
     token = email.body.split("/join/")[1].split()[0]
     # The return of the first demo lead's agency; demo contributors work for another agency,
     # so they meet it as "not found", which the walk for them expects below.
-    from app.cycles.models import Cycle
+    from app.cycle_models import Cycle
     from app.returns.models import AgencyReturn
 
     lead_return = db.scalars(
@@ -586,7 +586,7 @@ def _panel_samples(db, settings, lead) -> dict[str, str]:
     """The demo's Panel 1, chaired by the first panel member: the return it is moderating is
     still at the panel with a recommendation, so every member's and chair's page opens on it."""
     from app.actions import recommendations
-    from app.cycles.models import Cycle
+    from app.cycle_models import Cycle
     from app.directory.models import Agency
     from app.panels import sessions
     from app.panels.models import PanelSession
@@ -669,7 +669,7 @@ def _action_plan_samples(db, settings, lead, this_year) -> dict[str, str]:
 
     from app.actions import progress
     from app.actions.models import Action, ActionPlan
-    from app.cycles.models import Cycle
+    from app.cycle_models import Cycle
     from app.returns.models import AgencyReturn
 
     plan_return = db.scalars(

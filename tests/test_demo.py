@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.actions import recommendations
 from app.actions.models import Recommendation
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.demo import SUFFOLK_AGENCIES, load_demo
 from app.directory.models import Agency, AgencyDuty, AgencySector, Membership, Person, Role
 from app.panels import booking, feedback, reading, sessions

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.actions.models import Action, ActionPlan, ActionUpdate, PlanStatus, Recommendation
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.demo import load_demo
 from app.demo_growth import grow_real_round
 from app.directory.models import Agency

@@ -75,7 +75,7 @@ def test_the_action_plan_pages_do_not_query_per_action(client, db, demo, count_q
     from datetime import date, timedelta
 
     from app.actions import composite
-    from app.cycles.models import Cycle
+    from app.cycle_models import Cycle
 
     coordinator = person_by_email(db, "coordinator@nscp.example.org")
     norfolk = db.scalars(select(Partnership).where(Partnership.slug == "norfolk")).one()

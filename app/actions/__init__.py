@@ -11,4 +11,6 @@ recommendations a meeting agrees, and nothing here reads a panel's scores or ses
 - forms.py            reading the action, progress and item forms
 - models.py           the tables
 - routes/             the pages, a file per flow
+
+Layer: beside surveys, setup and admin; above cycles, below home (docs/architecture.md).
 """

@@ -30,7 +30,7 @@ from app.actions.progress import (
     shown_status,
     start_history,
 )
-from app.cycles.models import Cycle, CyclePartnership
+from app.cycle_models import Cycle, CyclePartnership
 from app.db import aware, utcnow
 from app.directory.models import Agency, Partnership, PartnershipAgency, Person, Role
 from app.returns.models import AgencyReturn

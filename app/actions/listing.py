@@ -9,8 +9,8 @@ from datetime import date
 from app.actions.composite import Attention, PlanItem
 from app.actions.models import Recommendation
 from app.actions.progress import shown_status
+from app.cycle_models import Cycle
 from app.cycles import listing as round_listing
-from app.cycles.models import Cycle
 from app.directory.models import Agency, AgencySector, SchoolType
 from app.listing import Choice, Listing, Page, page_of_list, read_listing
 

@@ -28,7 +28,7 @@ from app.actions.models import (
     Recommendation,
 )
 from app.actions.progress import latest_notes
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.directory.models import Agency, AgencySector, Partnership, SchoolType
 from app.listing import Listing, Page, last_page
 from app.returns.models import AgencyReturn

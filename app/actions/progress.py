@@ -322,6 +322,17 @@ def last_years_actions(
     ]
 
 
+def carried_forward(
+    session: Session, view: returns_service.ReturnView, last: returns_service.ReturnView | None
+) -> dict[str, object]:
+    """What the section that carries last year's action plan forward shows of it."""
+    return {
+        "carried": last_years_actions(session, view=view, last=last),
+        "action_statuses": list(ActionStatus),
+        "shown": shown_status,
+    }
+
+
 def give_final_update(
     session: Session,
     *,

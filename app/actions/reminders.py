@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.actions.models import Action, ActionPlan, ActionReminderSent, ActionStatus, PlanStatus
 from app.config import Settings
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.cycles.reminders import agency_leads, send_once
 from app.directory.models import Agency, Partnership
 from app.directory.terms import BoardTerms, terms_for

@@ -15,4 +15,6 @@ Only reads, and only the token's own partnership; nothing else in s11 imports th
 - odata.py        the service document, $metadata and the query options
 - deps.py         the token in the Authorization header; JSON refusals
 - routes.py       /api/v1 (JSON, CSV, OpenAPI), /api/odata, and the coordinators' token pages
+
+Layer: above exports; below only main, demo, models and cli (docs/architecture.md).
 """

@@ -17,7 +17,7 @@ from app.api import plan_rows, rating_rows, round_rows
 from app.api.models import TokenScope
 from app.api.rows import Field, FieldType, Key, Row, Scope, own_cycles
 from app.api.tokens import Reader
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 
 
 @dataclass(frozen=True)

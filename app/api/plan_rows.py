@@ -28,7 +28,7 @@ from app.api.rows import (
     stream,
     utc,
 )
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.directory.models import Agency, Partnership
 from app.returns.models import AgencyReturn
 

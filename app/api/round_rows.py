@@ -26,7 +26,7 @@ from app.api.rows import (
     stream,
     utc,
 )
-from app.cycles.models import Cycle, CyclePartnership
+from app.cycle_models import Cycle, CyclePartnership
 from app.directory.models import Agency, PartnershipAgency, SchoolPhase, SchoolType
 from app.questionnaires.models import QuestionnaireVersion
 from app.returns.models import AgencyReturn

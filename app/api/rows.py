@@ -16,7 +16,7 @@ from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import Session
 
 from app.api.models import TokenScope
-from app.cycles.models import CyclePartnership
+from app.cycle_models import CyclePartnership
 from app.db import aware
 from app.directory.models import PartnershipAgency
 from app.returns.models import AgencyReturn

@@ -8,7 +8,7 @@ from __future__ import annotations
 from app.actions import composite, plans, progress
 from app.exports import gather
 from app.exports import scope as export_scope
-from app.exports.workbooks.book import safe_text
+from app.spreadsheets import safe_text
 
 # How a questionnaire version's ratings read (levels, labels, the items the panel rates).
 Plan = gather.Plan

@@ -7,4 +7,7 @@
 - identities.py   signing in with an organisation's account (OpenID Connect)
 - oidc.py         the OpenID Connect client (authlib)
 - routes.py       the sign-in, invitation and partnership-choice pages
+
+Layer: above notifications, below audit (docs/architecture.md); the audit log hands auth
+its writer (service.py's AUDIT_WRITERS).
 """

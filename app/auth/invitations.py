@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from app.audit import service as audit_service
 from app.auth import service as auth_service
 from app.auth.models import (
     Invitation,
@@ -20,6 +19,7 @@ from app.db import aware, utcnow
 from app.directory import service as directory_service
 from app.directory.models import Agency, Partnership, Person, Role
 from app.directory.terms import terms_for
+from app.notifications import service as notifications_service
 from app.notifications.mail import Email
 
 INVITATION_LIFETIME = timedelta(days=14)
@@ -128,7 +128,7 @@ def invite(
     session.add(invitation)
     session.flush()
     invitation = _load_invitation(session, invitation.id)
-    audit_service.record_event(
+    auth_service.record_event(
         session,
         actor=actor,
         action="invitation_sent",
@@ -192,7 +192,7 @@ def cancel_invitation(session: Session, *, actor: Person, invitation: Invitation
     if invitation_state(invitation) != "waiting":
         raise InvitationError("Only an invitation that is still waiting can be cancelled")
     invitation.cancelled_at = utcnow()
-    audit_service.record_event(
+    auth_service.record_event(
         session,
         actor=actor,
         action="invitation_cancelled",
@@ -213,7 +213,7 @@ def resend_invitation(
     invitation.sent_at = utcnow()
     invitation.expires_at = utcnow() + INVITATION_LIFETIME
     session.flush()
-    audit_service.record_event(
+    auth_service.record_event(
         session,
         actor=actor,
         action="invitation_sent",
@@ -240,6 +240,11 @@ def stale_invitation_link(session: Session, *, text: str) -> str | None:
     if state == "waiting":
         return None
     return f"the invitation has {'been ' if state != 'expired' else ''}{state}"
+
+
+notifications_service.DEAD_LINK_CHECKS["invitation"] = lambda session, text: stale_invitation_link(
+    session, text=text
+)
 
 
 def find_invitation(session: Session, *, token: str) -> Invitation | None:
@@ -280,7 +285,7 @@ def accept_invitation(
     invitation.accepted_at = utcnow()
     invitation.accepted_by_id = person.id
     session.flush()
-    audit_service.record_event(
+    auth_service.record_event(
         session,
         actor=person,
         action="invitation_accepted",
@@ -289,7 +294,7 @@ def accept_invitation(
         client_address=client_address,
         request_id=request_id,
     )
-    audit_service.record_event(
+    auth_service.record_event(
         session,
         actor=person,
         action="role_change",

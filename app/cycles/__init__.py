@@ -9,5 +9,7 @@ deadlines, reminders and progress.
 - reminders.py    reminders before a deadline, sent once by whichever host claims them
 - importing.py    agencies from a CSV or Excel file: read, check every row, apply
 - forms.py        reading the cycle form
-- routes/         the round's pages (returns, cycles, imports)
+- routes/         the round's pages (returns, cycles, imports, emails, offline workbooks)
+
+Layer: above returns and library, below surveys, actions, setup and admin (docs/architecture.md).
 """

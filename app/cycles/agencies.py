@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.auth import invitations as auth_invitations
-from app.cycles.models import (
+from app.cycle_models import (
     Cycle,
 )
 from app.cycles.service import CycleError, open_returns

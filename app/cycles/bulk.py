@@ -9,9 +9,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cycle_models import Cycle
 from app.cycles import listing as round_listing
 from app.cycles.deadlines import extend_deadline
-from app.cycles.models import Cycle
 from app.cycles.reminders import NOT_SUBMITTED, agency_leads, reminder_email
 from app.cycles.service import CycleError
 from app.directory.models import Agency, Partnership, Person

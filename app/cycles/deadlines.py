@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
-from app.cycles.models import (
+from app.cycle_models import (
     Cycle,
 )
 from app.cycles.service import CycleError

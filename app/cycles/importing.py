@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
+from app.cycle_models import Cycle
 from app.cycles import agencies as round_agencies
 from app.cycles import service as cycles_service
-from app.cycles.models import Cycle
 from app.directory import service as directory_service
 from app.directory.models import Agency, AgencySector, Partnership, Person
 from app.returns import evidence

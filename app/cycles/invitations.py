@@ -3,6 +3,7 @@ the cycle's guidance. Never sends mail itself: it returns the emails to send."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import escape
@@ -11,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
 from app.auth.models import Invitation
-from app.cycles.deadlines import deadline_of
-from app.cycles.models import (
+from app.cycle_models import (
     Cycle,
 )
+from app.cycles.deadlines import deadline_of
 from app.cycles.service import own_agencies
 from app.db import utcnow
 from app.directory.models import (
@@ -27,7 +28,6 @@ from app.directory.models import (
 from app.directory.terms import BoardTerms, terms_for
 from app.notifications.mail import Email
 from app.returns.models import AgencyReturn
-from app.surveys.models import Survey, SurveyLink
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,12 @@ class LeadInvitation:
 
     agency: Agency
     email: Email
+
+
+# What a module above cycles adds to each agency's round invitation, as (text, HTML) by agency
+# id: the frontline survey's link (app/surveys/invitations.py), registered by that module.
+InvitationAddition = Callable[[Session, Cycle, str], dict[int, tuple[str, str]]]
+INVITATION_ADDITIONS: dict[str, InvitationAddition] = {}
 
 
 def invite_leads(
@@ -55,7 +61,7 @@ def invite_leads(
         .order_by(Agency.name)
     ).all()
     addresses = _lead_addresses(session, partnership, [agency.id for _, agency in rows])
-    surveys = _survey_links(session, cycle)
+    added = [add(session, cycle, base_url) for add in INVITATION_ADDITIONS.values()]
     invitations = []
     terms = terms_for(partnership)
     for agency_return, agency in rows:
@@ -71,7 +77,7 @@ def invite_leads(
                         address,
                         base_url,
                         terms,
-                        surveys.get(agency.id),
+                        [paragraphs[agency.id] for paragraphs in added if agency.id in paragraphs],
                     ),
                 )
             )
@@ -119,38 +125,6 @@ def _lead_addresses(
     return found
 
 
-def _survey_links(session: Session, cycle: Cycle) -> dict[int, tuple[str, Survey]]:
-    """Each agency's frontline survey link, when the round has a survey not closed."""
-    rows = session.execute(
-        select(SurveyLink.agency_id, SurveyLink.token, Survey)
-        .join(Survey, Survey.id == SurveyLink.survey_id)
-        .where(
-            Survey.cycle_id == cycle.id,
-            Survey.closed_at.is_(None),
-            SurveyLink.replaced_at.is_(None),
-            SurveyLink.agency_id.is_not(None),
-        )
-    )
-    return {agency_id: (token, survey) for agency_id, token, survey in rows}
-
-
-def _survey_paragraph(survey: tuple[str, Survey] | None, base_url: str) -> tuple[str, str]:
-    """The survey's link for the lead to pass to frontline staff: as text, and as HTML."""
-    if survey is None:
-        return "", ""
-    token, row = survey
-    link = f"{base_url.rstrip('/')}/survey/{token}"
-    when = f"{row.opens_on:%-d %B} to {row.closes_on:%-d %B %Y}"
-    words = (
-        "Please also pass this link to your frontline staff and volunteers: an anonymous survey "
-        f"about safeguarding in your organisation, open from {when}"
-    )
-    return (
-        f"{words}:\n\n{link}\n\n",
-        f'<p>{escape(words)}: <a href="{escape(link)}">{escape(link)}</a></p>',
-    )
-
-
 def _round_invitation(
     cycle: Cycle,
     agency_return: AgencyReturn,
@@ -159,16 +133,16 @@ def _round_invitation(
     to: str,
     base_url: str,
     terms: BoardTerms,
-    survey: tuple[str, Survey] | None = None,
+    added: Sequence[tuple[str, str]] = (),
 ) -> Email:
     link = f"{base_url.rstrip('/')}/returns/{agency_return.id}"
-    survey_text, survey_html = _survey_paragraph(survey, base_url)
+    added_text, added_html = "".join(t for t, _ in added), "".join(h for _, h in added)
     deadline = f"{deadline_of(agency_return, cycle):%-d %B %Y}"
     text = (
         f"Hello {name},\n\n{cycle.name} is open. Please complete {agency.name}'s "
         f"{terms.self_assessment} by {deadline}:\n\n{link}\n\n"
         + (f"{cycle.guidance}\n\n" if cycle.guidance else "")
-        + survey_text
+        + added_text
         + "You can invite colleagues to help; only you, as safeguarding lead, submit it.\n"
     )
     html = (
@@ -176,7 +150,7 @@ def _round_invitation(
         f"{escape(agency.name)}'s {terms.self_assessment} by <strong>{deadline}</strong>.</p>"
         f'<p><a href="{escape(link)}">Open your return</a></p>'
         + "".join(f"<p>{escape(line)}</p>" for line in cycle.guidance.splitlines() if line)
-        + survey_html
+        + added_html
         + "<p>You can invite colleagues to help; only you, as safeguarding lead, submit it.</p>"
     )
     return Email(

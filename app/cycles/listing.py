@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from app.cycles.models import Cycle, CyclePartnership
+from app.cycle_models import Cycle, CyclePartnership
 from app.cycles.service import own_agencies
 from app.directory.models import Agency, AgencySector, Partnership, SchoolType
 from app.listing import Choice, Listing, Page, last_page, read_listing

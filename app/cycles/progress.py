@@ -11,11 +11,11 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.cycles import listing as round_listing
-from app.cycles.listing import RoundRow
-from app.cycles.models import (
+from app.cycle_models import (
     Cycle,
 )
+from app.cycles import listing as round_listing
+from app.cycles.listing import RoundRow
 from app.cycles.service import own_agencies
 from app.directory.models import (
     Agency,

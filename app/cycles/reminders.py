@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.config import Settings
+from app.cycle_models import Cycle, CyclePartnership, ReminderSent
 from app.cycles.deadlines import deadline_of
-from app.cycles.models import Cycle, CyclePartnership, ReminderSent
 from app.directory.models import Agency, Membership, Partnership, Person, Role
 from app.directory.terms import BoardTerms, terms_for
 from app.notifications import service as notifications_service

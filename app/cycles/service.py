@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
-from app.cycles.models import (
+from app.cycle_models import (
     DEFAULT_REMINDER_DAYS,
     NORFOLK_PRIORITIES,
     NORFOLK_THEMES,

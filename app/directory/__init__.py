@@ -1,1 +1,4 @@
-"""Who is who: partnerships, agencies, people and their memberships."""
+"""Who is who: partnerships, agencies, people and their memberships.
+
+Layer: above the kernel, below templating and every domain module (docs/architecture.md).
+"""

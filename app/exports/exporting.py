@@ -13,12 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.db import utcnow
 from app.exports.gather import uk_time
 from app.exports.scope import ExportError, Reader, Scope, in_scope, partnership_names
 from app.exports.workbooks.action_plans import ACTION_PLANS
-from app.exports.workbooks.book import Book
 from app.exports.workbooks.chairs_summary import SUMMARY
 from app.exports.workbooks.composite_plan import COMPOSITE_ACTION_PLAN
 from app.exports.workbooks.kind import Kind
@@ -26,6 +25,7 @@ from app.exports.workbooks.one_return import ONE_RETURN
 from app.exports.workbooks.scored_returns import SCORED_RETURNS
 from app.exports.workbooks.survey import SURVEY
 from app.questionnaires.models import QuestionnaireVersion
+from app.spreadsheets import Book
 
 # Adding a workbook is a writer above and an entry here; the CLI and the web offer each one.
 KINDS: dict[str, Kind] = {

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from app.db import aware
 from app.directory.models import Agency, AgencySector, SchoolPhase, SchoolType
 from app.exports.scope import Reader, Scope, in_scope
-from app.exports.workbooks.book import Rated
 from app.panels.models import AgreedRating, Feedback, PanelScore, ScoreSheet
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion
@@ -25,6 +24,7 @@ from app.questionnaires.rules import is_shown
 from app.questionnaires.schema import Level, QuestionBase, Questionnaire, Section, TableQuestion
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, Answer, EvidenceFile, ReturnStatus
+from app.spreadsheets import Rated
 
 LONDON = ZoneInfo("Europe/London")
 

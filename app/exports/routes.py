@@ -16,7 +16,7 @@ from app.auth.policy import Permission
 from app.cycles import listing as round_listing
 from app.db import DbSession
 from app.directory.models import Person
-from app.exports import exporting
+from app.exports import exporting, survey_results
 from app.exports import scope as scopes
 from app.exports import summary as export_summary
 from app.exports.workbooks import survey as survey_workbook
@@ -144,3 +144,7 @@ def _workbook(
         headers={"Cache-Control": "no-store"},
         background=BackgroundTask(os.unlink, path),
     )
+
+
+# The survey's results page reads the export scope (a panel member's returns), so it lives here.
+router.include_router(survey_results.router)

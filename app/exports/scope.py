@@ -10,10 +10,10 @@ from enum import StrEnum
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from app.cycle_models import Cycle, CyclePartnership
 from app.cycles import listing as round_listing
 from app.cycles import progress as round_progress
 from app.cycles import service as cycles_service
-from app.cycles.models import Cycle, CyclePartnership
 from app.directory.models import Partnership, PartnershipAgency, Person, Role
 from app.panels import reading
 from app.returns import service as returns_service

@@ -13,9 +13,9 @@ from sqlalchemy import Select, String, case, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.actions.models import Recommendation
+from app.cycle_models import Cycle, CyclePartnership
 from app.cycles import listing as round_listing
 from app.cycles import progress as round_progress
-from app.cycles.models import Cycle, CyclePartnership
 from app.directory.models import Agency, AgencySector, SchoolPhase, SchoolType
 from app.exports.gather import (
     Plan,

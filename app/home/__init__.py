@@ -1,1 +1,4 @@
-"""The home page and the health check: where a signed-in person starts."""
+"""The home page and the health check: where a signed-in person starts.
+
+Layer: above surveys, actions, setup and admin; below panels and operations (docs/architecture.md).
+"""

@@ -18,8 +18,8 @@ from typing import Protocol
 
 from icalendar import Calendar
 
+from app import metrics
 from app.config import Settings
-from app.operations import metrics
 
 logger = logging.getLogger("s11.mail")
 

@@ -3,12 +3,12 @@ workers (app.notifications.queue) hand it over. Nothing here talks to a mail ser
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.auth import invitations as auth_invitations
 from app.db import utcnow
 from app.notifications.mail import Email
 from app.notifications.models import MailAction, SendStatus, SentEmail
@@ -101,12 +101,17 @@ def start_action(
     return action
 
 
+# By a message's kind, why the link in its text no longer works (None while it does): the
+# module whose emails carry such links adds its check (auth, for invitations), as
+# notifications sits below every module that sends mail and names none of them.
+DEAD_LINK_CHECKS: dict[str, Callable[[Session, str], str | None]] = {}
+
+
 def dead_link(session: Session, sent: SentEmail) -> str | None:
     """Why the link a message carries no longer works, or None: an invitation's stops when it
     is sent again with a new link, cancelled, accepted or expired."""
-    if sent.kind == "invitation":
-        return auth_invitations.stale_invitation_link(session, text=sent.body)
-    return None
+    check = DEAD_LINK_CHECKS.get(sent.kind)
+    return check(session, sent.body) if check else None
 
 
 def withdraw_dead_links(session: Session, *, partnership_id: int | None, to: str) -> int:

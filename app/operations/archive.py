@@ -17,7 +17,9 @@ from typing import Any, BinaryIO
 from sqlalchemy import Connection, func, select, text
 
 from app.actions.models import ActionEvidence
-from app.models import Base
+
+# Every table once app.models is loaded, as the commands that back up and restore do first.
+from app.db import Base
 from app.returns.models import EvidenceFile
 from app.storage.backends import HashingReader, sha256_of
 

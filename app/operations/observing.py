@@ -14,7 +14,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.operations import metrics
+from app import metrics
 
 logger = logging.getLogger("s11.requests")
 UNMATCHED = "<unmatched>"  # a path no route answers: one label, not one per path tried

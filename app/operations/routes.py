@@ -11,12 +11,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from app import metrics
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
 from app.db import DbSession
 from app.directory import service as directory_service
 from app.directory.models import Person
-from app.operations import erasure, metrics, retention
+from app.operations import erasure, retention
 from app.params import Id
 from app.setup.routes import coordinating
 from app.templating import render

@@ -12,7 +12,10 @@ The rules flush and return the emails to send; the request delivers them and com
 - scoring.py      a member's own scores, saved and submitted; when colleagues' show
 - moderation.py   the meeting: agenda, scores side by side, agreed ratings
 - feedback.py     feedback to the agency and the emails that tell it
+- triangulation.py  the survey's figures beside the agreed ratings
 - forms.py        reading the session and score forms
 - models.py       the tables
 - routes/         the pages, a file per flow
+
+Layer: beside operations; above home, below exports (docs/architecture.md).
 """

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cycle_models import Cycle
 from app.cycles import listing as round_listing
 from app.cycles.listing import RoundRow
-from app.cycles.models import Cycle
 from app.directory.models import Agency, Partnership, PartnershipAgency, Person
 from app.listing import Listing, Page
 from app.notifications.mail import Email

@@ -10,7 +10,7 @@ from functools import cached_property
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.db import aware, utcnow
 from app.directory.models import Agency, Partnership, Person
 from app.panels.booking import booked_returns

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.db import utcnow
 from app.directory.models import Agency, Membership, Partnership, PartnershipAgency, Person, Role
 from app.notifications.mail import Email

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.db import aware, utcnow
 from app.directory.models import Agency, Partnership, Person, Role
 from app.panels.models import PanelMember, PanelSession, PanelSlot

@@ -8,6 +8,10 @@
 - submitting.py   missing answers, the senior officer, submitting and the receipt
 - sign_off.py     the senior officer's sign-off through an emailed link
 - forms.py        reading a section's form
+- additions.py    what modules above returns add to its pages (survey link, last year's actions)
 - models.py       the tables
 - routes/         the pages, a file per flow
+
+Layer: beside library; above spreadsheets and cycle_models, below cycles
+(docs/architecture.md); modules above add to its pages through additions.py.
 """

@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app import metrics
 from app.db import utcnow
 from app.directory.models import Person
-from app.operations import metrics
 from app.questionnaires.schema import Questionnaire
 from app.returns.models import AgencyReturn, Answer, AnswerRevision, ReturnStatus
 from app.returns.service import ReturnError, ReturnView, answers_of, move_return

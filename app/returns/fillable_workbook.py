@@ -14,11 +14,11 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app.db import utcnow
-from app.exports.workbooks.book import HEADER_FILL, safe_text, sheet_title
 from app.questionnaires.rendering import answer_text, condition_text, levels_for
 from app.questionnaires.rules import is_shown, questions_read
 from app.questionnaires.schema import QuestionBase, Questionnaire, Section
 from app.returns.service import ReturnView
+from app.spreadsheets import HEADER_FILL, safe_text, sheet_title
 
 # Where each thing sits on a section sheet; the hidden columns come first so a table's columns
 # can run on to the right of the answer without meeting them.

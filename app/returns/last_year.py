@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
-from app.cycles.models import Cycle, CyclePartnership
+from app.cycle_models import Cycle, CyclePartnership
 from app.directory.models import Person
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.rendering import answer_text, levels_for

@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
-from app.cycles.models import Cycle, CyclePartnership
+from app.cycle_models import Cycle, CyclePartnership
 from app.directory.models import Agency, Partnership, PartnershipAgency, Person, Role
 from app.directory.terms import BoardTerms, terms_for
 from app.notifications.mail import Email

@@ -5,6 +5,8 @@
 - checklist.py: what a new partnership still has to do before its first round opens
 - routes.py: the pages for all of the above
 
-Depends on directory, auth, questionnaires and cycles; nothing depends on it. Questionnaires
+Depends on directory, auth, questionnaires and cycles; home and operations read it. Questionnaires
 are published from app/library.
+
+Layer: beside surveys, actions and admin; above cycles, below home (docs/architecture.md).
 """

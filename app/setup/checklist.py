@@ -11,7 +11,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app.auth.models import Invitation
-from app.cycles.models import Cycle, CyclePartnership
+from app.cycle_models import Cycle, CyclePartnership
 from app.directory.models import Membership, Partnership, PartnershipAgency, Role
 from app.questionnaires import service as questionnaire_service
 from app.questionnaires.models import QuestionnaireVersion

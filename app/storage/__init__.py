@@ -2,4 +2,6 @@
 
 - backends.py   the two stores behind one interface, chosen by S11_STORAGE_URL
 - migrating.py  copying every file from one store to another, checked by SHA-256
+
+Layer: the kernel, above config only (docs/architecture.md).
 """

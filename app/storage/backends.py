@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
-from urllib.parse import unquote, urlsplit
+
+from app.config import parse_storage_url
 
 if TYPE_CHECKING:
     from app.config import Settings
@@ -263,20 +264,6 @@ class S3Storage:
                         yield name
         except (BotoCoreError, ClientError) as error:
             raise self._unavailable(error) from None
-
-
-def parse_storage_url(value: str) -> tuple[str, str, str]:
-    """('file', path, '') or ('s3', bucket, prefix); ValueError with the reason otherwise."""
-    parts = urlsplit(value)
-    if parts.scheme == "file":
-        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
-            raise ValueError("a directory is written file:///absolute/path")
-        return "file", unquote(parts.path), ""
-    if parts.scheme == "s3":
-        if not re.fullmatch(r"[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]", parts.netloc):
-            raise ValueError("a bucket is written s3://bucket-name/optional/prefix")
-        return "s3", parts.netloc, parts.path.strip("/")
-    raise ValueError("use file:///absolute/path or s3://bucket/prefix")
 
 
 def open_storage(

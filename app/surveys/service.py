@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit_service
+from app.cycle_models import Cycle, CyclePartnership
 from app.cycles import service as cycles_service
-from app.cycles.models import Cycle, CyclePartnership
 from app.db import utcnow
 from app.directory.models import Agency, Partnership, Person
 from app.params import whole_number_from

@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 from app.actions import composite, plans, progress, recommendations
 from app.actions.models import Action, ActionPlan, ActionStatus, ActionUpdate, PlanStatus
 from app.actions.reminders import send_action_reminders
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.directory.models import Agency, Role
 from app.returns import service as returns_service
 from app.returns.models import AgencyReturn, ReturnStatus

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.actions import composite
 from app.actions.models import Action, ActionPlan, ActionStatus, PlanStatus, Recommendation
 from app.actions.plans import AFTER_FEEDBACK
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.directory.models import Agency, Role
 from app.returns.models import AgencyReturn
 from tests.conftest import person_by_email, person_with_role, sign_in

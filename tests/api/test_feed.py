@@ -14,9 +14,9 @@ from sqlalchemy import func, insert, select
 from app.actions.models import Action, ActionSource, Recommendation
 from app.api import feed
 from app.api.models import TokenScope
+from app.cycle_models import Cycle
 from app.cycles import progress as round_progress
 from app.cycles import service as cycles_service
-from app.cycles.models import Cycle
 from app.directory.models import (
     Agency,
     AgencyDuty,
@@ -26,9 +26,9 @@ from app.directory.models import (
     SchoolPhase,
     SchoolType,
 )
-from app.exports.workbooks.book import safe_text
 from app.panels.models import PanelScore, ScoreSheet
 from app.returns.models import AgencyReturn, ReturnStatus
+from app.spreadsheets import safe_text
 from tests.api.conftest import basic, bearer, make_token
 from tests.conftest import person_by_email
 

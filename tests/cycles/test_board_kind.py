@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from app.actions.models import Action
 from app.actions.reminders import action_due_email
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.directory.models import Agency, BoardKind, Partnership
 from app.directory.terms import terms_for
 from app.panels import invitations

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
 from app.auth.models import Invitation
+from app.cycle_models import Cycle
 from app.cycles import importing
-from app.cycles.models import Cycle
 from app.cycles.service import CycleError
 from app.directory.models import Agency, AgencySector, Partnership
 from app.notifications.models import SentEmail

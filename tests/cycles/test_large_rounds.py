@@ -93,7 +93,7 @@ def test_the_filter_form_swaps_only_the_results_when_htmx_asks(client, db, demo)
 def test_a_coordinator_reminds_and_extends_the_filtered_set_after_seeing_how_many(client, db, demo):
     from datetime import timedelta
 
-    from app.cycles.models import Cycle
+    from app.cycle_models import Cycle
     from app.notifications.models import SentEmail
     from app.returns.models import AgencyReturn
 

@@ -15,9 +15,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit.models import AuditEvent
+from app.cycle_models import Cycle, ReminderSent
 from app.cycles import deadlines
 from app.cycles import service as cycles_service
-from app.cycles.models import Cycle, ReminderSent
 from app.cycles.reminders import send_reminders
 from app.db import make_sessionmaker, utcnow
 from app.directory import service as directory_service

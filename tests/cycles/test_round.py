@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy import func, select, update
 
 from app.audit.models import AuditEvent
+from app.cycle_models import NORFOLK_PRIORITIES, Cycle
 from app.cycles import service as cycles_service
-from app.cycles.models import NORFOLK_PRIORITIES, Cycle
 from app.directory import service as directory_service
 from app.directory.models import Agency, AgencyDuty, AgencySector, Partnership
 from app.notifications.models import SentEmail

@@ -12,7 +12,7 @@ from openpyxl.workbook.workbook import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.directory.models import Agency
 from app.returns.models import AgencyReturn
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.actions import composite
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.directory.models import Partnership
 from tests.conftest import lead_of, person_by_email, sign_in
 from tests.exports.conftest import cover_facts, rows_of, sheet_xml, workbook_of

@@ -8,10 +8,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from app.exports.workbooks.book import CELL_TEXT_LIMIT, Book, Column, Rated, safe_text
 from app.questionnaires.schema import LevelColour
 from app.returns import answers
 from app.returns import service as returns_service
+from app.spreadsheets import CELL_TEXT_LIMIT, Book, Column, Rated, safe_text
 from tests.conftest import attach_pdf, lead_of, sign_in
 from tests.exports.conftest import return_of, sheet_xml, workbook_of
 

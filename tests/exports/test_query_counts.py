@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.actions.models import Recommendation
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.db import utcnow
 from app.directory.models import Agency, Role
 from app.panels.models import AgreedRating, PanelScore, ScoreSheet

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.actions.models import Action, Recommendation
 from app.audit.models import AuditEvent
-from app.cycles.models import Cycle, CyclePartnership
+from app.cycle_models import Cycle, CyclePartnership
 from app.db import make_engine
 from app.directory import service as directory_service
 from app.directory.models import AgencyDuty, AgencySector, Partnership, Role

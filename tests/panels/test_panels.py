@@ -10,7 +10,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from app.actions import recommendations
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.db import aware
 from app.directory import service as directory_service
 from app.directory.models import Agency, Membership, Person, Role

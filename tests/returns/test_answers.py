@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.db import make_sessionmaker
 from app.directory import service as directory_service
 from app.directory.models import AgencyDuty, AgencySector

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from app.audit.models import AuditEvent
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.db import utcnow
 from app.returns.models import Answer, ReturnStatus, SignOffRequest
 from tests.conftest import lead_of, person_by_email, sign_in

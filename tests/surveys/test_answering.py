@@ -135,7 +135,7 @@ def test_many_submissions_from_one_address_wait_and_the_address_is_then_forgotte
 def test_coordinator_opens_a_survey_with_their_own_divergence_thresholds(client, db, demo):
     from datetime import date, timedelta
 
-    from app.cycles.models import Cycle
+    from app.cycle_models import Cycle
     from app.questionnaires.models import QuestionnaireVersion
     from app.surveys.models import Survey
     from tests.conftest import person_by_email, sign_in

@@ -75,7 +75,7 @@ def test_panel_pre_reading_and_chairs_summary_set_staff_agreement_beside_self_ra
 ):
     from sqlalchemy import select
 
-    from app.cycles.models import Cycle
+    from app.cycle_models import Cycle
     from app.directory.models import Agency
     from app.returns.models import AgencyReturn
 
@@ -128,7 +128,7 @@ def test_a_panel_member_sees_the_survey_results_of_the_agencies_whose_returns_th
 ):
     from sqlalchemy import select
 
-    from app.cycles.models import Cycle
+    from app.cycle_models import Cycle
     from app.directory.models import Agency
     from app.panels import reading
     from app.returns.models import AgencyReturn

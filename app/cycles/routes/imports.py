@@ -11,10 +11,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from app.auth.deps import CurrentPartnership
+from app.cycle_models import Cycle
 from app.cycles import importing
 from app.cycles import invitations as round_invitations
 from app.cycles import service as cycles_service
-from app.cycles.models import Cycle
 from app.cycles.routes.common import (
     Coordinator,
     cycle_or_404,

@@ -10,14 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.actions import composite, progress
-from app.cycles.models import CyclePartnership
+from app.cycle_models import CyclePartnership
 from app.directory.models import Partnership
 from app.exports.gather import uk_time
 from app.exports.scope import Reader, Scope
-from app.exports.workbooks.book import Book, Column, Rated
 from app.exports.workbooks.kind import Kind, WorkbookFacts
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.schema import LevelColour
+from app.spreadsheets import Book, Column, Rated
 
 # Each status's tag colour on screen (progress.SHOWN), as the cell's fill.
 STATUS_COLOURS = {

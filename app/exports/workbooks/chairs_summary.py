@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 from app.exports.gather import SCHOOL_HEADINGS, plans_of, returns_of, uk_time
 from app.exports.scope import Reader, Scope
 from app.exports.summary import Change, Distribution, round_summary
-from app.exports.workbooks.book import Book, Column, fit
 from app.exports.workbooks.kind import Kind, WorkbookFacts
 from app.questionnaires.schema import LevelColour
+from app.spreadsheets import Book, Column, fit
 
 
 def _write_summary(session: Session, scope: Scope, book: Book) -> WorkbookFacts:

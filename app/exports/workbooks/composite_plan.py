@@ -15,8 +15,8 @@ from app.exports.workbooks.action_plans import (
     latest_update,
     status_cell,
 )
-from app.exports.workbooks.book import Book, Column
 from app.exports.workbooks.kind import Kind, WorkbookFacts
+from app.spreadsheets import Book, Column
 
 
 def _write_composite_plan(session: Session, scope: Scope, book: Book) -> WorkbookFacts:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from app.exports.scope import Reader, Scope
-from app.exports.workbooks.book import Book
 from app.questionnaires.models import QuestionnaireVersion
+from app.spreadsheets import Book
 
 
 @dataclass(frozen=True)

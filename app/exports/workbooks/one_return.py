@@ -22,10 +22,10 @@ from app.exports.gather import (
 )
 from app.exports.scope import Reader, Scope
 from app.exports.workbooks.action_plans import status_cell
-from app.exports.workbooks.book import Book, Column
 from app.exports.workbooks.kind import Kind, WorkbookFacts
 from app.exports.workbooks.scored_returns import rating_column_width
 from app.panels.models import Feedback
+from app.spreadsheets import Book, Column
 
 
 def _write_one_return(session: Session, scope: Scope, book: Book) -> WorkbookFacts:

@@ -23,12 +23,12 @@ from app.exports.gather import (
     uk_time,
 )
 from app.exports.scope import Reader, Scope, in_scope
-from app.exports.workbooks.book import Book, Column, fit
 from app.exports.workbooks.kind import Kind, WorkbookFacts
 from app.panels.models import ScoreSheet
 from app.questionnaires.rules import counts_as_answered
 from app.questionnaires.schema import Section
 from app.returns.models import ReturnStatus
+from app.spreadsheets import Book, Column, fit
 
 
 def _member_names(session: Session, scope: Scope) -> list[tuple[int, str]]:

@@ -7,11 +7,11 @@ from sqlalchemy.orm import Session
 
 from app.cycles import service as cycles_service
 from app.exports.scope import Reader, Scope
-from app.exports.workbooks.book import Book, Column
 from app.exports.workbooks.kind import Kind, WorkbookFacts
+from app.panels import triangulation
+from app.spreadsheets import Book, Column
 from app.surveys import results as survey_results
 from app.surveys import service as surveys_service
-from app.surveys import triangulation
 from app.surveys.models import Survey
 
 

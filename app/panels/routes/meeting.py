@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.actions import recommendations
 from app.db import DbSession
-from app.panels import booking, moderation, scoring, sessions
+from app.panels import booking, moderation, scoring, sessions, triangulation
 from app.panels.forms import read_rating
 from app.panels.routes.common import (
     Follower,
@@ -19,7 +19,6 @@ from app.panels.routes.common import (
     target_or_404,
 )
 from app.params import Id
-from app.surveys import triangulation
 from app.templating import render
 
 router = APIRouter()

@@ -10,13 +10,12 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.db import DbSession
-from app.panels import conflicts, reading, scoring, sessions
+from app.panels import conflicts, reading, scoring, sessions, triangulation
 from app.panels.forms import read_scores
 from app.panels.routes.common import Follower, PanelPerson, target_or_404
 from app.params import Id, id_from
 from app.returns import attachments
 from app.returns.routes.common import evidence_download
-from app.surveys import triangulation
 from app.templating import render
 
 router = APIRouter()

@@ -11,13 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from app.actions import progress as action_progress
-from app.actions.forms import read_progress, read_upload
-from app.actions.models import ActionStatus
+from app import metrics
 from app.db import DbSession
-from app.operations import metrics
 from app.params import Count, Id
-from app.returns import answers, attachments, evidence, last_year
+from app.returns import additions, answers, attachments, evidence, last_year
 from app.returns import service as returns_service
 from app.returns.forms import (
     FILES_FIELD,
@@ -28,7 +25,6 @@ from app.returns.forms import (
     parse_section,
 )
 from app.returns.routes.common import AgencyPerson, view_or_404
-from app.surveys import service as surveys_service
 from app.templating import render
 
 router = APIRouter()
@@ -65,10 +61,8 @@ def task_list(
             "to_carry": len(last_year.last_years_answers(view, last)),
             "copied": copied,
             "copied_files": files,
-            "survey": surveys_service.link_of_agency(
-                session, cycle_id=view.cycle.id, agency_id=view.agency.id
-            ),
             "base_url": request.app.state.settings.base_url.rstrip("/"),
+            **additions.for_task_list(session, view),
         },
     )
 
@@ -108,7 +102,7 @@ def _section_page(
     errors: dict[str, str] | None = None,
     conflicts: list[answers.SaveConflict] | None = None,
     action_errors: dict[int, dict[str, str]] | None = None,
-    action_typed: dict[int, action_progress.Progress] | None = None,
+    action_typed: dict[int, object] | None = None,
     added: list[str] | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -127,11 +121,6 @@ def _section_page(
     shown_values = {q.id: typed[q.id] if q.id in typed else values.get(q.id) for q in questions}
     by_question = {conflict.question_id: conflict for conflict in conflicts or []}
     last = last_year.previous_return(session, view=view)
-    carried = (
-        action_progress.last_years_actions(session, view=view, last=last)
-        if section.carry_forward == "action_plan"
-        else []
-    )
     return render(
         request,
         "returns/section.html",
@@ -170,67 +159,18 @@ def _section_page(
             "takes_evidence": returns_service.takes_evidence,
             "last": last,
             "last_year": last_year.last_years_answers(view, last),
-            "carried": carried,
+            "carried": [],
             "action_errors": action_errors or {},
             "action_typed": action_typed or {},
-            "action_statuses": list(ActionStatus),
             "today": date.today(),
-            "shown": action_progress.shown_status,
+            **additions.for_section(session, view, section.carry_forward, last),
         },
         status_code=status_code,
     )
 
 
-@router.post("/returns/{return_id}/sections/{section_id}/last-years-actions/{action_id}")
-async def give_final_update(
-    request: Request,
-    session: DbSession,
-    person: AgencyPerson,
-    return_id: Id,
-    section_id: str,
-    action_id: Id,
-) -> Response:
-    form = await request.form()
-    return await run_in_threadpool(
-        _give_final_update, request, session, person, return_id, section_id, action_id, form
-    )
-
-
-def _give_final_update(
-    request, session, person, return_id, section_id, action_id, form
-) -> Response:  # type: ignore[no-untyped-def]
-    """Progress on one of last year's actions, given in this year's return (closing the loop)."""
-    view = view_or_404(session, person, return_id)
-    if view.section(section_id) is None:
-        raise HTTPException(status_code=404)
-    progress = read_progress(form)
-    upload = read_upload(form)
-    settings = request.app.state.settings
-    try:
-        action_progress.give_final_update(
-            session,
-            view=view,
-            action_id=action_id,
-            progress=progress,
-            actor=person,
-            upload=upload,
-            storage=request.app.state.storage,
-            max_bytes=settings.evidence_file_mb * evidence.MB,
-        )
-    except action_progress.ActionError as error:
-        return _section_page(
-            request,
-            session,
-            view,
-            section_id,
-            action_errors={action_id: {error.field: str(error)}},
-            action_typed={action_id: progress},
-            status_code=400,
-        )
-    return RedirectResponse(
-        f"/returns/{return_id}/sections/{section_id}#last-years-action-{action_id}",
-        status_code=303,
-    )
+# A section's page for the routes that modules above returns add to it (app/returns/additions.py).
+section_response = _section_page
 
 
 @router.get("/returns/{return_id}/sections/{section_id}")

@@ -1,7 +1,7 @@
 """Working on a return offline: downloading it as a workbook to fill in, uploading it back,
 checking each change (conflicts side by side) and applying the chosen ones. The agency's people
 do it from their return; a coordinator does the same from the round for an agency that will not
-sign in, and the agency's lead is told by email."""
+sign in (app/cycles/routes/offline.py), and the agency's lead is told by email."""
 
 import io
 from collections.abc import Callable
@@ -12,8 +12,6 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from app.auth.deps import CurrentPartnership
-from app.cycles.routes.common import Coordinator, return_or_404
 from app.db import DbSession
 from app.directory.models import Person
 from app.notifications import service as notifications_service
@@ -58,33 +56,14 @@ def _agency_view(session: DbSession, person: Person, return_id: int) -> Finder:
     return lambda: view_or_404(session, person, return_id)
 
 
-def _round_view(session: DbSession, person: Person, partnership, return_id: int) -> Finder:  # type: ignore[no-untyped-def]
-    def find() -> ReturnView:
-        agency_return, _, _ = return_or_404(session, person, partnership, return_id)
-        return returns_service.view_of(session, agency_return)
-
-    return find
-
-
 @router.get("/returns/{return_id}/workbook")
 def download_workbook(
     request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
-    return _download(request, session, view_or_404(session, person, return_id))
+    return workbook_response(request, session, view_or_404(session, person, return_id))
 
 
-@router.get("/round/returns/{return_id}/workbook")
-def download_workbook_for_agency(
-    request: Request,
-    session: DbSession,
-    person: Coordinator,
-    partnership: CurrentPartnership,
-    return_id: Id,
-) -> Response:
-    return _download(request, session, _round_view(session, person, partnership, return_id)())
-
-
-def _download(request: Request, session: DbSession, view: ReturnView) -> Response:
+def workbook_response(request: Request, session: DbSession, view: ReturnView) -> Response:
     last = last_year.previous_return(session, view=view)
     target = io.BytesIO()
     fillable_workbook.write_fillable(
@@ -109,22 +88,10 @@ def upload_page(
     request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
     view = view_or_404(session, person, return_id)
-    return _upload_page(request, view, Place.of(view, for_agency=False))
+    return upload_form(request, view, Place.of(view, for_agency=False))
 
 
-@router.get("/round/returns/{return_id}/workbook/upload")
-def upload_page_for_agency(
-    request: Request,
-    session: DbSession,
-    person: Coordinator,
-    partnership: CurrentPartnership,
-    return_id: Id,
-) -> Response:
-    view = _round_view(session, person, partnership, return_id)()
-    return _upload_page(request, view, Place.of(view, for_agency=True))
-
-
-def _upload_page(
+def upload_form(
     request: Request, view: ReturnView, place: Place, error: str = "", status_code: int = 200
 ) -> Response:
     return render(
@@ -139,42 +106,29 @@ def _upload_page(
 async def upload_workbook(
     request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
-    data = await _uploaded(request)
+    data = await uploaded_bytes(request)
     find = _agency_view(session, person, return_id)
-    return await run_in_threadpool(_preview, request, find, data, for_agency=False)
+    return await run_in_threadpool(preview_upload, request, find, data, for_agency=False)
 
 
-@router.post("/round/returns/{return_id}/workbook/upload")
-async def upload_workbook_for_agency(
-    request: Request,
-    session: DbSession,
-    person: Coordinator,
-    partnership: CurrentPartnership,
-    return_id: Id,
-) -> Response:
-    data = await _uploaded(request)
-    find = _round_view(session, person, partnership, return_id)
-    return await run_in_threadpool(_preview, request, find, data, for_agency=True)
-
-
-async def _uploaded(request: Request) -> bytes:
+async def uploaded_bytes(request: Request) -> bytes:
     form = await request.form()
     file = form.get("workbook")
     return await file.read(MAX_UPLOAD_BYTES + 1) if isinstance(file, UploadFile) else b""
 
 
-def _preview(request: Request, find: Finder, data: bytes, *, for_agency: bool) -> Response:
+def preview_upload(request: Request, find: Finder, data: bytes, *, for_agency: bool) -> Response:
     view = find()
     place = Place.of(view, for_agency=for_agency)
     if not data:
-        return _upload_page(request, view, place, "Choose the workbook to upload", 400)
+        return upload_form(request, view, place, "Choose the workbook to upload", 400)
     if len(data) > MAX_UPLOAD_BYTES:
-        return _upload_page(request, view, place, "The workbook must be smaller than 10 MB", 400)
+        return upload_form(request, view, place, "The workbook must be smaller than 10 MB", 400)
     secret = request.app.state.settings.secret
     try:
         preview = workbook_upload.read_workbook(data, view=view, secret=secret)
     except workbook_upload.WorkbookRefused as error:
-        return _upload_page(request, view, place, str(error), 400)
+        return upload_form(request, view, place, str(error), 400)
     token = workbook_upload.preview_token(preview, return_id=view.agency_return.id, secret=secret)
     return render(
         request,
@@ -187,30 +141,17 @@ def _preview(request: Request, find: Finder, data: bytes, *, for_agency: bool) -
 async def confirm_workbook(
     request: Request, session: DbSession, person: AgencyPerson, return_id: Id
 ) -> Response:
-    form = await _confirming(request)
+    form = await confirming_form(request)
     find = _agency_view(session, person, return_id)
-    return await run_in_threadpool(_confirm, request, session, person, find, form, False)
+    return await run_in_threadpool(confirm_upload, request, session, person, find, form, False)
 
 
-@router.post("/round/returns/{return_id}/workbook/confirm")
-async def confirm_workbook_for_agency(
-    request: Request,
-    session: DbSession,
-    person: Coordinator,
-    partnership: CurrentPartnership,
-    return_id: Id,
-) -> Response:
-    form = await _confirming(request)
-    find = _round_view(session, person, partnership, return_id)
-    return await run_in_threadpool(_confirm, request, session, person, find, form, True)
-
-
-async def _confirming(request: Request) -> FormData:
+async def confirming_form(request: Request) -> FormData:
     # The preview's signed changes can hold long answers: more than a text field's usual 1 MB.
     return await request.form(max_part_size=2 * MAX_UPLOAD_BYTES)
 
 
-def _confirm(  # noqa: PLR0913
+def confirm_upload(  # noqa: PLR0913
     request: Request,
     session: DbSession,
     person: Person,
@@ -234,9 +175,9 @@ def _confirm(  # noqa: PLR0913
             session, view=view, preview=preview, keep_mine=keep_mine, actor=person
         )
     except workbook_upload.WorkbookRefused as error:
-        return _upload_page(request, view, place, str(error), 400)
+        return upload_form(request, view, place, str(error), 400)
     except SaveConflict:
-        return _upload_page(
+        return upload_form(
             request,
             view,
             place,

@@ -1,13 +1,13 @@
 """The survey's results for the partnership's coordinators and chair (and for a panel member,
-the agencies whose returns they read), and the lead's staff number. Figures below k are hidden
-by results.py; this file only chooses whose figures and who sees free text."""
+the agencies whose returns they read). Figures below k are hidden by app/surveys/results.py;
+this file only chooses whose figures and who sees free text."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
 
 from app.auth.deps import CurrentPartnership, require
 from app.auth.policy import Permission
@@ -16,10 +16,10 @@ from app.db import DbSession
 from app.directory.models import Person
 from app.exports import scope as scopes
 from app.exports.workbooks import survey as survey_workbook
+from app.panels import triangulation
 from app.params import Id
 from app.surveys import results as survey_results
 from app.surveys import service as surveys_service
-from app.surveys import triangulation
 from app.templating import render
 
 router = APIRouter()
@@ -27,7 +27,6 @@ router = APIRouter()
 # Coordinators, the chair and panel members: export_scope narrows a panel member's to the
 # returns booked into the sessions they sit on.
 ResultsReader = Annotated[Person, require(Permission.EXPORT_WORKBOOKS)]
-AgencyPerson = Annotated[Person, require(Permission.WORK_ON_RETURNS)]
 
 
 @router.get("/round/cycles/{slug}/survey/results")
@@ -88,19 +87,3 @@ def results_page(
             "gaps": triangulation.round_triangulation(session, survey=survey, k=k, agency_ids=own),
         },
     )
-
-
-@router.post("/returns/{return_id}/survey/staff")
-def give_staff_number(
-    request: Request,
-    session: DbSession,
-    person: AgencyPerson,
-    return_id: Id,
-    staff_number: Annotated[str, Form(max_length=20)] = "",
-) -> Response:
-    """The lead says how many frontline staff the agency has: the base of its response rate."""
-    if not surveys_service.set_staff_number(
-        session, person=person, return_id=return_id, text=staff_number
-    ):
-        raise HTTPException(status_code=404)
-    return RedirectResponse(f"/returns/{return_id}", status_code=303)

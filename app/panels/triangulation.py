@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from app.cycles.models import Cycle
+from app.cycle_models import Cycle
 from app.cycles.progress import SUBMITTED
 from app.directory.models import Agency
 from app.panels.models import AgreedRating
