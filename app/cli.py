@@ -295,6 +295,8 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     import socket
     import threading
 
+    from app import models  # noqa: F401  # every table, so each foreign key finds its target
+    from app.auth import invitations  # noqa: F401  adds the dead-link check before each send
     from app.notifications.queue import run_worker
 
     engine = make_engine(settings.database_url)
