@@ -144,6 +144,9 @@ def test_a_schools_round_from_import_to_a_scored_exported_return(page: Page, smt
     expect(page.locator(".govuk-notification-banner")).to_contain_text("returns opened")
     page.get_by_role("button", name="Invite agency leads not yet invited").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Invitations to the leads of")
+    # The coordinator watches them go: until then a lead's newest mail may still be the import's
+    # invitation, whose link the round's invitation replaces.
+    expect(page.locator('[data-count="queued"]')).to_have_text("0", timeout=60_000)
 
     # The maintained school is asked about the governing body's section 175 duty ...
     open_school_return(page, mailbox, MAINTAINED)
