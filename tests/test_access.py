@@ -212,6 +212,8 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/questionnaire-drafts"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-drafts/upload"): P.SET_UP_PARTNERSHIP,
     ("GET", "/questionnaire-drafts/{draft_id}"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/delete"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/delete"): P.SET_UP_PARTNERSHIP,
     ("GET", "/questionnaire-drafts/{draft_id}/details"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-drafts/{draft_id}/details"): P.SET_UP_PARTNERSHIP,
     ("GET", "/questionnaire-drafts/{draft_id}/preview"): P.SET_UP_PARTNERSHIP,
@@ -535,6 +537,7 @@ def _draft_samples(db, coordinator, norfolk) -> dict[str, str]:
     section = f"{base}/sections/nscp-priorities"
     return {
         "/questionnaire-drafts/{draft_id}": base,
+        "/questionnaire-drafts/{draft_id}/delete": f"{base}/delete",
         "/questionnaire-drafts/{draft_id}/details": f"{base}/details",
         "/questionnaire-drafts/{draft_id}/preview": f"{base}/preview",
         "/questionnaire-drafts/{draft_id}/publish": f"{base}/publish",

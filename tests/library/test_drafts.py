@@ -390,3 +390,21 @@ def test_another_partnerships_draft_is_not_found(db, breckland):
     )
     assert drafts.get_draft(db, partnership=other, draft_id=draft.id) is None
     assert db.scalar(select(func.count()).select_from(QuestionnaireDraft)) == 1
+
+
+def test_an_abandoned_draft_is_deleted_but_a_published_or_newer_one_is_kept(db, breckland):
+    partnership, person, other = breckland
+    draft = blank_with_questions(db, partnership, person)
+    stale = draft.revision - 1
+    with pytest.raises(drafts.DraftConflict):
+        drafts.delete_draft(db, draft=draft, actor=other, read_revision=stale)
+    drafts.delete_draft(db, draft=draft, actor=other, read_revision=draft.revision)
+    assert db.scalar(select(func.count()).select_from(QuestionnaireDraft)) == 0
+    published = blank_with_questions(db, partnership, person)
+    draft_publishing.publish_draft(
+        db, partnership=partnership, actor=person, draft=published, read_revision=published.revision
+    )
+    db.refresh(published)
+    with pytest.raises(drafts.DraftError):
+        drafts.delete_draft(db, draft=published, actor=person, read_revision=published.revision)
+    assert db.get(QuestionnaireDraft, published.id) is not None

@@ -329,3 +329,38 @@ def test_an_option_moved_up_takes_its_answers_with_it(client, db, coordinator):
         ("rarely", "Rarely"),
         ("quarterly", "Quarterly"),
     ]
+
+
+def test_a_coordinator_deletes_an_abandoned_draft_after_confirming_and_it_leaves_the_list(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    base = start_blank(client)
+    build(client, base)
+    assert client.page(base).select_one(f"a[href='{base}/delete']") is not None
+    confirm = client.page(f"{base}/delete").get_text(" ", strip=True)
+    assert "Delete the draft “Breckland audit”?" in confirm
+    response = client.post(f"{base}/delete", data={"revision": "1"}, follow_redirects=False)
+    assert response.status_code in (400, 403)  # no CSRF token: nothing deleted
+    assert db.scalar(select(QuestionnaireDraft)) is not None
+    response = post(client, f"{base}/delete", {})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/questionnaire-drafts"
+    assert db.scalar(select(QuestionnaireDraft)) is None
+    assert "Breckland audit" not in client.get("/questionnaire-drafts").text
+    assert client.get(base, follow_redirects=False).status_code == 404
+
+
+def test_another_partnerships_draft_cannot_be_deleted(client, db, coordinator):
+    coordinator("breckland")
+    base = start_blank(client)
+    revision = fields_of(client, f"{base}/delete", f"{base}/delete")["revision"]
+    coordinator("suffolk")
+    assert client.get(f"{base}/delete", follow_redirects=False).status_code == 404
+    response = client.post(
+        f"{base}/delete",
+        data={"csrf_token": client.csrf_token("/questionnaire-drafts"), "revision": revision},
+        follow_redirects=False,
+    )
+    assert response.status_code == 404
+    assert db.scalar(select(QuestionnaireDraft)) is not None

@@ -151,6 +151,52 @@ def draft_overview(
     )
 
 
+@router.get("/questionnaire-drafts/{draft_id}/delete")
+def delete_page(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    draft_id: Id,
+) -> Response:
+    _found, draft = draft_of(session, person, partnership, draft_id)
+    return editor_page(request, "library/editor/delete.html", draft, {})
+
+
+@router.post("/questionnaire-drafts/{draft_id}/delete")
+async def delete_draft(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    draft_id: Id,
+) -> Response:
+    form = await form_of(request)
+
+    def delete() -> Response:
+        _found, draft = draft_of(session, person, partnership, draft_id)
+        revision = whole_number_from(str(form.get("revision", "")))
+        try:
+            drafts_service.delete_draft(
+                session,
+                draft=draft,
+                actor=person,
+                read_revision=revision if revision is not None else -1,
+            )
+        except (drafts_service.DraftConflict, drafts_service.DraftError) as error:
+            return editor_page(
+                request,
+                "library/editor/delete.html",
+                draft,
+                {},
+                errors={"_": str(error)},
+                status_code=409,
+            )
+        return RedirectResponse("/questionnaire-drafts", status_code=303)
+
+    return await run_in_threadpool(delete)
+
+
 @router.get("/questionnaire-drafts/{draft_id}/details")
 def details_page(
     request: Request,
