@@ -42,8 +42,17 @@ from app.questionnaires.schema import QUESTION_TYPES, Audience
 # Details ----------------------------------------------------------------------------------
 
 
+def _sectors(form: Form, errors: dict[str, str]) -> list[str]:
+    """The ticked agency sectors (none ticked: every sector)."""
+    sectors = texts(form, "sectors")
+    if set(sectors) - {s.value for s in AgencySector}:
+        errors["sectors"] = "Choose sectors from the list"
+    return sectors
+
+
 def set_details(content: dict[str, Any], form: Form, *, id_editable: bool) -> None:
     errors: dict[str, str] = {}
+    sectors = _sectors(form, errors)
     title = words(form, errors, "title", "The title", 300, needed="a title")
     introduction = words(form, errors, "introduction", "The introduction", MAX_MARKDOWN)
     version = required(errors, "version", text(form, "version"), "a version, like 2026")
@@ -70,6 +79,7 @@ def set_details(content: dict[str, Any], form: Form, *, id_editable: bool) -> No
     set_key(content, "introduction", introduction)
     set_key(content, "audience", audience, Audience.AGENCY_RETURN.value)
     set_key(content, "board", board, BoardKind.CHILDREN.value)
+    set_key(content, "sectors", sectors)
 
 
 # Sections ---------------------------------------------------------------------------------
@@ -254,9 +264,7 @@ def set_question(
                 f"A published version uses the id {new_id} for “{published_ids[new_id]}”: "
                 "choose another, so that answers to that question are not mixed with these"
             )
-    sectors = texts(form, "sectors")
-    if set(sectors) - {s.value for s in AgencySector}:
-        errors["sectors"] = "Choose sectors from the list"
+    sectors = _sectors(form, errors)
     equivalent_label = bounded(
         errors, "equivalent-label", text(form, "equivalent_label"), MAX_LABEL, "The wording"
     )

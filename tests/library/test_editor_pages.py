@@ -364,3 +364,21 @@ def test_another_partnerships_draft_cannot_be_deleted(client, db, coordinator):
     )
     assert response.status_code == 404
     assert db.scalar(select(QuestionnaireDraft)) is not None
+
+
+def test_the_sectors_a_questionnaire_is_for_are_ticked_on_its_details_page(client, db, coordinator):
+    coordinator("breckland")
+    base = start_blank(client)
+    build(client, base)
+    details = {"title": "Breckland audit", "version": "1"}
+    response = post(client, f"{base}/details", details | {"sectors": ["health_provider", "police"]})
+    assert response.status_code == 303
+    page = client.page(f"{base}/details")
+    ticked = [box["value"] for box in page.select("input[name=sectors][checked]")]
+    assert sorted(ticked) == ["health_provider", "police"]
+    response = post(client, f"{base}/details", details | {"sectors": "nowhere"})
+    assert response.status_code == 400
+    assert "Choose sectors from the list" in response.text
+    draft = db.scalar(select(QuestionnaireDraft))
+    db.refresh(draft)
+    assert draft.content["sectors"] == ["health_provider", "police"]

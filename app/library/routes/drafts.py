@@ -220,6 +220,7 @@ def _details(request, session, partnership, draft, errors, values, status_code):
         {
             "values": values or draft.content,
             "id_editable": not published,
+            "sectors": list(AgencySector),
             "preview_introduction": (values or {}).get("introduction")
             if "preview" in (values or {})
             else None,
