@@ -4,6 +4,7 @@ with nothing stored, ids never reused for another question, publishing through t
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -408,3 +409,38 @@ def test_an_abandoned_draft_is_deleted_but_a_published_or_newer_one_is_kept(db, 
     with pytest.raises(drafts.DraftError):
         drafts.delete_draft(db, draft=published, actor=person, read_revision=published.revision)
     assert db.get(QuestionnaireDraft, published.id) is not None
+
+
+def test_the_questionnaires_sectors_are_ticked_on_its_details_and_a_wider_question_is_flagged(
+    db, breckland
+):
+    partnership, person, _ = breckland
+    draft = blank_with_questions(db, partnership, person)
+    details = {"title": "Breckland self-assessment", "version": "1"}
+    with pytest.raises(drafts.EditRefused) as refused:
+        edit(
+            db,
+            draft,
+            person,
+            lambda c: editing.set_details(
+                c, details | {"sectors": ["health_provider", "made-up"]}, id_editable=True
+            ),
+        )
+    assert refused.value.errors == {"sectors": "Choose sectors from the list"}
+    edit(
+        db,
+        draft,
+        person,
+        lambda c: editing.set_details(
+            c, details | {"sectors": ["health_provider", "police"]}, id_editable=True
+        ),
+    )
+    assert draft.content["sectors"] == ["health_provider", "police"]
+    assert drafts.questionnaire_of(draft.content).sectors is not None
+    content = copy.deepcopy(draft.content)
+    question = form_fields.question_at(content, "is-there-a-named-safeguarding-lead")
+    question["sectors"] = ["education"]
+    found = drafts.problems(content, base="/d")
+    assert any(p.field == "Sectors" and "/questions/is-there" in p.href for p in found)
+    edit(db, draft, person, lambda c: editing.set_details(c, details, id_editable=True))
+    assert "sectors" not in draft.content  # none ticked: every agency, left out as a file would
