@@ -402,11 +402,16 @@ def _options(
 ) -> list[dict]:
     options = []
     hints = {option["label"]: option["hint"] for option in existing if option.get("hint")}
-    for _row, value, label, before in _labelled_rows(
+    for row, value, label, before in _labelled_rows(
         form, "option", "value", existing, MAX_OPTIONS, errors, published=published
     ):
         option = {"value": value, "label": label}
-        hint = before.get("hint") or hints.get(label)
+        # A form from before hints were on the page sends none: the saved hint stays.
+        hint = (
+            words(form, errors, f"option_{row}_hint", "The option's hint", MAX_HINT)
+            if f"option_{row}_hint" in form
+            else before.get("hint") or hints.get(label)
+        )
         if hint:
             option["hint"] = hint
         options.append(option)

@@ -444,3 +444,39 @@ def test_the_questionnaires_sectors_are_ticked_on_its_details_and_a_wider_questi
     assert any(p.field == "Sectors" and "/questions/is-there" in p.href for p in found)
     edit(db, draft, person, lambda c: editing.set_details(c, details, id_editable=True))
     assert "sectors" not in draft.content  # none ticked: every agency, left out as a file would
+
+
+def test_an_options_hint_is_changed_or_cleared_and_a_form_without_hints_keeps_them(db, breckland):
+    partnership, person, _ = breckland
+    draft = blank_with_questions(db, partnership, person)
+    edit(
+        db,
+        draft,
+        person,
+        lambda c: editing.add_question(
+            c, "section-1", {"type": "single_choice", "label": "How often?"}, published_ids={}
+        ),
+    )
+    rows = {"label": "How often?", "option_rows": "2", "option_0_label": "Monthly"}
+    rows |= {"option_1_label": "Rarely"}
+
+    def options_after(form):
+        edit(
+            db,
+            draft,
+            person,
+            lambda c: editing.set_question(c, "how-often", form, published_ids={}),
+        )
+        return form_fields.question_at(draft.content, "how-often")["options"]
+
+    hinted = options_after(rows | {"option_0_hint": "Twelve times a year", "option_1_hint": ""})
+    assert hinted == [
+        {"value": "monthly", "label": "Monthly", "hint": "Twelve times a year"},
+        {"value": "rarely", "label": "Rarely"},
+    ]
+    assert options_after(rows) == hinted  # a form without the hint fields loses nothing
+    cleared = options_after(rows | {"option_0_hint": "", "option_1_hint": "Hardly ever"})
+    assert cleared == [
+        {"value": "monthly", "label": "Monthly"},
+        {"value": "rarely", "label": "Rarely", "hint": "Hardly ever"},
+    ]

@@ -382,3 +382,32 @@ def test_the_sectors_a_questionnaire_is_for_are_ticked_on_its_details_page(clien
     draft = db.scalar(select(QuestionnaireDraft))
     db.refresh(draft)
     assert draft.content["sectors"] == ["health_provider", "police"]
+
+
+def test_an_options_hint_is_written_on_the_options_editor_and_shown_to_agencies(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    base = start_blank(client)
+    url = f"{base}/sections/section-1/questions/new"
+    assert post(client, url, {"type": "single_choice", "label": "How often?"}).status_code == 303
+    question = f"{base}/questions/how-often"
+    form = {"label": "How often?", "required": "yes", "option_rows": "3"}
+    form |= {"option_0_label": "Monthly", "option_0_hint": "At least twelve times a year"}
+    form |= {"option_1_label": "Rarely", "option_1_hint": ""}
+    assert post(client, question, form).status_code == 303
+    page = client.page(question)
+    assert page.select_one("input[name=option_0_hint]")["value"] == "At least twelve times a year"
+    preview = client.page(f"{base}/preview").get_text(" ", strip=True)
+    assert "At least twelve times a year" in preview
+    too_long = form | {"option_1_hint": "x" * 2001}
+    response = post(client, question, too_long)
+    assert response.status_code == 400
+    text = BeautifulSoup(response.text, "html.parser").get_text(" ", strip=True)
+    assert "The option's hint must be 2,000 characters or fewer" in text
+    draft = db.scalar(select(QuestionnaireDraft))
+    db.refresh(draft)
+    assert question_at(draft.content, "how-often")["options"] == [
+        {"value": "monthly", "label": "Monthly", "hint": "At least twelve times a year"},
+        {"value": "rarely", "label": "Rarely"},
+    ]

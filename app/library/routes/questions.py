@@ -159,6 +159,7 @@ def _question_values(question: dict[str, Any], typed: dict[str, Any] | None) -> 
     for index, option in enumerate(question.get("options", [])):
         values[f"option_{index}_value"] = option["value"]
         values[f"option_{index}_label"] = option["label"]
+        values[f"option_{index}_hint"] = option.get("hint", "")
     for index, column in enumerate(question.get("columns", [])):
         values[f"column_{index}_id"] = column["id"]
         values[f"column_{index}_label"] = column["label"]
