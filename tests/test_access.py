@@ -259,6 +259,8 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ): P.SET_UP_PARTNERSHIP,
     ("GET", "/questionnaire-drafts/{draft_id}/scales/{name}"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-drafts/{draft_id}/scales/{name}"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/scales/{name}/remove"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/scales/{name}/remove"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-library/{name}"): P.SET_UP_PARTNERSHIP,
     ("GET", "/round/cycles/{slug}/agencies/directory"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/agencies/directory"): P.MANAGE_ROUND,
@@ -557,6 +559,7 @@ def _draft_samples(db, coordinator, norfolk) -> dict[str, str]:
             f"{base}/questions/neglect-tools/options/move"
         ),
         "/questionnaire-drafts/{draft_id}/scales/{name}": f"{base}/scales/ofsted",
+        "/questionnaire-drafts/{draft_id}/scales/{name}/remove": f"{base}/scales/ofsted/remove",
     }
 
 

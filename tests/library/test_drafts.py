@@ -480,3 +480,18 @@ def test_an_options_hint_is_changed_or_cleared_and_a_form_without_hints_keeps_th
         {"value": "monthly", "label": "Monthly"},
         {"value": "rarely", "label": "Rarely", "hint": "Hardly ever"},
     ]
+
+
+def test_a_scale_nothing_uses_is_removed_and_one_in_use_says_who_uses_it(db, breckland):
+    partnership, person, _ = breckland
+    draft = blank_with_questions(db, partnership, person)
+    edit(db, draft, person, lambda c: scales.set_scale(c, None, FOUR_LEVELS | {"label": "Spare"}))
+    assert set(draft.content["scales"]) == {"four-levels", "spare"}
+    with pytest.raises(drafts.EditRefused) as refused:
+        edit(db, draft, person, lambda c: scales.remove_scale(c, "four-levels"))
+    assert "“How well is safeguarding led?”" in refused.value.errors["_"]
+    draft.content["sections"][0]["scale"] = "spare"  # a section scored on it counts too
+    assert scales.scale_users(draft.content, "spare") == ["Section “Section 1”"]
+    db.refresh(draft)
+    edit(db, draft, person, lambda c: scales.remove_scale(c, "spare"))
+    assert set(draft.content["scales"]) == {"four-levels"}

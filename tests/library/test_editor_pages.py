@@ -411,3 +411,30 @@ def test_an_options_hint_is_written_on_the_options_editor_and_shown_to_agencies(
         {"value": "monthly", "label": "Monthly", "hint": "At least twelve times a year"},
         {"value": "rarely", "label": "Rarely"},
     ]
+
+
+def test_a_coordinator_removes_a_spare_scale_but_is_told_which_questions_use_one(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    base = start_blank(client)
+    build(client, base)
+    assert post(client, f"{base}/scales/new", LEVELS | {"label": "Spare"}).status_code == 303
+    used = client.page(f"{base}/scales/four-levels/remove")
+    assert used.select_one(f"form[action='{base}/scales/four-levels/remove']") is None
+    assert "How well is safeguarding led?" in used.select_one("#scale-users").get_text()
+    response = post(
+        client,
+        f"{base}/scales/four-levels/remove",
+        {},
+        page=f"{base}/scales/spare/remove",
+        action=f"{base}/scales/spare/remove",
+    )
+    assert response.status_code == 400  # a hand-made post is refused, naming the user
+    assert "How well is safeguarding led?" in response.text
+    assert client.get(f"{base}/scales/new/remove").status_code == 404
+    assert client.page(base).select_one(f"a[href='{base}/scales/spare/remove']") is not None
+    assert post(client, f"{base}/scales/spare/remove", {}).status_code == 303
+    draft = db.scalar(select(QuestionnaireDraft))
+    db.refresh(draft)
+    assert set(draft.content["scales"]) == {"four-levels"}

@@ -453,3 +453,60 @@ async def save_scale(
             request, e.draft, name, errors, values, status
         ),
     )
+
+
+@router.get("/questionnaire-drafts/{draft_id}/scales/{name}/remove")
+def remove_scale_page(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    draft_id: Id,
+    name: SlugPath,
+) -> Response:
+    _found, draft = draft_of(session, person, partnership, draft_id)
+    return _remove_scale_page(request, draft, name, {}, 200)
+
+
+def _saved_scale(draft, name):  # type: ignore[no-untyped-def]
+    """A scale the draft has ("new" is a page, not a scale: nothing to remove)."""
+    scale = _scale(draft, name)
+    if scale is None:
+        raise HTTPException(status_code=404)
+    return scale
+
+
+def _remove_scale_page(request, draft, name, errors, status_code):  # type: ignore[no-untyped-def]
+    scale = _saved_scale(draft, name)
+    return editor_page(
+        request,
+        "library/editor/scale_remove.html",
+        draft,
+        {"name": name, "scale": scale, "users": scales.scale_users(draft.content, name)},
+        errors=errors,
+        status_code=status_code,
+    )
+
+
+@router.post("/questionnaire-drafts/{draft_id}/scales/{name}/remove")
+async def remove_scale(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    draft_id: Id,
+    name: SlugPath,
+) -> Response:
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        exists=lambda draft: _saved_scale(draft, name),
+        change=lambda e, content: scales.remove_scale(content, name),
+        done=lambda e, _: f"{e.base}#scales",
+        page=lambda e, errors, _values, status: _remove_scale_page(
+            request, e.draft, name, errors, status
+        ),
+    )
