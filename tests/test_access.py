@@ -237,6 +237,8 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/questionnaire-drafts/{draft_id}/questions/{question_id}"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-drafts/{draft_id}/questions/{question_id}"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-drafts/{draft_id}/questions/{question_id}/move"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/questions/{question_id}/type"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/questions/{question_id}/type"): P.SET_UP_PARTNERSHIP,
     (
         "POST",
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/options/move",
@@ -553,6 +555,7 @@ def _draft_samples(db, coordinator, norfolk) -> dict[str, str]:
         ),
         "/questionnaire-drafts/{draft_id}/questions/{question_id}": question,
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/move": f"{question}/move",
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/type": f"{question}/type",
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/remove": f"{question}/remove",
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/show-if": f"{question}/show-if",
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/options/move": (

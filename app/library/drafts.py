@@ -401,6 +401,16 @@ def previous_version(
     )
 
 
+def last_published_question(
+    session: Session, *, partnership: Partnership, questionnaire_id: str, question_id: str
+) -> Any:
+    """The question as the last published version asked it (what last year's answers fit)."""
+    previous = previous_version(session, partnership=partnership, questionnaire_id=questionnaire_id)
+    if previous is None:
+        return None
+    return questionnaire_service.snapshot(previous).question(question_id)
+
+
 def published_question_ids(session: Session, *, questionnaire_id: str) -> dict[str, str]:
     """Every question id any published version of this questionnaire used, with its label:
     such an id names that question for good (answers carry over by it)."""

@@ -219,19 +219,27 @@ def add_question(
     refuse_if(errors)
     question_id = unique_id(slug_from(label), question_ids(content) | set(published_ids))
     question: dict[str, Any] = {"id": question_id, "type": kind, "label": label}
-    if kind == "rating":
-        question["scale"] = next(iter(content["scales"]))
-    elif kind in ("single_choice", "multiple_choice"):
-        question["options"] = [
-            {"value": "option-1", "label": "Option 1"},
-            {"value": "option-2", "label": "Option 2"},
-        ]
-    elif kind == "table":
-        question["columns"] = [{"id": "column-1", "label": "Column 1"}]
-    elif kind == "evidence":
-        question["required"] = False
+    question.update(type_defaults(content, kind))
     section.setdefault("questions", []).append(question)
     return question_id
+
+
+def type_defaults(content: dict[str, Any], kind: str) -> dict[str, Any]:
+    """What a question of this type needs from the start, before its page is filled in."""
+    if kind == "rating":
+        return {"scale": next(iter(content["scales"]))}
+    if kind in ("single_choice", "multiple_choice"):
+        return {
+            "options": [
+                {"value": "option-1", "label": "Option 1"},
+                {"value": "option-2", "label": "Option 2"},
+            ]
+        }
+    if kind == "table":
+        return {"columns": [{"id": "column-1", "label": "Column 1"}]}
+    if kind == "evidence":
+        return {"required": False}
+    return {}
 
 
 def set_question(

@@ -495,3 +495,121 @@ def test_a_scale_nothing_uses_is_removed_and_one_in_use_says_who_uses_it(db, bre
     db.refresh(draft)
     edit(db, draft, person, lambda c: scales.remove_scale(c, "spare"))
     assert set(draft.content["scales"]) == {"four-levels"}
+
+
+def retype(db, draft, person, question_id, form):
+    from app.library import question_types
+
+    edit(db, draft, person, lambda c: question_types.change_type(c, question_id, form))
+    return form_fields.question_at(draft.content, question_id)
+
+
+def test_a_question_given_another_type_keeps_its_wording_and_drops_what_the_old_type_had(
+    db, breckland
+):
+    partnership, person, _ = breckland
+    draft = blank_with_questions(db, partnership, person)
+    rating = "how-well-is-safeguarding-led"
+    edit(
+        db,
+        draft,
+        person,
+        lambda c: form_fields.question_at(c, rating).update(
+            hint="Think of the last year",
+            required=False,
+            descriptors={1: "Poor in words"},
+            evidence_prompts=["A policy"],
+        ),
+    )
+    as_number = retype(db, draft, person, rating, {"type": "number"})
+    assert as_number == {
+        "id": rating,
+        "type": "number",
+        "label": "How well is safeguarding led?",
+        "hint": "Think of the last year",
+        "required": False,
+    }
+    as_choice = retype(db, draft, person, rating, {"type": "multiple_choice"})
+    assert [o["label"] for o in as_choice["options"]] == ["Option 1", "Option 2"]
+    edit(
+        db,
+        draft,
+        person,
+        lambda c: form_fields.question_at(c, rating)["options"].__setitem__(
+            0, {"value": "well", "label": "Well", "hint": "Most of the time"}
+        ),
+    )
+    assert retype(db, draft, person, rating, {"type": "single_choice"})["options"][0] == {
+        "value": "well",
+        "label": "Well",
+        "hint": "Most of the time",
+    }
+    with pytest.raises(drafts.EditRefused) as refused:
+        retype(db, draft, person, rating, {"type": "rating"})
+    assert refused.value.errors == {"scale": "Choose a scale"}
+    again = retype(db, draft, person, rating, {"type": "rating", "scale": "four-levels"})
+    assert again["scale"] == "four-levels" and "options" not in again
+    assert drafts.questionnaire_of(draft.content) is not None
+
+
+def test_a_type_change_that_would_hide_a_follow_up_for_good_is_refused_naming_it(db, breckland):
+    partnership, person, _ = breckland
+    draft = blank_with_questions(db, partnership, person)
+    lead = "is-there-a-named-safeguarding-lead"
+    for kind in ("long_text", "single_choice"):
+        with pytest.raises(drafts.EditRefused) as refused:
+            retype(db, draft, person, lead, {"type": kind})
+        assert "“Why is there no lead?” is shown only on answers" in refused.value.errors["type"]
+    assert form_fields.question_at(draft.content, lead)["type"] == "yes_no"
+    edit(db, draft, person, lambda c: show_if.set_show_if(c, "why-is-there-no-lead", {}))
+    assert retype(db, draft, person, lead, {"type": "long_text"})["type"] == "long_text"
+
+
+def test_a_follow_up_on_an_option_stays_when_one_choice_becomes_several(db, breckland):
+    partnership, person, _ = breckland
+    draft = blank_with_questions(db, partnership, person)
+    lead = "is-there-a-named-safeguarding-lead"
+    retype(db, draft, person, "why-is-there-no-lead", {"type": "long_text"})
+    edit(db, draft, person, lambda c: show_if.set_show_if(c, "why-is-there-no-lead", {}))
+    retype(db, draft, person, lead, {"type": "single_choice"})
+    edit(
+        db,
+        draft,
+        person,
+        lambda c: show_if.set_show_if(
+            c, "why-is-there-no-lead", {"questions": lead, f"answers_{lead}": "option-2"}
+        ),
+    )
+    assert retype(db, draft, person, lead, {"type": "multiple_choice"})["options"][1] == {
+        "value": "option-2",
+        "label": "Option 2",
+    }
+    assert drafts.questionnaire_of(draft.content) is not None
+
+
+def test_last_years_answers_stop_carrying_over_when_a_published_question_changes_type(
+    db, breckland
+):
+    partnership, person, _ = breckland
+    shared, _ = questionnaire_service.publish_file(
+        db, path=SHIPPED[[p.name for p in SHIPPED].index("norfolk-2021.yaml")], actor=None
+    )
+    draft = drafts.start_from_version(
+        db,
+        partnership=partnership,
+        actor=person,
+        questionnaire_id=shared.questionnaire_id,
+        version=shared.version,
+    )
+    last_year = drafts.last_published_question(
+        db,
+        partnership=partnership,
+        questionnaire_id="norfolk-section11",
+        question_id="neglect-rating",
+    )
+    assert (last_year.type, last_year.scale) == ("rating", "ofsted")
+    assert "neglect-rating" not in drafts.view(db, partnership=partnership, draft=draft).lost
+    as_text = retype(db, draft, person, "neglect-rating", {"type": "long_text"})
+    assert as_text["scale"] == "ofsted"  # still scored by the panel on it
+    assert "descriptors" not in as_text
+    assert "neglect-rating" in drafts.view(db, partnership=partnership, draft=draft).lost

@@ -3,6 +3,8 @@ build from blank, see problems beside their fields, publish, download; others' d
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
@@ -11,6 +13,7 @@ from app.directory import service as directory_service
 from app.directory.models import Role
 from app.library.form_fields import question_at
 from app.library.models import QuestionnaireDraft
+from app.questionnaires import service as questionnaire_service
 from app.questionnaires.checks import check_text
 from app.questionnaires.models import QuestionnaireVersion
 from tests.conftest import sign_in
@@ -438,3 +441,54 @@ def test_a_coordinator_removes_a_spare_scale_but_is_told_which_questions_use_one
     draft = db.scalar(select(QuestionnaireDraft))
     db.refresh(draft)
     assert set(draft.content["scales"]) == {"four-levels"}
+
+
+def test_a_questions_type_is_changed_on_its_own_page_and_a_stranded_follow_up_is_named(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    base = start_blank(client)
+    build(client, base)
+    lead = f"{base}/questions/is-there-a-named-lead"
+    assert client.page(lead).select_one(f"a[href='{lead}/type']") is not None
+    page = client.page(f"{lead}/type")
+    assert "Why is there no lead?" in page.select_one("#readers").get_text()
+    assert page.select_one("input[name=type][value=yes_no][checked]") is not None
+    response = post(client, f"{lead}/type", {"type": "long_text"})
+    assert response.status_code == 400
+    text = BeautifulSoup(response.text, "html.parser").get_text(" ", strip=True)
+    assert "“Why is there no lead?” is shown only on answers a question of this type" in text
+    rating = f"{base}/questions/how-well-is-safeguarding-led"
+    response = post(client, f"{rating}/type", {"type": "number", "scale": ""})
+    assert response.status_code == 303
+    assert response.headers["location"] == rating
+    draft = db.scalar(select(QuestionnaireDraft))
+    db.refresh(draft)
+    assert question_at(draft.content, "how-well-is-safeguarding-led")["type"] == "number"
+    assert "scale" not in question_at(draft.content, "how-well-is-safeguarding-led")
+    assert question_at(draft.content, "is-there-a-named-lead")["type"] == "yes_no"
+
+
+def test_the_type_page_warns_before_and_the_question_page_after_that_answers_stop_carrying_over(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    path = Path(__file__).resolve().parents[2] / "questionnaires" / "norfolk-2021.yaml"
+    questionnaire_service.publish_file(db, path=path, actor=None)
+    db.commit()
+    response = post(
+        client,
+        "/questionnaire-drafts",
+        {"start": "version:norfolk-section11/2021"},
+        page="/questionnaire-drafts",
+        action="/questionnaire-drafts",
+    )
+    assert response.status_code == 303
+    base = response.headers["location"]
+    question = f"{base}/questions/neglect-rating"
+    before = client.page(f"{question}/type").get_text(" ", strip=True)
+    assert "Last year's answers to this question were given as “Rating on a scale”" in before
+    assert "Any other type stops them carrying over" in before
+    assert post(client, f"{question}/type", {"type": "long_text"}).status_code == 303
+    after = client.page(question).get_text(" ", strip=True)
+    assert "last year's answers to it will not carry over" in after

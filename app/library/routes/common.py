@@ -17,7 +17,7 @@ from app.auth.policy import Permission
 from app.directory.models import Partnership, Person, Role
 from app.library import drafts as drafts_service
 from app.library import service as publishing
-from app.library.form_fields import TYPE_NAMES
+from app.library.form_fields import TYPE_NAMES, question_at
 from app.library.models import QuestionnaireDraft
 from app.params import whole_number_from
 from app.templating import render
@@ -49,6 +49,14 @@ def draft_of(
     if draft is None:
         raise HTTPException(status_code=404)
     return found, draft
+
+
+def question_of(draft: QuestionnaireDraft, question_id: str) -> dict[str, Any]:
+    """The draft's question an editor page changes; 404 when it has none by that id."""
+    try:
+        return question_at(draft.content, question_id)
+    except KeyError:
+        raise HTTPException(status_code=404) from None
 
 
 def base_url(draft: QuestionnaireDraft) -> str:

@@ -20,18 +20,12 @@ from app.library.routes.common import (
     edit_draft,
     editor_page,
     overview_page,
+    question_of,
 )
 from app.params import Id
 from app.questionnaires.checks import MAPPABLE_TYPES
 
 router = APIRouter()
-
-
-def _question(draft, question_id):  # type: ignore[no-untyped-def]
-    try:
-        return form_fields.question_at(draft.content, question_id)
-    except KeyError:
-        raise HTTPException(status_code=404) from None
 
 
 # Adding ----------------------------------------------------------------------------------
@@ -107,7 +101,7 @@ def question_page(
 
 
 def _question_page(request, session, partnership, draft, question_id, errors, values, status_code):  # type: ignore[no-untyped-def]
-    question = _question(draft, question_id)
+    question = question_of(draft, question_id)
     seen = drafts_service.view(session, partnership=partnership, draft=draft)
     return editor_page(
         request,
@@ -184,7 +178,7 @@ async def save_question(
         person,
         partnership,
         draft_id,
-        exists=lambda draft: _question(draft, question_id),
+        exists=lambda draft: question_of(draft, question_id),
         change=lambda e, content: editing.set_question(
             content,
             question_id,
@@ -218,7 +212,7 @@ async def move_question(
         person,
         partnership,
         draft_id,
-        exists=lambda draft: _question(draft, question_id),
+        exists=lambda draft: question_of(draft, question_id),
         change=lambda e, content: editing.move_question(
             content, question_id, -1 if e.form.get("direction") == "up" else 1
         ),
@@ -244,7 +238,7 @@ async def move_option(
         person,
         partnership,
         draft_id,
-        exists=lambda draft: _question(draft, question_id),
+        exists=lambda draft: question_of(draft, question_id),
         change=lambda e, content: editing.move_option(
             content,
             question_id,
@@ -276,7 +270,7 @@ def remove_question_page(
 
 
 def _remove_page(request, draft, question_id, errors, status_code):  # type: ignore[no-untyped-def]
-    question = _question(draft, question_id)
+    question = question_of(draft, question_id)
     return editor_page(
         request,
         "library/editor/remove.html",
@@ -306,7 +300,7 @@ async def remove_question(
         person,
         partnership,
         draft_id,
-        exists=lambda draft: _question(draft, question_id),
+        exists=lambda draft: question_of(draft, question_id),
         change=lambda e, content: editing.remove_question(
             content, question_id, with_dependents=e.form.get("dependents") == "remove"
         ),
@@ -334,7 +328,7 @@ def show_if_page(
 
 
 def _show_if_page(request, draft, question_id, errors, values, status_code):  # type: ignore[no-untyped-def]
-    question = _question(draft, question_id)
+    question = question_of(draft, question_id)
     chosen, join, beyond = show_if.show_if_choices(question.get("show_if"))
     if values is not None:
         chosen = {
@@ -379,7 +373,7 @@ async def save_show_if(
         person,
         partnership,
         draft_id,
-        exists=lambda draft: _question(draft, question_id),
+        exists=lambda draft: question_of(draft, question_id),
         change=lambda e, content: show_if.set_show_if(content, question_id, e.form),
         done=lambda e, _: f"{e.base}#question-{question_id}",
         page=lambda e, errors, values, status: _show_if_page(
