@@ -92,6 +92,20 @@ def blank_with_questions(db, partnership, person):
     return draft
 
 
+def norfolk_draft(db, partnership, person):
+    """The next version of the shared Norfolk 2021 questionnaire, published first."""
+    shared, _ = questionnaire_service.publish_file(
+        db, path=SHIPPED[[p.name for p in SHIPPED].index("norfolk-2021.yaml")], actor=None
+    )
+    return drafts.start_from_version(
+        db,
+        partnership=partnership,
+        actor=person,
+        questionnaire_id=shared.questionnaire_id,
+        version=shared.version,
+    )
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_every_shipped_questionnaire_opened_in_the_editor_comes_out_identical(db, breckland, path):
     partnership, person, _ = breckland
@@ -351,16 +365,7 @@ def test_a_new_version_of_a_shared_questionnaire_keeps_its_id_and_warns_of_a_cha
     db, breckland
 ):
     partnership, person, _ = breckland
-    shared, _ = questionnaire_service.publish_file(
-        db, path=SHIPPED[[p.name for p in SHIPPED].index("norfolk-2021.yaml")], actor=None
-    )
-    draft = drafts.start_from_version(
-        db,
-        partnership=partnership,
-        actor=person,
-        questionnaire_id=shared.questionnaire_id,
-        version=shared.version,
-    )
+    draft = norfolk_draft(db, partnership, person)
     assert draft.content["id"] == "norfolk-section11" and draft.content["version"] == "2022"
     edit(db, draft, person, lambda c: scales.set_scale(c, None, FOUR_LEVELS))
     edit(
@@ -591,16 +596,7 @@ def test_last_years_answers_stop_carrying_over_when_a_published_question_changes
     db, breckland
 ):
     partnership, person, _ = breckland
-    shared, _ = questionnaire_service.publish_file(
-        db, path=SHIPPED[[p.name for p in SHIPPED].index("norfolk-2021.yaml")], actor=None
-    )
-    draft = drafts.start_from_version(
-        db,
-        partnership=partnership,
-        actor=person,
-        questionnaire_id=shared.questionnaire_id,
-        version=shared.version,
-    )
+    draft = norfolk_draft(db, partnership, person)
     last_year = drafts.last_published_question(
         db,
         partnership=partnership,

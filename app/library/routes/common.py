@@ -73,6 +73,12 @@ async def form_of(request: Request) -> dict[str, Any]:
     return read
 
 
+def revision_read(form: dict[str, Any]) -> int:
+    """The draft's revision the form was read at (-1, matching none, when it is missing)."""
+    revision = whole_number_from(str(form.get("revision", "")))
+    return revision if revision is not None else -1
+
+
 def error_list(errors: dict[str, str]) -> list[dict[str, str]]:
     return [
         {"text": message, "href": f"#{field}" if field != "_" else "#main-content"}
@@ -93,7 +99,6 @@ def save_from_form(
 ) -> Response:
     """Save the change over the revision the form was read at, then go to `done(result)`;
     a refusal shows the page again with each message beside its field and nothing stored."""
-    revision = whole_number_from(str(form.get("revision", "")))
     result: dict[str, Any] = {}
 
     def apply(content: dict[str, Any]) -> None:
@@ -104,7 +109,7 @@ def save_from_form(
             session,
             draft=draft,
             actor=person,
-            read_revision=revision if revision is not None else -1,
+            read_revision=revision_read(form),
             change=apply,
         )
     except drafts_service.EditRefused as refused:

@@ -24,8 +24,9 @@ from app.library.routes.common import (
     editor_page,
     form_of,
     read_upload,
+    revision_read,
 )
-from app.params import Id, whole_number_from
+from app.params import Id
 from app.questionnaires import service as questionnaire_service
 from app.templating import render
 
@@ -175,13 +176,12 @@ async def delete_draft(
 
     def delete() -> Response:
         _found, draft = draft_of(session, person, partnership, draft_id)
-        revision = whole_number_from(str(form.get("revision", "")))
         try:
             drafts_service.delete_draft(
                 session,
                 draft=draft,
                 actor=person,
-                read_revision=revision if revision is not None else -1,
+                read_revision=revision_read(form),
             )
         except (drafts_service.DraftConflict, drafts_service.DraftError) as error:
             return editor_page(
@@ -362,14 +362,13 @@ async def publish_draft(
 
     def publish() -> Response:
         found, draft = draft_of(session, person, partnership, draft_id)
-        revision = whole_number_from(str(form.get("revision", "")))
         try:
             version = draft_publishing.publish_draft(
                 session,
                 partnership=found,
                 actor=person,
                 draft=draft,
-                read_revision=revision if revision is not None else -1,
+                read_revision=revision_read(form),
             )
         except publishing.PublishRefused as refused:
             return _publish(request, session, found, draft, refused.problems, 409)
