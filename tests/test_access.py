@@ -212,6 +212,8 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("POST", "/questionnaire-drafts"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-drafts/upload"): P.SET_UP_PARTNERSHIP,
     ("GET", "/questionnaire-drafts/{draft_id}"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/delete"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/delete"): P.SET_UP_PARTNERSHIP,
     ("GET", "/questionnaire-drafts/{draft_id}/details"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-drafts/{draft_id}/details"): P.SET_UP_PARTNERSHIP,
     ("GET", "/questionnaire-drafts/{draft_id}/preview"): P.SET_UP_PARTNERSHIP,
@@ -235,6 +237,8 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ("GET", "/questionnaire-drafts/{draft_id}/questions/{question_id}"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-drafts/{draft_id}/questions/{question_id}"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-drafts/{draft_id}/questions/{question_id}/move"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/questions/{question_id}/type"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/questions/{question_id}/type"): P.SET_UP_PARTNERSHIP,
     (
         "POST",
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/options/move",
@@ -257,6 +261,8 @@ ACCESS_TABLE: dict[tuple[str, str], Permission] = {
     ): P.SET_UP_PARTNERSHIP,
     ("GET", "/questionnaire-drafts/{draft_id}/scales/{name}"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-drafts/{draft_id}/scales/{name}"): P.SET_UP_PARTNERSHIP,
+    ("GET", "/questionnaire-drafts/{draft_id}/scales/{name}/remove"): P.SET_UP_PARTNERSHIP,
+    ("POST", "/questionnaire-drafts/{draft_id}/scales/{name}/remove"): P.SET_UP_PARTNERSHIP,
     ("POST", "/questionnaire-library/{name}"): P.SET_UP_PARTNERSHIP,
     ("GET", "/round/cycles/{slug}/agencies/directory"): P.MANAGE_ROUND,
     ("POST", "/round/cycles/{slug}/agencies/directory"): P.MANAGE_ROUND,
@@ -535,6 +541,7 @@ def _draft_samples(db, coordinator, norfolk) -> dict[str, str]:
     section = f"{base}/sections/nscp-priorities"
     return {
         "/questionnaire-drafts/{draft_id}": base,
+        "/questionnaire-drafts/{draft_id}/delete": f"{base}/delete",
         "/questionnaire-drafts/{draft_id}/details": f"{base}/details",
         "/questionnaire-drafts/{draft_id}/preview": f"{base}/preview",
         "/questionnaire-drafts/{draft_id}/publish": f"{base}/publish",
@@ -548,12 +555,14 @@ def _draft_samples(db, coordinator, norfolk) -> dict[str, str]:
         ),
         "/questionnaire-drafts/{draft_id}/questions/{question_id}": question,
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/move": f"{question}/move",
+        "/questionnaire-drafts/{draft_id}/questions/{question_id}/type": f"{question}/type",
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/remove": f"{question}/remove",
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/show-if": f"{question}/show-if",
         "/questionnaire-drafts/{draft_id}/questions/{question_id}/options/move": (
             f"{base}/questions/neglect-tools/options/move"
         ),
         "/questionnaire-drafts/{draft_id}/scales/{name}": f"{base}/scales/ofsted",
+        "/questionnaire-drafts/{draft_id}/scales/{name}/remove": f"{base}/scales/ofsted/remove",
     }
 
 

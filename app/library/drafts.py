@@ -271,6 +271,31 @@ def save(
     return draft
 
 
+def delete_draft(
+    session: Session, *, draft: QuestionnaireDraft, actor: Person, read_revision: int
+) -> None:
+    """Throw away an abandoned draft; never a published one (its version keeps the record),
+    and never one someone changed after this person read it."""
+    if draft.published_version_id is not None:
+        raise DraftError("This draft is published: it stays as the record of that version")
+    if read_revision != draft.revision:
+        raise DraftConflict(conflict_message(session, draft))
+    audit_service.record_event(
+        session,
+        actor=actor,
+        action="questionnaire_draft_deleted",
+        object_type="questionnaire_draft",
+        object_id=draft.id,
+        detail={
+            "title": draft.content.get("title", ""),
+            "version": draft.content.get("version", ""),
+            "partnership_id": draft.partnership_id,
+        },
+    )
+    session.delete(draft)
+    session.flush()
+
+
 def conflict_message(session: Session, draft: QuestionnaireDraft) -> str:
     session.refresh(draft)
     who = session.get(Person, draft.updated_by_id) if draft.updated_by_id else None
@@ -374,6 +399,16 @@ def previous_version(
         .order_by(QuestionnaireVersion.published_at.desc(), QuestionnaireVersion.id.desc())
         .limit(1)
     )
+
+
+def last_published_question(
+    session: Session, *, partnership: Partnership, questionnaire_id: str, question_id: str
+) -> Any:
+    """The question as the last published version asked it (what last year's answers fit)."""
+    previous = previous_version(session, partnership=partnership, questionnaire_id=questionnaire_id)
+    if previous is None:
+        return None
+    return questionnaire_service.snapshot(previous).question(question_id)
 
 
 def published_question_ids(session: Session, *, questionnaire_id: str) -> dict[str, str]:

@@ -42,8 +42,17 @@ from app.questionnaires.schema import QUESTION_TYPES, Audience
 # Details ----------------------------------------------------------------------------------
 
 
+def _sectors(form: Form, errors: dict[str, str]) -> list[str]:
+    """The ticked agency sectors (none ticked: every sector)."""
+    sectors = texts(form, "sectors")
+    if set(sectors) - {s.value for s in AgencySector}:
+        errors["sectors"] = "Choose sectors from the list"
+    return sectors
+
+
 def set_details(content: dict[str, Any], form: Form, *, id_editable: bool) -> None:
     errors: dict[str, str] = {}
+    sectors = _sectors(form, errors)
     title = words(form, errors, "title", "The title", 300, needed="a title")
     introduction = words(form, errors, "introduction", "The introduction", MAX_MARKDOWN)
     version = required(errors, "version", text(form, "version"), "a version, like 2026")
@@ -70,6 +79,7 @@ def set_details(content: dict[str, Any], form: Form, *, id_editable: bool) -> No
     set_key(content, "introduction", introduction)
     set_key(content, "audience", audience, Audience.AGENCY_RETURN.value)
     set_key(content, "board", board, BoardKind.CHILDREN.value)
+    set_key(content, "sectors", sectors)
 
 
 # Sections ---------------------------------------------------------------------------------
@@ -209,19 +219,27 @@ def add_question(
     refuse_if(errors)
     question_id = unique_id(slug_from(label), question_ids(content) | set(published_ids))
     question: dict[str, Any] = {"id": question_id, "type": kind, "label": label}
-    if kind == "rating":
-        question["scale"] = next(iter(content["scales"]))
-    elif kind in ("single_choice", "multiple_choice"):
-        question["options"] = [
-            {"value": "option-1", "label": "Option 1"},
-            {"value": "option-2", "label": "Option 2"},
-        ]
-    elif kind == "table":
-        question["columns"] = [{"id": "column-1", "label": "Column 1"}]
-    elif kind == "evidence":
-        question["required"] = False
+    question.update(type_defaults(content, kind))
     section.setdefault("questions", []).append(question)
     return question_id
+
+
+def type_defaults(content: dict[str, Any], kind: str) -> dict[str, Any]:
+    """What a question of this type needs from the start, before its page is filled in."""
+    if kind == "rating":
+        return {"scale": next(iter(content["scales"]))}
+    if kind in ("single_choice", "multiple_choice"):
+        return {
+            "options": [
+                {"value": "option-1", "label": "Option 1"},
+                {"value": "option-2", "label": "Option 2"},
+            ]
+        }
+    if kind == "table":
+        return {"columns": [{"id": "column-1", "label": "Column 1"}]}
+    if kind == "evidence":
+        return {"required": False}
+    return {}
 
 
 def set_question(
@@ -254,9 +272,7 @@ def set_question(
                 f"A published version uses the id {new_id} for “{published_ids[new_id]}”: "
                 "choose another, so that answers to that question are not mixed with these"
             )
-    sectors = texts(form, "sectors")
-    if set(sectors) - {s.value for s in AgencySector}:
-        errors["sectors"] = "Choose sectors from the list"
+    sectors = _sectors(form, errors)
     equivalent_label = bounded(
         errors, "equivalent-label", text(form, "equivalent_label"), MAX_LABEL, "The wording"
     )
@@ -394,11 +410,16 @@ def _options(
 ) -> list[dict]:
     options = []
     hints = {option["label"]: option["hint"] for option in existing if option.get("hint")}
-    for _row, value, label, before in _labelled_rows(
+    for row, value, label, before in _labelled_rows(
         form, "option", "value", existing, MAX_OPTIONS, errors, published=published
     ):
         option = {"value": value, "label": label}
-        hint = before.get("hint") or hints.get(label)
+        # A form from before hints were on the page sends none: the saved hint stays.
+        hint = (
+            words(form, errors, f"option_{row}_hint", "The option's hint", MAX_HINT)
+            if f"option_{row}_hint" in form
+            else before.get("hint") or hints.get(label)
+        )
         if hint:
             option["hint"] = hint
         options.append(option)

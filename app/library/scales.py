@@ -1,15 +1,16 @@
 """Rating scales in the editor: a scale's name and its levels (value, label, colour, descriptor)
-or percentage steps. Never renames a scale that questions already use."""
+or percentage steps. Never renames or removes a scale that questions or sections use."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from app.library.drafts import slug_from
+from app.library.drafts import EditRefused, slug_from
 from app.library.form_fields import (
     MAX_HINT,
     MAX_LEVELS,
     Form,
+    all_questions,
     number,
     refuse_if,
     rows,
@@ -82,6 +83,33 @@ def set_scale(content: dict[str, Any], name: str | None, form: Form) -> str:
         name = unique_id(slug_from(label), set(scales) | {"new"})
     scales[name] = scale
     return name
+
+
+def scale_users(content: dict[str, Any], name: str) -> list[str]:
+    """The sections and questions rated or scored on this scale, as a coordinator names them."""
+    users = [
+        f"Section “{section.get('title', '')}”"
+        for section in content.get("sections") or []
+        if section.get("scale") == name
+    ]
+    users += [
+        f"“{question.get('label', '')}”"
+        for _, _, question in all_questions(content)
+        if question.get("scale") == name
+    ]
+    return users
+
+
+def remove_scale(content: dict[str, Any], name: str) -> None:
+    """Remove a scale nothing uses; one in use is refused, naming what uses it."""
+    users = scale_users(content, name)
+    if users:
+        raise EditRefused(
+            {"_": f"The scale is used by {', '.join(users)}: choose another scale for them first"}
+        )
+    del content["scales"][name]
+    if not content["scales"]:
+        del content["scales"]
 
 
 def scale_values(scale: dict[str, Any] | None) -> dict[str, Any]:

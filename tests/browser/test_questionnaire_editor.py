@@ -336,3 +336,40 @@ def test_version_2_of_norfolk_2021_made_in_the_editor_carries_last_years_answers
     expect(page.locator("main")).to_contain_text(ADDED)
     expect(page.locator(".s11-last-year").first).to_be_visible()
     assert page.locator(".s11-last-year").count() >= 3
+
+
+def test_a_coordinator_retypes_a_question_ticks_sectors_meets_a_scale_in_use_and_deletes_the_draft(
+    page: Page,
+):
+    sign_in_as(page, COORDINATOR)
+    page.goto("/questionnaires")
+    page.get_by_role("button", name=f"Make a new version of {NORFOLK} from version 2021").click()
+    expect(page.locator("main")).to_contain_text("Draft, version 2022")
+    draft = page.url
+
+    page.get_by_role("link", name="Change the questionnaire's details").click()
+    page.get_by_label("Police", exact=True).check()
+    page.get_by_label("Education", exact=True).check()
+    assert_accessible(page)
+    page.get_by_role("button", name="Save and go back").click()
+    expect(page.locator(".govuk-error-summary")).to_have_count(0)
+
+    page.goto(f"{draft}/questions/neglect-rating")
+    page.get_by_role("link", name=re.compile("^Change the type of answer")).click()
+    expect(page.locator("main")).to_contain_text("Last year's answers to this question were given")
+    assert_accessible(page)
+    page.get_by_label("Long text", exact=True).check()
+    page.get_by_role("button", name="Change the type").click()
+    expect(page.locator("main")).to_contain_text("will not carry over")
+
+    page.goto(draft)
+    page.locator("a[href$='/scales/ofsted/remove']").click()
+    expect(page.locator("#scale-users")).to_be_visible()
+    assert_accessible(page)
+
+    page.goto(draft)
+    page.get_by_role("link", name="Delete this draft").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="Delete the draft").click()
+    expect(page.locator("main h1")).to_have_text("Write or change a questionnaire")
+    expect(page.locator("main")).not_to_contain_text("Version 2022, started from")

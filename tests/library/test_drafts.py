@@ -4,6 +4,7 @@ with nothing stored, ids never reused for another question, publishing through t
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,20 @@ def blank_with_questions(db, partnership, person):
         ),
     )
     return draft
+
+
+def norfolk_draft(db, partnership, person):
+    """The next version of the shared Norfolk 2021 questionnaire, published first."""
+    shared, _ = questionnaire_service.publish_file(
+        db, path=SHIPPED[[p.name for p in SHIPPED].index("norfolk-2021.yaml")], actor=None
+    )
+    return drafts.start_from_version(
+        db,
+        partnership=partnership,
+        actor=person,
+        questionnaire_id=shared.questionnaire_id,
+        version=shared.version,
+    )
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
@@ -350,16 +365,7 @@ def test_a_new_version_of_a_shared_questionnaire_keeps_its_id_and_warns_of_a_cha
     db, breckland
 ):
     partnership, person, _ = breckland
-    shared, _ = questionnaire_service.publish_file(
-        db, path=SHIPPED[[p.name for p in SHIPPED].index("norfolk-2021.yaml")], actor=None
-    )
-    draft = drafts.start_from_version(
-        db,
-        partnership=partnership,
-        actor=person,
-        questionnaire_id=shared.questionnaire_id,
-        version=shared.version,
-    )
+    draft = norfolk_draft(db, partnership, person)
     assert draft.content["id"] == "norfolk-section11" and draft.content["version"] == "2022"
     edit(db, draft, person, lambda c: scales.set_scale(c, None, FOUR_LEVELS))
     edit(
@@ -390,3 +396,216 @@ def test_another_partnerships_draft_is_not_found(db, breckland):
     )
     assert drafts.get_draft(db, partnership=other, draft_id=draft.id) is None
     assert db.scalar(select(func.count()).select_from(QuestionnaireDraft)) == 1
+
+
+def test_an_abandoned_draft_is_deleted_but_a_published_or_newer_one_is_kept(db, breckland):
+    partnership, person, other = breckland
+    draft = blank_with_questions(db, partnership, person)
+    stale = draft.revision - 1
+    with pytest.raises(drafts.DraftConflict):
+        drafts.delete_draft(db, draft=draft, actor=other, read_revision=stale)
+    drafts.delete_draft(db, draft=draft, actor=other, read_revision=draft.revision)
+    assert db.scalar(select(func.count()).select_from(QuestionnaireDraft)) == 0
+    published = blank_with_questions(db, partnership, person)
+    draft_publishing.publish_draft(
+        db, partnership=partnership, actor=person, draft=published, read_revision=published.revision
+    )
+    db.refresh(published)
+    with pytest.raises(drafts.DraftError):
+        drafts.delete_draft(db, draft=published, actor=person, read_revision=published.revision)
+    assert db.get(QuestionnaireDraft, published.id) is not None
+
+
+def test_the_questionnaires_sectors_are_ticked_on_its_details_and_a_wider_question_is_flagged(
+    db, breckland
+):
+    partnership, person, _ = breckland
+    draft = blank_with_questions(db, partnership, person)
+    details = {"title": "Breckland self-assessment", "version": "1"}
+    with pytest.raises(drafts.EditRefused) as refused:
+        edit(
+            db,
+            draft,
+            person,
+            lambda c: editing.set_details(
+                c, details | {"sectors": ["health_provider", "made-up"]}, id_editable=True
+            ),
+        )
+    assert refused.value.errors == {"sectors": "Choose sectors from the list"}
+    edit(
+        db,
+        draft,
+        person,
+        lambda c: editing.set_details(
+            c, details | {"sectors": ["health_provider", "police"]}, id_editable=True
+        ),
+    )
+    assert draft.content["sectors"] == ["health_provider", "police"]
+    assert drafts.questionnaire_of(draft.content).sectors is not None
+    content = copy.deepcopy(draft.content)
+    question = form_fields.question_at(content, "is-there-a-named-safeguarding-lead")
+    question["sectors"] = ["education"]
+    found = drafts.problems(content, base="/d")
+    assert any(p.field == "Sectors" and "/questions/is-there" in p.href for p in found)
+    edit(db, draft, person, lambda c: editing.set_details(c, details, id_editable=True))
+    assert "sectors" not in draft.content  # none ticked: every agency, left out as a file would
+
+
+def test_an_options_hint_is_changed_or_cleared_and_a_form_without_hints_keeps_them(db, breckland):
+    partnership, person, _ = breckland
+    draft = blank_with_questions(db, partnership, person)
+    edit(
+        db,
+        draft,
+        person,
+        lambda c: editing.add_question(
+            c, "section-1", {"type": "single_choice", "label": "How often?"}, published_ids={}
+        ),
+    )
+    rows = {"label": "How often?", "option_rows": "2", "option_0_label": "Monthly"}
+    rows |= {"option_1_label": "Rarely"}
+
+    def options_after(form):
+        edit(
+            db,
+            draft,
+            person,
+            lambda c: editing.set_question(c, "how-often", form, published_ids={}),
+        )
+        return form_fields.question_at(draft.content, "how-often")["options"]
+
+    hinted = options_after(rows | {"option_0_hint": "Twelve times a year", "option_1_hint": ""})
+    assert hinted == [
+        {"value": "monthly", "label": "Monthly", "hint": "Twelve times a year"},
+        {"value": "rarely", "label": "Rarely"},
+    ]
+    assert options_after(rows) == hinted  # a form without the hint fields loses nothing
+    cleared = options_after(rows | {"option_0_hint": "", "option_1_hint": "Hardly ever"})
+    assert cleared == [
+        {"value": "monthly", "label": "Monthly"},
+        {"value": "rarely", "label": "Rarely", "hint": "Hardly ever"},
+    ]
+
+
+def test_a_scale_nothing_uses_is_removed_and_one_in_use_says_who_uses_it(db, breckland):
+    partnership, person, _ = breckland
+    draft = blank_with_questions(db, partnership, person)
+    edit(db, draft, person, lambda c: scales.set_scale(c, None, FOUR_LEVELS | {"label": "Spare"}))
+    assert set(draft.content["scales"]) == {"four-levels", "spare"}
+    with pytest.raises(drafts.EditRefused) as refused:
+        edit(db, draft, person, lambda c: scales.remove_scale(c, "four-levels"))
+    assert "“How well is safeguarding led?”" in refused.value.errors["_"]
+    draft.content["sections"][0]["scale"] = "spare"  # a section scored on it counts too
+    assert scales.scale_users(draft.content, "spare") == ["Section “Section 1”"]
+    db.refresh(draft)
+    edit(db, draft, person, lambda c: scales.remove_scale(c, "spare"))
+    assert set(draft.content["scales"]) == {"four-levels"}
+
+
+def retype(db, draft, person, question_id, form):
+    from app.library import question_types
+
+    edit(db, draft, person, lambda c: question_types.change_type(c, question_id, form))
+    return form_fields.question_at(draft.content, question_id)
+
+
+def test_a_question_given_another_type_keeps_its_wording_and_drops_what_the_old_type_had(
+    db, breckland
+):
+    partnership, person, _ = breckland
+    draft = blank_with_questions(db, partnership, person)
+    rating = "how-well-is-safeguarding-led"
+    edit(
+        db,
+        draft,
+        person,
+        lambda c: form_fields.question_at(c, rating).update(
+            hint="Think of the last year",
+            required=False,
+            descriptors={1: "Poor in words"},
+            evidence_prompts=["A policy"],
+        ),
+    )
+    as_number = retype(db, draft, person, rating, {"type": "number"})
+    assert as_number == {
+        "id": rating,
+        "type": "number",
+        "label": "How well is safeguarding led?",
+        "hint": "Think of the last year",
+        "required": False,
+    }
+    as_choice = retype(db, draft, person, rating, {"type": "multiple_choice"})
+    assert [o["label"] for o in as_choice["options"]] == ["Option 1", "Option 2"]
+    edit(
+        db,
+        draft,
+        person,
+        lambda c: form_fields.question_at(c, rating)["options"].__setitem__(
+            0, {"value": "well", "label": "Well", "hint": "Most of the time"}
+        ),
+    )
+    assert retype(db, draft, person, rating, {"type": "single_choice"})["options"][0] == {
+        "value": "well",
+        "label": "Well",
+        "hint": "Most of the time",
+    }
+    with pytest.raises(drafts.EditRefused) as refused:
+        retype(db, draft, person, rating, {"type": "rating"})
+    assert refused.value.errors == {"scale": "Choose a scale"}
+    again = retype(db, draft, person, rating, {"type": "rating", "scale": "four-levels"})
+    assert again["scale"] == "four-levels" and "options" not in again
+    assert drafts.questionnaire_of(draft.content) is not None
+
+
+def test_a_type_change_that_would_hide_a_follow_up_for_good_is_refused_naming_it(db, breckland):
+    partnership, person, _ = breckland
+    draft = blank_with_questions(db, partnership, person)
+    lead = "is-there-a-named-safeguarding-lead"
+    for kind in ("long_text", "single_choice"):
+        with pytest.raises(drafts.EditRefused) as refused:
+            retype(db, draft, person, lead, {"type": kind})
+        assert "“Why is there no lead?” is shown only on answers" in refused.value.errors["type"]
+    assert form_fields.question_at(draft.content, lead)["type"] == "yes_no"
+    edit(db, draft, person, lambda c: show_if.set_show_if(c, "why-is-there-no-lead", {}))
+    assert retype(db, draft, person, lead, {"type": "long_text"})["type"] == "long_text"
+
+
+def test_a_follow_up_on_an_option_stays_when_one_choice_becomes_several(db, breckland):
+    partnership, person, _ = breckland
+    draft = blank_with_questions(db, partnership, person)
+    lead = "is-there-a-named-safeguarding-lead"
+    retype(db, draft, person, "why-is-there-no-lead", {"type": "long_text"})
+    edit(db, draft, person, lambda c: show_if.set_show_if(c, "why-is-there-no-lead", {}))
+    retype(db, draft, person, lead, {"type": "single_choice"})
+    edit(
+        db,
+        draft,
+        person,
+        lambda c: show_if.set_show_if(
+            c, "why-is-there-no-lead", {"questions": lead, f"answers_{lead}": "option-2"}
+        ),
+    )
+    assert retype(db, draft, person, lead, {"type": "multiple_choice"})["options"][1] == {
+        "value": "option-2",
+        "label": "Option 2",
+    }
+    assert drafts.questionnaire_of(draft.content) is not None
+
+
+def test_last_years_answers_stop_carrying_over_when_a_published_question_changes_type(
+    db, breckland
+):
+    partnership, person, _ = breckland
+    draft = norfolk_draft(db, partnership, person)
+    last_year = drafts.last_published_question(
+        db,
+        partnership=partnership,
+        questionnaire_id="norfolk-section11",
+        question_id="neglect-rating",
+    )
+    assert (last_year.type, last_year.scale) == ("rating", "ofsted")
+    assert "neglect-rating" not in drafts.view(db, partnership=partnership, draft=draft).lost
+    as_text = retype(db, draft, person, "neglect-rating", {"type": "long_text"})
+    assert as_text["scale"] == "ofsted"  # still scored by the panel on it
+    assert "descriptors" not in as_text
+    assert "neglect-rating" in drafts.view(db, partnership=partnership, draft=draft).lost

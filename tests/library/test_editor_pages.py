@@ -3,6 +3,8 @@ build from blank, see problems beside their fields, publish, download; others' d
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
@@ -11,6 +13,7 @@ from app.directory import service as directory_service
 from app.directory.models import Role
 from app.library.form_fields import question_at
 from app.library.models import QuestionnaireDraft
+from app.questionnaires import service as questionnaire_service
 from app.questionnaires.checks import check_text
 from app.questionnaires.models import QuestionnaireVersion
 from tests.conftest import sign_in
@@ -329,3 +332,163 @@ def test_an_option_moved_up_takes_its_answers_with_it(client, db, coordinator):
         ("rarely", "Rarely"),
         ("quarterly", "Quarterly"),
     ]
+
+
+def test_a_coordinator_deletes_an_abandoned_draft_after_confirming_and_it_leaves_the_list(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    base = start_blank(client)
+    build(client, base)
+    assert client.page(base).select_one(f"a[href='{base}/delete']") is not None
+    confirm = client.page(f"{base}/delete").get_text(" ", strip=True)
+    assert "Delete the draft “Breckland audit”?" in confirm
+    response = client.post(f"{base}/delete", data={"revision": "1"}, follow_redirects=False)
+    assert response.status_code in (400, 403)  # no CSRF token: nothing deleted
+    assert db.scalar(select(QuestionnaireDraft)) is not None
+    response = post(client, f"{base}/delete", {})
+    assert response.status_code == 303
+    assert response.headers["location"] == "/questionnaire-drafts"
+    assert db.scalar(select(QuestionnaireDraft)) is None
+    assert "Breckland audit" not in client.get("/questionnaire-drafts").text
+    assert client.get(base, follow_redirects=False).status_code == 404
+
+
+def test_another_partnerships_draft_cannot_be_deleted(client, db, coordinator):
+    coordinator("breckland")
+    base = start_blank(client)
+    revision = fields_of(client, f"{base}/delete", f"{base}/delete")["revision"]
+    coordinator("suffolk")
+    assert client.get(f"{base}/delete", follow_redirects=False).status_code == 404
+    response = client.post(
+        f"{base}/delete",
+        data={"csrf_token": client.csrf_token("/questionnaire-drafts"), "revision": revision},
+        follow_redirects=False,
+    )
+    assert response.status_code == 404
+    assert db.scalar(select(QuestionnaireDraft)) is not None
+
+
+def test_the_sectors_a_questionnaire_is_for_are_ticked_on_its_details_page(client, db, coordinator):
+    coordinator("breckland")
+    base = start_blank(client)
+    build(client, base)
+    details = {"title": "Breckland audit", "version": "1"}
+    response = post(client, f"{base}/details", details | {"sectors": ["health_provider", "police"]})
+    assert response.status_code == 303
+    page = client.page(f"{base}/details")
+    ticked = [box["value"] for box in page.select("input[name=sectors][checked]")]
+    assert sorted(ticked) == ["health_provider", "police"]
+    response = post(client, f"{base}/details", details | {"sectors": "nowhere"})
+    assert response.status_code == 400
+    assert "Choose sectors from the list" in response.text
+    draft = db.scalar(select(QuestionnaireDraft))
+    db.refresh(draft)
+    assert draft.content["sectors"] == ["health_provider", "police"]
+
+
+def test_an_options_hint_is_written_on_the_options_editor_and_shown_to_agencies(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    base = start_blank(client)
+    url = f"{base}/sections/section-1/questions/new"
+    assert post(client, url, {"type": "single_choice", "label": "How often?"}).status_code == 303
+    question = f"{base}/questions/how-often"
+    form = {"label": "How often?", "required": "yes", "option_rows": "3"}
+    form |= {"option_0_label": "Monthly", "option_0_hint": "At least twelve times a year"}
+    form |= {"option_1_label": "Rarely", "option_1_hint": ""}
+    assert post(client, question, form).status_code == 303
+    page = client.page(question)
+    assert page.select_one("input[name=option_0_hint]")["value"] == "At least twelve times a year"
+    preview = client.page(f"{base}/preview").get_text(" ", strip=True)
+    assert "At least twelve times a year" in preview
+    too_long = form | {"option_1_hint": "x" * 2001}
+    response = post(client, question, too_long)
+    assert response.status_code == 400
+    text = BeautifulSoup(response.text, "html.parser").get_text(" ", strip=True)
+    assert "The option's hint must be 2,000 characters or fewer" in text
+    draft = db.scalar(select(QuestionnaireDraft))
+    db.refresh(draft)
+    assert question_at(draft.content, "how-often")["options"] == [
+        {"value": "monthly", "label": "Monthly", "hint": "At least twelve times a year"},
+        {"value": "rarely", "label": "Rarely"},
+    ]
+
+
+def test_a_coordinator_removes_a_spare_scale_but_is_told_which_questions_use_one(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    base = start_blank(client)
+    build(client, base)
+    assert post(client, f"{base}/scales/new", LEVELS | {"label": "Spare"}).status_code == 303
+    used = client.page(f"{base}/scales/four-levels/remove")
+    assert used.select_one(f"form[action='{base}/scales/four-levels/remove']") is None
+    assert "How well is safeguarding led?" in used.select_one("#scale-users").get_text()
+    response = post(
+        client,
+        f"{base}/scales/four-levels/remove",
+        {},
+        page=f"{base}/scales/spare/remove",
+        action=f"{base}/scales/spare/remove",
+    )
+    assert response.status_code == 400  # a hand-made post is refused, naming the user
+    assert "How well is safeguarding led?" in response.text
+    assert client.get(f"{base}/scales/new/remove").status_code == 404
+    assert client.page(base).select_one(f"a[href='{base}/scales/spare/remove']") is not None
+    assert post(client, f"{base}/scales/spare/remove", {}).status_code == 303
+    draft = db.scalar(select(QuestionnaireDraft))
+    db.refresh(draft)
+    assert set(draft.content["scales"]) == {"four-levels"}
+
+
+def test_a_questions_type_is_changed_on_its_own_page_and_a_stranded_follow_up_is_named(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    base = start_blank(client)
+    build(client, base)
+    lead = f"{base}/questions/is-there-a-named-lead"
+    assert client.page(lead).select_one(f"a[href='{lead}/type']") is not None
+    page = client.page(f"{lead}/type")
+    assert "Why is there no lead?" in page.select_one("#readers").get_text()
+    assert page.select_one("input[name=type][value=yes_no][checked]") is not None
+    response = post(client, f"{lead}/type", {"type": "long_text"})
+    assert response.status_code == 400
+    text = BeautifulSoup(response.text, "html.parser").get_text(" ", strip=True)
+    assert "“Why is there no lead?” is shown only on answers a question of this type" in text
+    rating = f"{base}/questions/how-well-is-safeguarding-led"
+    response = post(client, f"{rating}/type", {"type": "number", "scale": ""})
+    assert response.status_code == 303
+    assert response.headers["location"] == rating
+    draft = db.scalar(select(QuestionnaireDraft))
+    db.refresh(draft)
+    assert question_at(draft.content, "how-well-is-safeguarding-led")["type"] == "number"
+    assert "scale" not in question_at(draft.content, "how-well-is-safeguarding-led")
+    assert question_at(draft.content, "is-there-a-named-lead")["type"] == "yes_no"
+
+
+def test_the_type_page_warns_before_and_the_question_page_after_that_answers_stop_carrying_over(
+    client, db, coordinator
+):
+    coordinator("breckland")
+    path = Path(__file__).resolve().parents[2] / "questionnaires" / "norfolk-2021.yaml"
+    questionnaire_service.publish_file(db, path=path, actor=None)
+    db.commit()
+    response = post(
+        client,
+        "/questionnaire-drafts",
+        {"start": "version:norfolk-section11/2021"},
+        page="/questionnaire-drafts",
+        action="/questionnaire-drafts",
+    )
+    assert response.status_code == 303
+    base = response.headers["location"]
+    question = f"{base}/questions/neglect-rating"
+    before = client.page(f"{question}/type").get_text(" ", strip=True)
+    assert "Last year's answers to this question were given as “Rating on a scale”" in before
+    assert "Any other type stops them carrying over" in before
+    assert post(client, f"{question}/type", {"type": "long_text"}).status_code == 303
+    after = client.page(question).get_text(" ", strip=True)
+    assert "last year's answers to it will not carry over" in after

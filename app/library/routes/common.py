@@ -17,7 +17,7 @@ from app.auth.policy import Permission
 from app.directory.models import Partnership, Person, Role
 from app.library import drafts as drafts_service
 from app.library import service as publishing
-from app.library.form_fields import TYPE_NAMES
+from app.library.form_fields import TYPE_NAMES, question_at
 from app.library.models import QuestionnaireDraft
 from app.params import whole_number_from
 from app.templating import render
@@ -51,6 +51,14 @@ def draft_of(
     return found, draft
 
 
+def question_of(draft: QuestionnaireDraft, question_id: str) -> dict[str, Any]:
+    """The draft's question an editor page changes; 404 when it has none by that id."""
+    try:
+        return question_at(draft.content, question_id)
+    except KeyError:
+        raise HTTPException(status_code=404) from None
+
+
 def base_url(draft: QuestionnaireDraft) -> str:
     return f"/questionnaire-drafts/{draft.id}"
 
@@ -63,6 +71,12 @@ async def form_of(request: Request) -> dict[str, Any]:
         values = [v for v in form.getlist(key) if isinstance(v, str)]
         read[key] = values if len(values) > 1 else (values[0] if values else "")
     return read
+
+
+def revision_read(form: dict[str, Any]) -> int:
+    """The draft's revision the form was read at (-1, matching none, when it is missing)."""
+    revision = whole_number_from(str(form.get("revision", "")))
+    return revision if revision is not None else -1
 
 
 def error_list(errors: dict[str, str]) -> list[dict[str, str]]:
@@ -85,7 +99,6 @@ def save_from_form(
 ) -> Response:
     """Save the change over the revision the form was read at, then go to `done(result)`;
     a refusal shows the page again with each message beside its field and nothing stored."""
-    revision = whole_number_from(str(form.get("revision", "")))
     result: dict[str, Any] = {}
 
     def apply(content: dict[str, Any]) -> None:
@@ -96,7 +109,7 @@ def save_from_form(
             session,
             draft=draft,
             actor=person,
-            read_revision=revision if revision is not None else -1,
+            read_revision=revision_read(form),
             change=apply,
         )
     except drafts_service.EditRefused as refused:

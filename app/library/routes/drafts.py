@@ -24,8 +24,9 @@ from app.library.routes.common import (
     editor_page,
     form_of,
     read_upload,
+    revision_read,
 )
-from app.params import Id, whole_number_from
+from app.params import Id
 from app.questionnaires import service as questionnaire_service
 from app.templating import render
 
@@ -151,6 +152,51 @@ def draft_overview(
     )
 
 
+@router.get("/questionnaire-drafts/{draft_id}/delete")
+def delete_page(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    draft_id: Id,
+) -> Response:
+    _found, draft = draft_of(session, person, partnership, draft_id)
+    return editor_page(request, "library/editor/delete.html", draft, {})
+
+
+@router.post("/questionnaire-drafts/{draft_id}/delete")
+async def delete_draft(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    draft_id: Id,
+) -> Response:
+    form = await form_of(request)
+
+    def delete() -> Response:
+        _found, draft = draft_of(session, person, partnership, draft_id)
+        try:
+            drafts_service.delete_draft(
+                session,
+                draft=draft,
+                actor=person,
+                read_revision=revision_read(form),
+            )
+        except (drafts_service.DraftConflict, drafts_service.DraftError) as error:
+            return editor_page(
+                request,
+                "library/editor/delete.html",
+                draft,
+                {},
+                errors={"_": str(error)},
+                status_code=409,
+            )
+        return RedirectResponse("/questionnaire-drafts", status_code=303)
+
+    return await run_in_threadpool(delete)
+
+
 @router.get("/questionnaire-drafts/{draft_id}/details")
 def details_page(
     request: Request,
@@ -174,6 +220,7 @@ def _details(request, session, partnership, draft, errors, values, status_code):
         {
             "values": values or draft.content,
             "id_editable": not published,
+            "sectors": list(AgencySector),
             "preview_introduction": (values or {}).get("introduction")
             if "preview" in (values or {})
             else None,
@@ -315,14 +362,13 @@ async def publish_draft(
 
     def publish() -> Response:
         found, draft = draft_of(session, person, partnership, draft_id)
-        revision = whole_number_from(str(form.get("revision", "")))
         try:
             version = draft_publishing.publish_draft(
                 session,
                 partnership=found,
                 actor=person,
                 draft=draft,
-                read_revision=revision if revision is not None else -1,
+                read_revision=revision_read(form),
             )
         except publishing.PublishRefused as refused:
             return _publish(request, session, found, draft, refused.problems, 409)

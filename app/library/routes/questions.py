@@ -20,18 +20,12 @@ from app.library.routes.common import (
     edit_draft,
     editor_page,
     overview_page,
+    question_of,
 )
 from app.params import Id
 from app.questionnaires.checks import MAPPABLE_TYPES
 
 router = APIRouter()
-
-
-def _question(draft, question_id):  # type: ignore[no-untyped-def]
-    try:
-        return form_fields.question_at(draft.content, question_id)
-    except KeyError:
-        raise HTTPException(status_code=404) from None
 
 
 # Adding ----------------------------------------------------------------------------------
@@ -107,7 +101,7 @@ def question_page(
 
 
 def _question_page(request, session, partnership, draft, question_id, errors, values, status_code):  # type: ignore[no-untyped-def]
-    question = _question(draft, question_id)
+    question = question_of(draft, question_id)
     seen = drafts_service.view(session, partnership=partnership, draft=draft)
     return editor_page(
         request,
@@ -159,6 +153,7 @@ def _question_values(question: dict[str, Any], typed: dict[str, Any] | None) -> 
     for index, option in enumerate(question.get("options", [])):
         values[f"option_{index}_value"] = option["value"]
         values[f"option_{index}_label"] = option["label"]
+        values[f"option_{index}_hint"] = option.get("hint", "")
     for index, column in enumerate(question.get("columns", [])):
         values[f"column_{index}_id"] = column["id"]
         values[f"column_{index}_label"] = column["label"]
@@ -183,7 +178,7 @@ async def save_question(
         person,
         partnership,
         draft_id,
-        exists=lambda draft: _question(draft, question_id),
+        exists=lambda draft: question_of(draft, question_id),
         change=lambda e, content: editing.set_question(
             content,
             question_id,
@@ -217,7 +212,7 @@ async def move_question(
         person,
         partnership,
         draft_id,
-        exists=lambda draft: _question(draft, question_id),
+        exists=lambda draft: question_of(draft, question_id),
         change=lambda e, content: editing.move_question(
             content, question_id, -1 if e.form.get("direction") == "up" else 1
         ),
@@ -243,7 +238,7 @@ async def move_option(
         person,
         partnership,
         draft_id,
-        exists=lambda draft: _question(draft, question_id),
+        exists=lambda draft: question_of(draft, question_id),
         change=lambda e, content: editing.move_option(
             content,
             question_id,
@@ -275,7 +270,7 @@ def remove_question_page(
 
 
 def _remove_page(request, draft, question_id, errors, status_code):  # type: ignore[no-untyped-def]
-    question = _question(draft, question_id)
+    question = question_of(draft, question_id)
     return editor_page(
         request,
         "library/editor/remove.html",
@@ -305,7 +300,7 @@ async def remove_question(
         person,
         partnership,
         draft_id,
-        exists=lambda draft: _question(draft, question_id),
+        exists=lambda draft: question_of(draft, question_id),
         change=lambda e, content: editing.remove_question(
             content, question_id, with_dependents=e.form.get("dependents") == "remove"
         ),
@@ -333,7 +328,7 @@ def show_if_page(
 
 
 def _show_if_page(request, draft, question_id, errors, values, status_code):  # type: ignore[no-untyped-def]
-    question = _question(draft, question_id)
+    question = question_of(draft, question_id)
     chosen, join, beyond = show_if.show_if_choices(question.get("show_if"))
     if values is not None:
         chosen = {
@@ -378,7 +373,7 @@ async def save_show_if(
         person,
         partnership,
         draft_id,
-        exists=lambda draft: _question(draft, question_id),
+        exists=lambda draft: question_of(draft, question_id),
         change=lambda e, content: show_if.set_show_if(content, question_id, e.form),
         done=lambda e, _: f"{e.base}#question-{question_id}",
         page=lambda e, errors, values, status: _show_if_page(
@@ -450,5 +445,62 @@ async def save_scale(
         done=lambda e, _: f"{e.base}#scales",
         page=lambda e, errors, values, status: _scale_page(
             request, e.draft, name, errors, values, status
+        ),
+    )
+
+
+@router.get("/questionnaire-drafts/{draft_id}/scales/{name}/remove")
+def remove_scale_page(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    draft_id: Id,
+    name: SlugPath,
+) -> Response:
+    _found, draft = draft_of(session, person, partnership, draft_id)
+    return _remove_scale_page(request, draft, name, {}, 200)
+
+
+def _saved_scale(draft, name):  # type: ignore[no-untyped-def]
+    """A scale the draft has ("new" is a page, not a scale: nothing to remove)."""
+    scale = _scale(draft, name)
+    if scale is None:
+        raise HTTPException(status_code=404)
+    return scale
+
+
+def _remove_scale_page(request, draft, name, errors, status_code):  # type: ignore[no-untyped-def]
+    scale = _saved_scale(draft, name)
+    return editor_page(
+        request,
+        "library/editor/scale_remove.html",
+        draft,
+        {"name": name, "scale": scale, "users": scales.scale_users(draft.content, name)},
+        errors=errors,
+        status_code=status_code,
+    )
+
+
+@router.post("/questionnaire-drafts/{draft_id}/scales/{name}/remove")
+async def remove_scale(
+    request: Request,
+    session: DbSession,
+    person: Coordinator,
+    partnership: CurrentPartnership,
+    draft_id: Id,
+    name: SlugPath,
+) -> Response:
+    return await edit_draft(
+        request,
+        session,
+        person,
+        partnership,
+        draft_id,
+        exists=lambda draft: _saved_scale(draft, name),
+        change=lambda e, content: scales.remove_scale(content, name),
+        done=lambda e, _: f"{e.base}#scales",
+        page=lambda e, errors, _values, status: _remove_scale_page(
+            request, e.draft, name, errors, status
         ),
     )
