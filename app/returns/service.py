@@ -305,9 +305,12 @@ def answer_to_save(
     if section is None or not any(q.id == question_id for q in section.questions):
         return None
     assert question is not None
-    values = _values_read_by(session, agency_return, questionnaire, question)
-    if not is_shown(question, agency=agency, values=values):
-        return None
+    # A follow-up the page carries (hidden until the answer that asks for it is given) keeps
+    # what is typed into it, as the format promises, even before that answer's own save lands.
+    if question not in follow_ups(section.questions, agency=agency):
+        values = _values_read_by(session, agency_return, questionnaire, question)
+        if not is_shown(question, agency=agency, values=values):
+            return None
     return AnswerToSave(agency_return, questionnaire, question)
 
 
